@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   creates .venv when missing, installs the pinned stack, runs the main job
+#   make test   the same, then runs the test suite
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# Real data for tests and demos: ../shared/data when it is there, unless already set.
+SHARED_DATA := $(abspath ../shared/data)
+ifeq ($(origin TFRS_MTL_DATA_DIR), undefined)
+  ifneq ($(wildcard $(SHARED_DATA)/ml-100k),)
+    export TFRS_MTL_DATA_DIR := $(SHARED_DATA)
+  endif
+endif
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: demo test test-slow lint install
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/tfrs-mtl data describe --dataset movielens-100k
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy

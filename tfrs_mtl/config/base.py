@@ -1,0 +1,196 @@
+"""`Config`: the base of every frozen configuration dataclass.
+
+A config is built from keyword arguments or from a plain dict (JSON or YAML), is checked as a
+whole by `validate()`, and round-trips through `to_dict()`. Errors name the field path and the
+value received, for example `model.tasks[1].weight: expected a number, got 'high'`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any, Self, TypeVar, get_args, get_origin
+
+import yaml
+
+C = TypeVar("C", bound="Config")
+
+
+class ConfigError(ValueError):
+    """A configuration value is unknown, of the wrong type, or impossible."""
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _coerce(path: str, annotation: Any, value: Any) -> Any:
+    """Converts a plain JSON/YAML value to `annotation`, or raises `ConfigError` naming `path`."""
+    origin = get_origin(annotation)
+    if annotation is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        options = get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(path, option, value)
+            except ConfigError as error:
+                errors.append(str(error))
+        raise ConfigError(errors[0] if len(errors) == 1 else f"{path}: {'; '.join(errors)}")
+    if origin is typing.Literal:
+        allowed = get_args(annotation)
+        if value not in allowed:
+            raise ConfigError(f"{path}: expected one of {list(allowed)}, got {_describe(value)}")
+        return value
+    if origin in (tuple, list):
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{path}: expected a list, got {_describe(value)}")
+        args = get_args(annotation)
+        item_type = args[0] if args else Any
+        return tuple(_coerce(f"{path}[{i}]", item_type, item) for i, item in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a mapping, got {_describe(value)}")
+        key_type, value_type = get_args(annotation) or (Any, Any)
+        return {
+            _coerce(f"{path}", key_type, key): _coerce(f"{path}.{key}", value_type, item)
+            for key, item in value.items()
+        }
+    if isinstance(annotation, type) and issubclass(annotation, Config):
+        if isinstance(value, annotation):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a mapping, got {_describe(value)}")
+        return annotation._from_dict(value, path)
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: expected true or false, got {_describe(value)}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: expected an integer, got {_describe(value)}")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{path}: expected a number, got {_describe(value)}")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: expected a string, got {_describe(value)}")
+        return value
+    raise TypeError(f"{path}: unsupported annotation {annotation!r}")  # a bug in a Config
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Config):
+        return value.to_dict()
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Base class for frozen, validated configuration dataclasses.
+
+    Subclasses are `@dataclasses.dataclass(frozen=True)` with type-annotated fields and
+    override `validate()` to check values together, raising `ConfigError`. Sequences are
+    stored as tuples so that configs stay hashable and immutable.
+
+    Example:
+        >>> config = IndexConfig.from_dict({"num_leaves": 100})
+        >>> IndexConfig.from_dict(config.to_dict()) == config
+        True
+    """
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks the values together. Raises `ConfigError` naming the field and value."""
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any], path: str) -> Self:
+        hints = typing.get_type_hints(cls)
+        fields = {field.name: field for field in dataclasses.fields(cls) if field.init}
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            where = f"{path}: " if path else ""
+            raise ConfigError(
+                f"{where}unknown key(s) {unknown} for {cls.__name__}; "
+                f"expected some of {sorted(fields)}"
+            )
+        kwargs = {}
+        for name, value in data.items():
+            field_path = f"{path}.{name}" if path else name
+            kwargs[name] = _coerce(field_path, hints[name], value)
+        try:
+            return cls(**kwargs)
+        except TypeError as error:  # a missing required field
+            raise ConfigError(f"{path or cls.__name__}: {error}") from None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Builds and validates a config from plain data, checking every key and type."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{cls.__name__}: expected a mapping, got {_describe(data)}")
+        return cls._from_dict(data, "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns plain JSON/YAML-ready data; `from_dict(to_dict())` gives an equal config."""
+        return {
+            field.name: _plain(getattr(self, field.name))
+            for field in dataclasses.fields(self)
+            if field.init
+        }
+
+    def replace(self, **changes: Any) -> Self:
+        """Returns a validated copy with `changes` applied."""
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Reads a `.json`, `.yaml` or `.yml` file (YAML through the safe loader)."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot read config: {error.strerror}") from None
+        try:
+            if path.suffix in (".yaml", ".yml"):
+                data = yaml.safe_load(text)
+            else:
+                data = json.loads(text)
+        except (yaml.YAMLError, json.JSONDecodeError) as error:
+            raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
+        try:
+            return cls.from_dict(data if data is not None else {})
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
+
+    def save(self, path: str | Path) -> None:
+        """Writes the config as JSON or YAML, chosen by the file's suffix."""
+        path = Path(path)
+        if path.suffix in (".yaml", ".yml"):
+            path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+        else:
+            path.write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+def require(condition: bool, message: str) -> None:
+    """Raises `ConfigError(message)` unless `condition`; keeps `validate()` bodies flat."""
+    if not condition:
+        raise ConfigError(message)

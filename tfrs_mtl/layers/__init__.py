@@ -1,0 +1,1 @@
+"""tfrs_mtl.layers."""
