@@ -9,7 +9,7 @@ import os
 # Must happen before anything touches `tf.keras`; setdefault respects an explicit choice.
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
-from tfrs_mtl._keras import check_keras_backend  # noqa: E402
+from tfrs_mtl._keras import check_keras_backend
 
 check_keras_backend()
 
