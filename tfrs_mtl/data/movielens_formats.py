@@ -1,0 +1,260 @@
+"""Parsers for the MovieLens catalogue files: movies (`u.item`, `movies.dat`, `movies.csv`) and
+users (`u.user`, `users.dat`), each validated line by line like TFDS reads them.
+
+These files are small (at most ~62k lines), so they are parsed in Python; the large rating files
+go through the vectorized `rating_file.read_rating_file`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import numpy as np
+
+from tfrs_mtl.data.errors import DataError, OnBadRows, ReadReport
+from tfrs_mtl.data.movielens_schema import (
+    AGE_CODES_1M,
+    GENRE_NAMES,
+    GENRES_100K,
+    OCCUPATION_LABELS,
+    OCCUPATIONS_1M,
+    OCCUPATIONS_100K,
+    bucketize_age,
+    occupation_label,
+)
+
+Row = TypeVar("Row")
+_ID = re.compile(r"[0-9]+")
+_GENRE_INDEX = {name: index for index, name in enumerate(GENRE_NAMES)}
+
+
+@dataclasses.dataclass
+class MovieTable:
+    """Movies in file order: the rows of TFDS `movielens/<config>-movies`.
+
+    Attributes:
+        movie_id: raw id text per movie.
+        movie_title: title per movie.
+        movie_genres: `GENRE_NAMES` indices per movie, in the file's order.
+    """
+
+    movie_id: list[str]
+    movie_title: list[str]
+    movie_genres: list[list[int]]
+
+
+@dataclasses.dataclass
+class UserTable:
+    """Users of ml-100k / ml-1m, with TFDS's demographic features (numpy, `[num_users]`)."""
+
+    user_id: list[str]
+    user_gender: np.ndarray
+    bucketized_user_age: np.ndarray
+    user_occupation_label: np.ndarray
+    user_occupation_text: list[str]
+    user_zip_code: list[str]
+    raw_user_age: np.ndarray | None
+
+
+def _parse_lines(
+    data: bytes,
+    path: str,
+    encoding: str,
+    parse: Callable[[str], Row],
+    on_bad_rows: OnBadRows,
+    report: ReadReport,
+    first_line: int = 1,
+) -> Iterator[Row]:
+    """Yields `parse(line)` for each stripped line, raising or dropping on `DataError`."""
+    lines = data.splitlines()
+    if not any(line.strip() for line in lines):
+        raise DataError("empty file", path=path, expected="one record per line")
+    report.num_rows_read += len(lines)
+    for number, raw in enumerate(lines, start=first_line):
+        try:
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                raise DataError(
+                    "invalid text encoding", path=path, line=number, value=raw, expected="UTF-8"
+                ) from None
+            yield parse(text.strip())
+        except DataError as error:
+            if error.path is None:
+                error = DataError(
+                    error.problem,
+                    path=path,
+                    line=number,
+                    column=error.column,
+                    value=error.value,
+                    expected=error.expected,
+                )
+            if on_bad_rows == "raise":
+                raise error from None
+            report.drop(error.problem, example=str(error))
+
+
+def _fields(text: str, separator: str, count: int) -> list[str]:
+    fields = text.split(separator)
+    if len(fields) != count:
+        problem = "empty line" if not text else "wrong number of fields"
+        raise DataError(problem, value=text, expected=f"{count} fields separated by {separator!r}")
+    return fields
+
+
+def _check_id(value: str, column: str) -> str:
+    if not _ID.fullmatch(value):
+        raise DataError("non-numeric id", column=column, value=value, expected="a numeric id")
+    return value
+
+
+def _genre_indices(names: list[str], column: str) -> list[int]:
+    unknown = [name for name in names if name not in _GENRE_INDEX]
+    if unknown:
+        raise DataError(
+            "unknown genre",
+            column=column,
+            value=unknown[0],
+            expected=f"'|'-separated names from {list(GENRE_NAMES)}",
+        )
+    return [_GENRE_INDEX[name] for name in names]
+
+
+def _movies(rows: Iterator[tuple[str, str, list[int]]]) -> MovieTable:
+    table = MovieTable([], [], [])
+    for movie_id, title, genres in rows:
+        table.movie_id.append(movie_id)
+        table.movie_title.append(title)
+        table.movie_genres.append(genres)
+    return table
+
+
+def parse_100k_movies(
+    data: bytes, path: str, on_bad_rows: OnBadRows, report: ReadReport
+) -> MovieTable:
+    """`u.item`: `|`-separated id, title, dates, URL and 19 genre flags (ISO-8859-1)."""
+
+    def parse(text: str) -> tuple[str, str, list[int]]:
+        fields = _fields(text, "|", 5 + len(GENRES_100K))
+        flags = fields[5:]
+        bad = [flag for flag in flags if flag not in ("0", "1")]
+        if bad:
+            raise DataError("bad genre flag", column="genre flags", value=bad[0], expected="0 or 1")
+        names = [name for name, flag in zip(GENRES_100K, flags, strict=True) if flag == "1"]
+        return _check_id(fields[0], "movie id"), fields[1], _genre_indices(names, "genres")
+
+    return _movies(_parse_lines(data, path, "latin-1", parse, on_bad_rows, report))
+
+
+def parse_1m_movies(
+    data: bytes, path: str, on_bad_rows: OnBadRows, report: ReadReport
+) -> MovieTable:
+    """`movies.dat`: `MovieID::Title::Genres`, genres `|`-separated, "Children's" -> Children."""
+
+    def parse(text: str) -> tuple[str, str, list[int]]:
+        movie_id, title, genres = _fields(text, "::", 3)
+        names = ["Children" if name == "Children's" else name for name in genres.split("|")]
+        return _check_id(movie_id, "MovieID"), title, _genre_indices(names, "Genres")
+
+    return _movies(_parse_lines(data, path, "latin-1", parse, on_bad_rows, report))
+
+
+MOVIES_CSV_HEADER = ("movieId", "title", "genres")
+
+
+def parse_csv_movies(
+    data: bytes, path: str, on_bad_rows: OnBadRows, report: ReadReport
+) -> MovieTable:
+    """`movies.csv` (UTF-8, header `movieId,title,genres`), read like `csv.DictReader`."""
+    head, _, body = data.partition(b"\n")
+    header = tuple(next(csv.reader([head.decode("utf-8", errors="replace").strip()]), []))
+    if header != MOVIES_CSV_HEADER:
+        raise DataError(
+            "unexpected header",
+            path=path,
+            line=1,
+            value=",".join(header),
+            expected=",".join(MOVIES_CSV_HEADER),
+        )
+
+    def parse(text: str) -> tuple[str, str, list[int]]:
+        fields = next(csv.reader([text]), [])
+        if len(fields) != 3:
+            problem = "empty line" if not text else "wrong number of fields"
+            raise DataError(problem, value=text, expected="3 comma-separated fields")
+        movie_id, title, genres = fields
+        return _check_id(movie_id, "movieId"), title, _genre_indices(genres.split("|"), "genres")
+
+    return _movies(_parse_lines(body, path, "utf-8", parse, on_bad_rows, report, first_line=2))
+
+
+def parse_100k_users(
+    data: bytes, path: str, on_bad_rows: OnBadRows, report: ReadReport
+) -> UserTable:
+    """`u.user`: `user id|age|gender|occupation|zip code`."""
+
+    def parse(text: str) -> tuple[str, int, bool, str, str]:
+        user_id, age, gender, occupation, zip_code = _fields(text, "|", 5)
+        if not _ID.fullmatch(age):
+            raise DataError("bad age", column="age", value=age, expected="an integer age")
+        if gender not in ("M", "F"):
+            raise DataError("bad gender", column="gender", value=gender, expected="'M' or 'F'")
+        if occupation not in OCCUPATIONS_100K:
+            raise DataError(
+                "unknown occupation",
+                column="occupation",
+                value=occupation,
+                expected=f"one of {sorted(OCCUPATIONS_100K)}",
+            )
+        return _check_id(user_id, "user id"), int(age), gender == "M", occupation, zip_code
+
+    rows = list(_parse_lines(data, path, "latin-1", parse, on_bad_rows, report))
+    ages = np.asarray([row[1] for row in rows], dtype=np.int64)
+    return UserTable(
+        user_id=[row[0] for row in rows],
+        user_gender=np.asarray([row[2] for row in rows], dtype=bool),
+        bucketized_user_age=bucketize_age(ages),
+        user_occupation_label=np.asarray(
+            [OCCUPATION_LABELS.index(OCCUPATIONS_100K[row[3]]) for row in rows], dtype=np.int64
+        ),
+        user_occupation_text=[row[3] for row in rows],
+        user_zip_code=[row[4] for row in rows],
+        raw_user_age=ages.astype(np.float32),
+    )
+
+
+def parse_1m_users(data: bytes, path: str, on_bad_rows: OnBadRows, report: ReadReport) -> UserTable:
+    """`users.dat`: `UserID::Gender::Age::Occupation::Zip-code`, age and occupation coded."""
+
+    def parse(text: str) -> tuple[str, bool, int, str, str]:
+        user_id, gender, age, occupation, zip_code = _fields(text, "::", 5)
+        if gender not in ("M", "F"):
+            raise DataError("bad gender", column="Gender", value=gender, expected="'M' or 'F'")
+        if age not in {str(code) for code in AGE_CODES_1M}:
+            raise DataError(
+                "bad age code", column="Age", value=age, expected=f"one of {list(AGE_CODES_1M)}"
+            )
+        if not _ID.fullmatch(occupation) or int(occupation) >= len(OCCUPATIONS_1M):
+            raise DataError(
+                "bad occupation code",
+                column="Occupation",
+                value=occupation,
+                expected=f"an integer from 0 to {len(OCCUPATIONS_1M) - 1}",
+            )
+        text_label = OCCUPATIONS_1M[int(occupation)]
+        return _check_id(user_id, "UserID"), gender == "M", int(age), text_label, zip_code
+
+    rows = list(_parse_lines(data, path, "latin-1", parse, on_bad_rows, report))
+    return UserTable(
+        user_id=[row[0] for row in rows],
+        user_gender=np.asarray([row[1] for row in rows], dtype=bool),
+        bucketized_user_age=np.asarray([row[2] for row in rows], dtype=np.float32),
+        user_occupation_label=np.asarray([occupation_label(row[3]) for row in rows], np.int64),
+        user_occupation_text=[row[3] for row in rows],
+        user_zip_code=[row[4] for row in rows],
+        raw_user_age=None,
+    )
