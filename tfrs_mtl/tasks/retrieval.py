@@ -1,0 +1,145 @@
+"""`RetrievalTask`: two-tower softmax retrieval around `tfrs.tasks.Retrieval`.
+
+Two modes:
+
+* in-batch negatives (`call`): each query's positive is the candidate on the same row; the
+  other rows' candidates are its negatives. Optional logQ correction subtracts
+  `log p(candidate)` from the logits (Yi et al., RecSys 2019, "Sampling-Bias-Corrected Neural
+  Modeling for Large Corpus Item Recommendations"), with p the candidate's frequency in the
+  training data; optional accidental-hit removal and hard-negative mining as in TFRS.
+* full-catalogue softmax (`full_catalogue_loss`): every catalogue item is a negative at every
+  step; exact for small catalogues (MovieLens: 1,682 movies). It is expressed through TFRS's
+  `score_mask`: the candidates are `[positives; catalogue]`, and the mask keeps each row's own
+  positive and every catalogue item except that positive, so the softmax runs over exactly the
+  catalogue.
+
+The loss is averaged over the batch (TFRS sums it by default), so that its scale does not grow
+with the batch size and is comparable with the other tasks' mean losses. No top-k metrics run
+inside training steps (`metrics=None`); full-catalogue metrics are computed at evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+
+
+@tf.keras.utils.register_keras_serializable(package="tfrs_mtl")
+class RetrievalTask(tf.keras.layers.Layer):
+    """Softmax retrieval loss over in-batch or full-catalogue negatives.
+
+    Args:
+        temperature: Logits are divided by it.
+        remove_accidental_hits: Mask in-batch negatives with the positive's id (needs
+            `candidate_ids`).
+        num_hard_negatives: Keep the hardest negatives only (0 keeps all).
+
+    Example:
+        >>> task = RetrievalTask(name="retrieval")
+        >>> loss = task(query_embeddings, candidate_embeddings)  # [batch, dim] each
+    """
+
+    def __init__(
+        self,
+        temperature: float = 1.0,
+        remove_accidental_hits: bool = False,
+        num_hard_negatives: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.temperature = float(temperature)
+        self.remove_accidental_hits = bool(remove_accidental_hits)
+        self.num_hard_negatives = int(num_hard_negatives)
+        self._in_batch = self._make_task(self.remove_accidental_hits, self.num_hard_negatives)
+        self._full_catalogue = self._make_task(False, 0)
+
+    def _make_task(self, remove_accidental_hits: bool, num_hard_negatives: int) -> Any:
+        loss = tf.keras.losses.CategoricalCrossentropy(
+            from_logits=True, reduction=tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE
+        )
+        return tfrs.tasks.Retrieval(
+            loss=loss,
+            metrics=None,
+            temperature=self.temperature if self.temperature != 1.0 else None,
+            num_hard_negatives=num_hard_negatives or None,
+            remove_accidental_hits=remove_accidental_hits,
+        )
+
+    def call(
+        self,
+        query_embeddings: tf.Tensor,
+        candidate_embeddings: tf.Tensor,
+        candidate_ids: tf.Tensor | None = None,
+        candidate_sampling_probability: tf.Tensor | None = None,
+        sample_weight: tf.Tensor | None = None,
+    ) -> tf.Tensor:
+        """In-batch softmax loss.
+
+        Args:
+            query_embeddings: `[batch_size, dim]`.
+            candidate_embeddings: `[batch_size, dim]`, row i the positive of query i.
+            candidate_ids: `[batch_size]` ids, for accidental-hit removal.
+            candidate_sampling_probability: `[batch_size]` p(candidate), for logQ correction.
+            sample_weight: `[batch_size]`.
+
+        Returns:
+            The scalar mean loss.
+        """
+        return self._in_batch(
+            query_embeddings,
+            candidate_embeddings,
+            sample_weight=sample_weight,
+            candidate_sampling_probability=candidate_sampling_probability,
+            candidate_ids=candidate_ids if self.remove_accidental_hits else None,
+            compute_metrics=False,
+            compute_batch_metrics=False,
+        )
+
+    def full_catalogue_loss(
+        self,
+        query_embeddings: tf.Tensor,
+        positive_embeddings: tf.Tensor,
+        positive_indices: tf.Tensor,
+        catalogue_embeddings: tf.Tensor,
+        sample_weight: tf.Tensor | None = None,
+    ) -> tf.Tensor:
+        """Softmax over the whole catalogue.
+
+        Args:
+            query_embeddings: `[batch_size, dim]`.
+            positive_embeddings: `[batch_size, dim]`, the positives' candidate embeddings.
+            positive_indices: `[batch_size]` int, each positive's row in the catalogue (-1 if
+                it is not in the catalogue: then every catalogue item is a negative).
+            catalogue_embeddings: `[num_items, dim]`.
+            sample_weight: `[batch_size]`.
+
+        Returns:
+            The scalar mean loss.
+        """
+        batch_size = tf.shape(query_embeddings)[0]
+        num_items = tf.shape(catalogue_embeddings)[0]
+        own_positive = tf.cast(tf.eye(batch_size), tf.bool)
+        not_positive = tf.one_hot(tf.cast(positive_indices, tf.int32), num_items) < 0.5
+        score_mask = tf.concat([own_positive, not_positive], axis=1)
+        candidates = tf.concat([positive_embeddings, catalogue_embeddings], axis=0)
+        return self._full_catalogue(
+            query_embeddings,
+            candidates,
+            sample_weight=sample_weight,
+            compute_metrics=False,
+            compute_batch_metrics=False,
+            score_mask=score_mask,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "temperature": self.temperature,
+                "remove_accidental_hits": self.remove_accidental_hits,
+                "num_hard_negatives": self.num_hard_negatives,
+            }
+        )
+        return config

@@ -1,0 +1,196 @@
+"""`TaskConfig` and `WeightingConfig`: what each task predicts and how task losses combine.
+
+A task is keyed by its `name`: the name keys its label (through `label_key`), its head, its
+gate, its loss weight and its metrics (`rating/rmse`, `rating/loss`, `rating/weight`). One
+dataclass covers every kind so that a list of tasks round-trips through plain JSON; `validate()`
+refuses fields that make no sense for the kind.
+
+Example:
+    >>> rating = TaskConfig(name="rating", kind="rating", label_key="user_rating")
+    >>> genres = TaskConfig(
+    ...     name="genres", kind="attribute", label_key="movie_genres",
+    ...     target="multi_label", num_classes=21, source_side="candidate")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from tfrs_mtl.config import Config, require
+
+TaskKind = Literal["retrieval", "rating", "binary", "attribute", "interest"]
+AttributeTarget = Literal["multi_label", "multi_class", "regression"]
+
+#: Task kinds scored on a (query, candidate) pair by the ranking stack.
+RANKING_KINDS = ("rating", "binary")
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskConfig(Config):
+    """One task of a multi-task model.
+
+    Attributes:
+        name: Unique task name; keys weights, heads, gates and metrics.
+        kind: `retrieval` (two-tower softmax), `rating` (regression on a pair), `binary`
+            (a behaviour such as click or purchase), `attribute` (predict a side's attribute
+            from that side's tower), `interest` (a user's distribution over classes).
+        label_key: Feature key holding the label (unused by `retrieval`).
+        weight: Fixed loss weight (the `fixed` strategy), initial weight for `gradnorm`,
+            prior scale for `dwa`.
+        sample_weight_key: Optional feature key holding per-example weights `[batch_size]`.
+        head_hidden_dims: Hidden layers of the task head MLP.
+        temperature: Retrieval softmax temperature (logits are divided by it).
+        use_full_catalogue: Retrieval softmax over every catalogue item at each step instead
+            of in-batch negatives (only for small catalogues).
+        use_logq_correction: Subtract log(item frequency) from in-batch logits (Yi et al.,
+            RecSys 2019, "Sampling-bias-corrected neural modeling ...").
+        remove_accidental_hits: Mask in-batch negatives that are the positive item.
+        num_hard_negatives: Keep only this many hardest negatives (0 keeps all).
+        regression_loss: `mse` or `huber` (rating, regression attributes).
+        huber_delta: Huber threshold.
+        use_global_bias: Rating prediction adds a learned global bias.
+        use_user_bias: Rating prediction adds a learned per-user bias.
+        use_item_bias: Rating prediction adds a learned per-item bias.
+        conditioned_on: For a binary task, the name of the binary task it is conditioned on
+            in an ESMM cascade (Ma et al., SIGIR 2018): the head predicts
+            p(self | parent) and the loss is taken on p(parent) * p(self | parent) over all
+            impressions.
+        target: For attributes: `multi_label`, `multi_class` or `regression`.
+        num_classes: Number of classes (multi-label, multi-class, interest). For a string
+            multi-class label, 0 means "from the label vocabulary fitted on training data".
+        source_side: The tower an attribute is predicted from (`query` or `candidate`).
+        interest_loss: `kl` (KL divergence) or `cross_entropy` for the interest task.
+    """
+
+    name: str
+    kind: TaskKind
+    label_key: str = ""
+    weight: float = 1.0
+    sample_weight_key: str | None = None
+    head_hidden_dims: tuple[int, ...] = (32,)
+    temperature: float = 1.0
+    use_full_catalogue: bool = False
+    use_logq_correction: bool = False
+    remove_accidental_hits: bool = False
+    num_hard_negatives: int = 0
+    regression_loss: Literal["mse", "huber"] = "mse"
+    huber_delta: float = 1.0
+    use_global_bias: bool = False
+    use_user_bias: bool = False
+    use_item_bias: bool = False
+    conditioned_on: str | None = None
+    target: AttributeTarget = "multi_label"
+    num_classes: int = 0
+    source_side: Literal["query", "candidate"] = "candidate"
+    interest_loss: Literal["kl", "cross_entropy"] = "kl"
+
+    def validate(self) -> None:
+        require(
+            bool(self.name) and "/" not in self.name,
+            f"name={self.name!r} must be a non-empty string without '/' (it prefixes metric names)",
+        )
+        require(self.weight >= 0, f"{self.name}.weight={self.weight} must be >= 0")
+        require(self.temperature > 0, f"{self.name}.temperature={self.temperature} must be > 0")
+        require(
+            self.num_hard_negatives >= 0,
+            f"{self.name}.num_hard_negatives={self.num_hard_negatives} must be >= 0",
+        )
+        require(self.huber_delta > 0, f"{self.name}.huber_delta={self.huber_delta} must be > 0")
+        require(
+            all(dim > 0 for dim in self.head_hidden_dims),
+            f"{self.name}.head_hidden_dims={self.head_hidden_dims} must be positive",
+        )
+        if self.kind != "retrieval":
+            require(
+                bool(self.label_key), f"{self.name}.label_key is required for kind={self.kind!r}"
+            )
+            retrieval_only = ("use_full_catalogue", "use_logq_correction", "remove_accidental_hits")
+            for field in retrieval_only:
+                require(
+                    not getattr(self, field),
+                    f"{self.name}.{field}=True only applies to kind='retrieval'",
+                )
+        else:
+            require(
+                not (self.use_full_catalogue and self.use_logq_correction),
+                f"{self.name}: use_logq_correction=True corrects in-batch sampling and "
+                "does not apply with use_full_catalogue=True",
+            )
+            require(
+                not (self.use_full_catalogue and self.num_hard_negatives),
+                f"{self.name}: num_hard_negatives={self.num_hard_negatives} with "
+                "use_full_catalogue=True is not supported",
+            )
+        if self.kind != "rating":
+            for field in ("use_global_bias", "use_user_bias", "use_item_bias"):
+                require(
+                    not getattr(self, field),
+                    f"{self.name}.{field}=True only applies to kind='rating'",
+                )
+        if self.conditioned_on is not None:
+            require(
+                self.kind == "binary",
+                f"{self.name}.conditioned_on={self.conditioned_on!r} only applies to kind='binary'",
+            )
+            require(
+                self.conditioned_on != self.name,
+                f"{self.name}.conditioned_on={self.conditioned_on!r} names itself",
+            )
+        if self.kind == "interest":
+            require(
+                self.num_classes > 0,
+                f"{self.name}.num_classes={self.num_classes} must be > 0 for interest",
+            )
+            require(
+                self.source_side == "query",
+                f"{self.name}.source_side={self.source_side!r}: interest is predicted "
+                "from the query tower",
+            )
+        if self.kind == "attribute" and self.target == "multi_label":
+            require(
+                self.num_classes > 0,
+                f"{self.name}.num_classes={self.num_classes} must be > 0 for target='multi_label'",
+            )
+        require(self.num_classes >= 0, f"{self.name}.num_classes={self.num_classes} < 0")
+
+    @property
+    def is_ranking(self) -> bool:
+        """Whether the task scores a (query, candidate) pair through the ranking stack."""
+        return self.kind in RANKING_KINDS
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightingConfig(Config):
+    """How task losses are combined inside `compute_loss`.
+
+    Attributes:
+        method: `fixed` (each task's `weight`), `uncertainty` (learned log-variances, Kendall
+            et al., CVPR 2018), `dwa` (Dynamic Weight Average, Liu et al., CVPR 2019) or
+            `gradnorm` (Chen et al., ICML 2018).
+        dwa_temperature: DWA softmax temperature T.
+        gradnorm_alpha: GradNorm asymmetry alpha (larger pulls harder towards equal rates).
+        gradnorm_learning_rate: Learning rate of the GradNorm weight optimizer.
+        use_pcgrad: Project conflicting per-task gradients (PCGrad, Yu et al., NeurIPS 2020)
+            before summing; composes with `fixed`, `uncertainty` and `dwa`.
+        initial_log_variance: Initial s_i of the uncertainty strategy.
+    """
+
+    method: Literal["fixed", "uncertainty", "dwa", "gradnorm"] = "fixed"
+    dwa_temperature: float = 2.0
+    gradnorm_alpha: float = 1.5
+    gradnorm_learning_rate: float = 0.025
+    use_pcgrad: bool = False
+    initial_log_variance: float = 0.0
+
+    def validate(self) -> None:
+        require(self.dwa_temperature > 0, f"dwa_temperature={self.dwa_temperature} must be > 0")
+        require(self.gradnorm_alpha >= 0, f"gradnorm_alpha={self.gradnorm_alpha} must be >= 0")
+        require(
+            self.gradnorm_learning_rate > 0,
+            f"gradnorm_learning_rate={self.gradnorm_learning_rate} must be > 0",
+        )
+        require(
+            not (self.use_pcgrad and self.method == "gradnorm"),
+            "use_pcgrad=True with method='gradnorm' is not supported: both own the gradient step",
+        )
