@@ -1,0 +1,230 @@
+"""The candidate index: ScaNN (approximate) or brute force (exact), behind one `search`.
+
+ScaNN is driven through its TensorFlow ops (`scann.scann_ops`), the same ops
+`tfrs.layers.factorized_top_k.ScaNN` uses, because tuning needs what that layer hides: the
+searcher's query-time `leaves_to_search` and `pre_reorder_num_neighbors`. The searcher state is
+a `ScannState` module, so a SavedModel holds it in its variables (export with the `Scann` op
+namespace allowed). Brute force is `tfrs.layers.factorized_top_k.BruteForce`.
+
+Where `scann` cannot be imported (another OS, another TensorFlow) `build_index` warns and
+builds brute force instead, so the same API and export path keep working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import warnings
+from types import ModuleType
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+
+from tfrs_mtl.serving.index_config import MIN_ITEMS_FOR_HASHING, IndexConfig
+
+SCANN_INSTALL_HINT = (
+    "install the ScaNN build matching TensorFlow 2.20: `pip install scann==1.4.2` "
+    "(Linux x86-64/aarch64, Python 3.9-3.12)"
+)
+
+
+class ScannUnavailableWarning(UserWarning):
+    """ScaNN could not be imported; an exact brute-force index was built instead."""
+
+
+def load_scann_ops() -> ModuleType:
+    """Imports `scann.scann_ops` (registers the `Scann>` TensorFlow ops) or raises ImportError."""
+    return importlib.import_module("scann.scann_ops.py.scann_ops")
+
+
+def index_fingerprint(embeddings: np.ndarray, identifiers: np.ndarray) -> str:
+    """sha256 of the float32 candidate embeddings and their identifiers, in row order."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(embeddings, dtype=np.float32).tobytes())
+    for identifier in identifiers.tolist():
+        text = identifier.decode() if isinstance(identifier, bytes) else str(identifier)
+        digest.update(text.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+class CandidateIndex(tf.Module):
+    """Top-k search over `num_items` candidate embeddings, by catalogue row.
+
+    Attributes:
+        config: the config actually built (adapted to the catalogue; `kind` says which).
+        num_items: catalogue size.
+    """
+
+    def __init__(self, config: IndexConfig, num_items: int, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.config = config
+        self.num_items = num_items
+
+    @property
+    def is_exact(self) -> bool:
+        return self.config.kind == "brute_force"
+
+    def search(self, queries: tf.Tensor, num_neighbors: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Finds the best `num_neighbors` candidates of each query (eager or in a tf.function).
+
+        Args:
+            queries: `[batch_size, embedding_dim]` float32.
+            num_neighbors: int32 scalar, `1 <= num_neighbors <= num_items`.
+
+        Returns:
+            `(scores, rows)`, each `[batch_size, num_neighbors]`, best first: scores (higher is
+            better) and catalogue rows (int32). Where an approximate search finds fewer
+            neighbours, the missing slots have score `-inf` and row `-1`.
+        """
+        raise NotImplementedError
+
+
+class BruteForceIndex(CandidateIndex):
+    """Exact search: every query is scored against every candidate."""
+
+    def __init__(self, embeddings: np.ndarray, config: IndexConfig) -> None:
+        super().__init__(config.replace(kind="brute_force"), len(embeddings))
+        layer_class = (
+            _SquaredL2BruteForce
+            if config.distance_measure == "squared_l2"
+            else tfrs.layers.factorized_top_k.BruteForce
+        )
+        self.layer = layer_class(k=1)
+        self.layer.index(
+            tf.constant(embeddings, tf.float32), tf.range(len(embeddings), dtype=tf.int32)
+        )
+
+    def search(self, queries: tf.Tensor, num_neighbors: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        return self.layer(queries, k=num_neighbors)
+
+
+class _SquaredL2BruteForce(tfrs.layers.factorized_top_k.BruteForce):
+    """BruteForce scoring by negative squared Euclidean distance (higher is closer)."""
+
+    def _compute_score(self, queries: tf.Tensor, candidates: tf.Tensor) -> tf.Tensor:
+        dot = tf.matmul(queries, candidates, transpose_b=True)
+        query_norms = tf.reduce_sum(tf.square(queries), axis=1, keepdims=True)
+        candidate_norms = tf.reduce_sum(tf.square(candidates), axis=1)
+        return 2.0 * dot - query_norms - candidate_norms[tf.newaxis, :]
+
+
+class ScannIndex(CandidateIndex):
+    """ScaNN tree + asymmetric hashing + exact reordering (Guo et al., ICML 2020)."""
+
+    def __init__(self, embeddings: np.ndarray, config: IndexConfig, scann_ops: ModuleType) -> None:
+        super().__init__(config, len(embeddings))
+        dim = embeddings.shape[1]
+        if config.dimensions_per_block > dim:
+            raise ValueError(
+                f"dimensions_per_block={config.dimensions_per_block} exceeds the embedding "
+                f"dimension {dim}"
+            )
+        builder = scann_ops.builder(
+            db=np.ascontiguousarray(embeddings, dtype=np.float32),
+            num_neighbors=10,
+            distance_measure=config.distance_measure,
+        )
+        if config.uses_partitioning:
+            builder = builder.tree(
+                num_leaves=config.num_leaves,
+                num_leaves_to_search=config.num_leaves_to_search,
+                training_sample_size=config.training_sample_size,
+                training_iterations=config.training_iterations,
+            )
+        if len(embeddings) >= MIN_ITEMS_FOR_HASHING:
+            builder = builder.score_ah(
+                config.dimensions_per_block, training_sample_size=config.training_sample_size
+            )
+        else:
+            builder = builder.score_brute_force()
+        if config.num_reordering_candidates is not None:
+            builder = builder.reorder(config.num_reordering_candidates)
+        self._scann_ops = scann_ops
+        self._searcher = builder.build()
+        # The searcher's tensors as variables: what a SavedModel stores and restores.
+        self.state = self._searcher.serialize_to_module()
+
+    def search(
+        self,
+        queries: tf.Tensor,
+        num_neighbors: tf.Tensor,
+        leaves_to_search: int | None = None,
+        pre_reorder_num_neighbors: int | None = None,
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """As `CandidateIndex.search`; the last two override the built config (for tuning)."""
+        num_neighbors = tf.convert_to_tensor(num_neighbors, tf.int32)
+        batch_size = tf.shape(queries)[0]
+
+        def run() -> tuple[tf.Tensor, tf.Tensor]:
+            # Eager calls reuse the built searcher; traced functions rebuild it from the
+            # state variables, which is how the SavedModel finds it after loading.
+            searcher = (
+                self._searcher
+                if tf.executing_eagerly()
+                else self._scann_ops.searcher_from_module(self.state)
+            )
+            result = searcher.search_batched(
+                queries,
+                final_num_neighbors=num_neighbors,
+                pre_reorder_num_neighbors=pre_reorder_num_neighbors,
+                leaves_to_search=leaves_to_search,
+            )
+            return _pad_columns(result.distances, result.indices, num_neighbors)
+
+        def empty() -> tuple[tf.Tensor, tf.Tensor]:
+            # ScaNN rejects an empty batch.
+            return tf.zeros([0, num_neighbors], tf.float32), tf.zeros([0, num_neighbors], tf.int32)
+
+        scores, rows = tf.cond(batch_size > 0, run, empty)
+        if self.config.distance_measure == "squared_l2":
+            scores = -scores
+        return scores, rows
+
+
+def _pad_columns(
+    distances: tf.Tensor, indices: tf.Tensor, num_neighbors: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Marks slots ScaNN left empty (NaN, or missing columns) as score -inf, row -1."""
+    valid = ~tf.math.is_nan(distances)
+    scores = tf.where(valid, distances, -np.inf)
+    rows = tf.where(valid, tf.cast(indices, tf.int32), -1)
+    missing = tf.maximum(num_neighbors - tf.shape(scores)[1], 0)
+    scores = tf.pad(scores, [[0, 0], [0, missing]], constant_values=-np.inf)
+    rows = tf.pad(rows, [[0, 0], [0, missing]], constant_values=-1)
+    return scores[:, :num_neighbors], rows[:, :num_neighbors]
+
+
+def build_index(embeddings: np.ndarray, config: IndexConfig | None = None) -> CandidateIndex:
+    """Builds the index over `[num_items, embedding_dim]` candidate embeddings.
+
+    The config is first adapted to the catalogue size (`IndexConfig.adapted_to`). A ScaNN
+    config falls back to brute force, with a `ScannUnavailableWarning`, when `scann` cannot be
+    imported.
+
+    Args:
+        embeddings: `[num_items, embedding_dim]` float32, one row per catalogue item.
+        config: defaults to `IndexConfig()` (ScaNN).
+
+    Returns:
+        A `ScannIndex` or a `BruteForceIndex`; its `config` is what was built.
+    """
+    embeddings = np.asarray(embeddings, dtype=np.float32)
+    if embeddings.ndim != 2 or len(embeddings) == 0:
+        raise ValueError(
+            f"candidate embeddings must be [num_items >= 1, embedding_dim], got {embeddings.shape}"
+        )
+    config = (config or IndexConfig()).adapted_to(len(embeddings))
+    if config.kind == "brute_force":
+        return BruteForceIndex(embeddings, config)
+    try:
+        scann_ops = load_scann_ops()
+    except ImportError as error:
+        warnings.warn(
+            f"ScaNN is unavailable ({error}); building an exact brute-force index instead. "
+            f"To use ScaNN, {SCANN_INSTALL_HINT}.",
+            ScannUnavailableWarning,
+            stacklevel=2,
+        )
+        return BruteForceIndex(embeddings, config)
+    return ScannIndex(embeddings, config, scann_ops)

@@ -1,0 +1,119 @@
+"""The catalogue: candidate features, one row per item, checked and encoded in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from tfrs_mtl.serving.interfaces import ServableModel
+
+# Exclusion lists are padded to a rectangle with this id; no catalogue item may carry it.
+STRING_PADDING_ID = ""
+INTEGER_PADDING_ID = -1
+
+
+def padding_id_for(dtype: tf.DType) -> str | int:
+    """The exclusion padding id for candidate ids of `dtype` ("" for strings, -1 for ints)."""
+    return STRING_PADDING_ID if dtype == tf.string else INTEGER_PADDING_ID
+
+
+def prepare_catalogue(
+    model: ServableModel, catalogue: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Checks the catalogue against the model and returns its candidate columns.
+
+    Args:
+        model: gives the candidate feature names, their signature and the id feature.
+        catalogue: `dict[feature, array [num_items] or [num_items, max_len]]`; extra columns
+            are dropped.
+
+    Returns:
+        The columns the model reads (id feature included), converted to the signature dtypes.
+
+    Raises:
+        ValueError: naming the missing column, the column of the wrong length or dtype, the
+            duplicated id, or the id equal to the exclusion padding id.
+    """
+    signature = model.feature_signature("candidate")
+    id_feature = model.candidate_id_feature
+    names = list(dict.fromkeys([id_feature, *model.candidate_feature_names]))
+    missing = [name for name in names if name not in catalogue]
+    if missing:
+        raise ValueError(
+            f"the catalogue lacks candidate feature(s) {missing}; it has {sorted(catalogue)}"
+        )
+    num_items = len(catalogue[id_feature])
+    if num_items == 0:
+        raise ValueError("the catalogue is empty: it needs at least one item")
+    columns: dict[str, np.ndarray] = {}
+    for name in names:
+        values = np.asarray(catalogue[name])
+        if len(values) != num_items:
+            raise ValueError(
+                f"catalogue column {name!r} has {len(values)} rows; "
+                f"{id_feature!r} has {num_items}"
+            )
+        spec = signature.get(name)
+        try:
+            values = tf.constant(values, dtype=None if spec is None else spec.dtype).numpy()
+        except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
+            expected = "a tensor" if spec is None else spec.dtype.name
+            raise ValueError(
+                f"catalogue column {name!r} (dtype {values.dtype}) cannot be read as "
+                f"{expected}: {error}"
+            ) from None
+        if spec is not None and spec.shape.rank is not None:
+            if values.ndim != spec.shape.rank:
+                raise ValueError(
+                    f"catalogue column {name!r} has shape {values.shape}; expected rank "
+                    f"{spec.shape.rank} ({spec.shape})"
+                )
+        columns[name] = values
+    ids = columns[id_feature]
+    unique, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"catalogue ids must be unique; repeated: {unique[counts > 1][:5]}")
+    padding = padding_id_for(tf.string if ids.dtype == object else tf.as_dtype(ids.dtype))
+    padding_value = padding.encode() if isinstance(padding, str) else padding
+    if (ids == padding_value).any():
+        raise ValueError(
+            f"catalogue id {padding!r} is reserved as the exclusion padding id; rename that item"
+        )
+    return columns
+
+
+def encode_catalogue(
+    candidate_encoder: tf.keras.Model,
+    columns: Mapping[str, np.ndarray],
+    feature_names: tuple[str, ...],
+    batch_size: int = 4096,
+    progress: bool = True,
+) -> np.ndarray:
+    """Runs the candidate encoder over the whole catalogue in batches.
+
+    Args:
+        candidate_encoder: raw candidate features `[batch]` -> `[batch, embedding_dim]`.
+        columns: the prepared catalogue (`prepare_catalogue`).
+        feature_names: the columns the encoder reads.
+        batch_size: items per encoder call.
+        progress: show a tqdm progress bar.
+
+    Returns:
+        `[num_items, embedding_dim]` float32 embeddings in catalogue order.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size={batch_size} must be at least 1")
+    num_items = len(next(iter(columns.values())))
+    batches = []
+    for start in tqdm(
+        range(0, num_items, batch_size),
+        desc="Encoding catalogue",
+        unit="batch",
+        disable=not progress,
+    ):
+        features = {name: columns[name][start : start + batch_size] for name in feature_names}
+        batches.append(np.asarray(candidate_encoder(features, training=False), np.float32))
+    return np.concatenate(batches, axis=0)

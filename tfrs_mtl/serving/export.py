@@ -1,0 +1,193 @@
+"""Export a `Recommender` as one SavedModel folder with a manifest, and load it back.
+
+The folder holds `saved_model.pb`, `variables/` (encoders, ranker, catalogue tensors, the
+ScaNN searcher state) and `manifest.json`. Its signatures:
+
+- `recommend(<query features>, exclusions, k, num_candidates, blend_weights)` -> `item_ids`,
+  `retrieval_scores`, `final_scores`, `scores/<task>`, each `[batch_size, k]`;
+- `retrieve(<query features>, k)` -> `item_ids`, `retrieval_scores`;
+- `score(<query features>, candidate_ids)` -> `scores/<task>`.
+
+`k`, `num_candidates`, exclusions and blend weights are inputs, not export-time constants, so
+one export serves every request shape: `exclusions` is `[batch_size, num_excluded]` candidate
+ids padded with "" (string ids) or -1 (integer ids), `[batch_size, 0]` for none;
+`blend_weights` is `[1 + num_tasks]` in the manifest's `blend_order`. `load` fills these from
+the same keyword arguments as `Recommender.recommend`.
+
+The write is atomic: everything goes to a hidden sibling folder, is fsynced, and is renamed
+into place last; a failure removes the sibling and leaves no half-written export.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tensorflow as tf
+
+from tfrs_mtl.serving.candidate_index import (
+    SCANN_INSTALL_HINT,
+    index_fingerprint,
+    load_scann_ops,
+)
+from tfrs_mtl.serving.manifest import ExportError, package_versions, verify_export, write_manifest
+from tfrs_mtl.serving.recommender_base import RecommenderBase
+from tfrs_mtl.serving.serving_graph import RETRIEVAL_SCORE
+
+if TYPE_CHECKING:
+    from tfrs_mtl.serving.recommender import Recommender
+
+# ScaNN's TensorFlow ops live in the "Scann" namespace, which SavedModel refuses by default.
+SAVE_OPTIONS = tf.saved_model.SaveOptions(namespace_whitelist=["Scann"])
+
+
+def save(recommender: Recommender, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Writes `recommender` as a SavedModel folder with `manifest.json`, atomically.
+
+    Args:
+        recommender: the in-process recommender to export.
+        path: the export folder to create.
+        overwrite: replace an existing folder (swapped in only once the new one is complete).
+
+    Returns:
+        The export folder.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is False.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
+    try:
+        graph = recommender.graph
+        tf.saved_model.save(
+            graph,
+            str(staging),
+            signatures={
+                "recommend": graph.recommend.get_concrete_function(),
+                "retrieve": graph.retrieve.get_concrete_function(),
+                "score": graph.score.get_concrete_function(),
+            },
+            options=SAVE_OPTIONS,
+        )
+        write_manifest(staging, _manifest_content(recommender))
+        _fsync_tree(staging)
+        if path.exists():
+            retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex[:8]}")
+            os.rename(path, retired)
+            os.rename(staging, path)
+            shutil.rmtree(retired)
+        else:
+            os.rename(staging, path)
+        _fsync_directory(path.parent)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path
+
+
+def load(path: str | Path) -> LoadedRecommender:
+    """Loads an export folder after verifying its manifest; ScaNN ops are registered first.
+
+    Raises:
+        ExportError: the folder is missing, partial or corrupt (see `verify_export`), or it
+            holds a ScaNN index and the `scann` package cannot be imported.
+    """
+    manifest = verify_export(path)
+    if manifest["built_index_config"].get("kind") == "scann":
+        try:
+            load_scann_ops()
+        except ImportError as error:
+            raise ExportError(
+                f"{path} holds a ScaNN index, but ScaNN's TensorFlow ops cannot be loaded "
+                f"({error}); {SCANN_INSTALL_HINT}, then load again"
+            ) from None
+    try:
+        restored = tf.saved_model.load(str(path))
+    except (tf.errors.NotFoundError, ValueError) as error:
+        raise ExportError(f"{path}: TensorFlow cannot load the SavedModel: {error}") from None
+    return LoadedRecommender(restored, manifest, Path(path))
+
+
+class LoadedRecommender(RecommenderBase):
+    """An exported recommender: the same `recommend`, `retrieve`, `score` as `Recommender`.
+
+    Attributes:
+        manifest: the verified manifest.
+        path: the export folder.
+        signatures: the SavedModel signatures (for TF Serving style calls).
+    """
+
+    def __init__(self, restored: Any, manifest: dict[str, Any], path: Path) -> None:
+        self._restored = restored
+        self.manifest = manifest
+        self.path = path
+        self.signatures = restored.signatures
+        self.ranking_task_names = tuple(manifest["ranking_task_names"])
+        self.num_items = int(manifest["catalogue"]["num_items"])
+        self.candidate_id_dtype = tf.as_dtype(manifest["catalogue"]["id_dtype"])
+        self.query_signature = {
+            name: tf.TensorSpec(spec["shape"], tf.as_dtype(spec["dtype"]), name=name)
+            for name, spec in manifest["query_features"].items()
+        }
+
+    def _run_recommend(self, *inputs: Any) -> Mapping[str, Any]:
+        return self._restored.recommend(*inputs)
+
+    def _run_retrieve(self, *inputs: Any) -> Mapping[str, Any]:
+        return self._restored.retrieve(*inputs)
+
+    def _run_score(self, *inputs: Any) -> Mapping[str, Any]:
+        return self._restored.score(*inputs)
+
+
+def _manifest_content(recommender: Recommender) -> dict[str, Any]:
+    model = recommender.model
+    ids = recommender.catalogue_ids
+    return {
+        "versions": package_versions(),
+        "model_config": model.config.to_dict(),
+        "index_config": recommender.index_config.to_dict(),
+        "built_index_config": recommender.index.config.to_dict(),
+        "fingerprints": {
+            "vocabularies": model.vocabularies.fingerprint(),
+            "index": index_fingerprint(recommender.candidate_embeddings, ids),
+        },
+        "catalogue": {
+            "num_items": recommender.num_items,
+            "id_feature": model.candidate_id_feature,
+            "id_dtype": recommender.candidate_id_dtype.name,
+            "embedding_dim": int(recommender.candidate_embeddings.shape[1]),
+        },
+        "query_id_feature": model.query_id_feature,
+        "query_features": {
+            name: {"dtype": spec.dtype.name, "shape": spec.shape.as_list()}
+            for name, spec in recommender.query_signature.items()
+        },
+        "ranking_task_names": list(recommender.ranking_task_names),
+        "blend_order": [RETRIEVAL_SCORE, *recommender.ranking_task_names],
+        "default_blend": recommender.default_blend,
+        "signatures": ["recommend", "retrieve", "score"],
+    }
+
+
+def _fsync_tree(folder: Path) -> None:
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with Path(root, name).open("rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_directory(Path(root))
+
+
+def _fsync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

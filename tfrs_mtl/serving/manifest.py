@@ -1,0 +1,173 @@
+"""The export manifest: versions, configs, fingerprints and a checksummed file list.
+
+`manifest.json` sits beside `saved_model.pb` and is written last, so a folder without it is
+an interrupted export. `verify_export` checks it before anything is loaded, so that a corrupt
+or partial folder fails with an error naming what is wrong rather than deep in TensorFlow.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import warnings
+from pathlib import Path
+from typing import Any
+
+MANIFEST_NAME = "manifest.json"
+FORMAT = "tfrs_mtl.serving.export"
+FORMAT_VERSION = 1
+REQUIRED_KEYS = (
+    "format",
+    "format_version",
+    "created_at",
+    "versions",
+    "model_config",
+    "index_config",
+    "built_index_config",
+    "fingerprints",
+    "catalogue",
+    "query_features",
+    "ranking_task_names",
+    "files",
+)
+
+
+class ExportError(RuntimeError):
+    """An export folder is missing, partial, corrupt, or needs something not installed."""
+
+
+def package_versions() -> dict[str, str | None]:
+    """Versions of Python and of the pinned stack (None where a package is not installed)."""
+    from tfrs_mtl import __version__
+
+    versions: dict[str, str | None] = {"tfrs_mtl": __version__, "python": platform.python_version()}
+    for key, distribution in (
+        ("tensorflow", "tensorflow"),
+        ("tf_keras", "tf-keras"),
+        ("tensorflow_recommenders", "tensorflow-recommenders"),
+        ("scann", "scann"),
+    ):
+        try:
+            versions[key] = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            versions[key] = None
+    return versions
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def list_files(folder: Path) -> list[dict[str, Any]]:
+    """Every file of `folder` but the manifest: relative path, size in bytes, sha256."""
+    return [
+        {"path": file.relative_to(folder).as_posix(), "size": file.stat().st_size,
+         "sha256": sha256_of(file)}
+        for file in sorted(folder.rglob("*"))
+        if file.is_file() and file.name != MANIFEST_NAME
+    ]
+
+
+def write_manifest(folder: Path, content: dict[str, Any]) -> None:
+    """Adds format, creation time and the file list to `content`; writes and fsyncs it."""
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **content,
+        "files": list_files(folder),
+    }
+    with (folder / MANIFEST_NAME).open("w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def verify_export(folder: str | Path) -> dict[str, Any]:
+    """Reads `folder/manifest.json` and checks it against the folder's files.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        ExportError: naming the missing folder or manifest, the JSON error, the missing
+            manifest keys, an unsupported format version, or every missing, resized or
+            changed file (expected vs found).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ExportError(f"{folder}: no such export folder")
+    manifest_path = folder / MANIFEST_NAME
+    if not manifest_path.is_file():
+        raise ExportError(
+            f"{folder}: {MANIFEST_NAME} is missing: not a tfrs_mtl export, or the export was "
+            "interrupted before it finished"
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ExportError(f"{manifest_path}: not valid JSON: {error}") from None
+    if not isinstance(manifest, dict):
+        raise ExportError(f"{manifest_path}: expected a JSON object, got {type(manifest).__name__}")
+    missing_keys = [key for key in REQUIRED_KEYS if key not in manifest]
+    if missing_keys:
+        raise ExportError(f"{manifest_path}: missing key(s) {missing_keys}")
+    if manifest["format"] != FORMAT or manifest["format_version"] != FORMAT_VERSION:
+        raise ExportError(
+            f"{manifest_path}: format {manifest['format']!r} version "
+            f"{manifest['format_version']!r} is not supported; this tfrs_mtl reads {FORMAT!r} "
+            f"version {FORMAT_VERSION}"
+        )
+    problems = _file_problems(folder, manifest["files"])
+    if problems:
+        raise ExportError(f"{folder}: the export is corrupt or partial:\n  " + "\n  ".join(problems))
+    _warn_on_version_drift(folder, manifest["versions"])
+    return manifest
+
+
+def _file_problems(folder: Path, files: Any) -> list[str]:
+    if not isinstance(files, list) or not all(
+        isinstance(entry, dict) and {"path", "size", "sha256"} <= set(entry) for entry in files
+    ):
+        return ["manifest 'files' must be a list of {path, size, sha256}"]
+    listed = {entry["path"] for entry in files}
+    problems = [
+        f"{required}: not listed in the manifest"
+        for required in ("saved_model.pb", "variables/variables.index")
+        if required not in listed
+    ]
+    for entry in files:
+        file = folder / entry["path"]
+        if not file.is_file():
+            problems.append(f"{entry['path']}: missing")
+        elif file.stat().st_size != entry["size"]:
+            problems.append(
+                f"{entry['path']}: size {file.stat().st_size} bytes, expected {entry['size']}"
+            )
+        elif sha256_of(file) != entry["sha256"]:
+            problems.append(f"{entry['path']}: sha256 differs from the manifest (file changed)")
+    return problems
+
+
+def _warn_on_version_drift(folder: Path, exported: dict[str, Any]) -> None:
+    current = package_versions()
+    drift = [
+        f"{name} {exported.get(name)} -> {current[name]}"
+        for name in ("tensorflow", "tensorflow_recommenders", "scann")
+        if exported.get(name) and current[name] and exported.get(name) != current[name]
+    ]
+    if drift:
+        warnings.warn(
+            f"{folder} was exported with other package versions ({', '.join(drift)}); "
+            "results may differ",
+            stacklevel=3,
+        )

@@ -1,0 +1,111 @@
+"""`Recommender`: a trained multi-task model and its catalogue, served in two stages.
+
+Stage 1 retrieves candidates from a ScaNN index over the candidate tower's embeddings of the
+whole catalogue; stage 2 re-ranks them with the model's multi-task ranker and blends the task
+scores (Covington et al., "Deep Neural Networks for YouTube Recommendations", RecSys 2016).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tfrs_mtl.serving import export
+from tfrs_mtl.serving.candidate_index import CandidateIndex, build_index
+from tfrs_mtl.serving.catalogue import encode_catalogue, prepare_catalogue
+from tfrs_mtl.serving.index_config import IndexConfig
+from tfrs_mtl.serving.interfaces import ServableModel
+from tfrs_mtl.serving.recommender_base import RecommenderBase
+from tfrs_mtl.serving.serving_graph import ServingGraph
+
+
+class Recommender(RecommenderBase):
+    """Builds the index over the catalogue and serves `recommend`, `retrieve` and `score`.
+
+    Example:
+        >>> recommender = Recommender(model, catalogue, IndexConfig(num_leaves=50))
+        >>> results = recommender.recommend({"user_id": np.array(["42"])}, k=5,
+        ...                                 exclude=[["50", "172"]], blend={"rating": 1.0})
+        >>> results.to_frame()
+        >>> recommender.save("exports/movielens")  # then tfrs_mtl.serving.load(...)
+
+    Args:
+        model: a trained `ServableModel` (e.g. `tfrs_mtl.models.MultiTaskModel`).
+        catalogue: `{feature: array [num_items, ...]}`, one row per item, with the candidate
+            id feature and every candidate feature the model reads.
+        index_config: how to build the index; default `IndexConfig()` (ScaNN, adapted to the
+            catalogue size).
+        batch_size: items per candidate-encoder call when encoding the catalogue.
+        progress: show a progress bar while encoding the catalogue.
+
+    Attributes:
+        candidate_embeddings: `[num_items, embedding_dim]` float32, catalogue order.
+        catalogue_ids: `[num_items]` candidate ids, catalogue order.
+        index: the built `CandidateIndex` (`index.config` is what was built).
+        index_build_seconds: wall time of building the index (encoding excluded).
+        graph: the `ServingGraph` that `save` exports.
+    """
+
+    def __init__(
+        self,
+        model: ServableModel,
+        catalogue: Mapping[str, np.ndarray],
+        index_config: IndexConfig | None = None,
+        *,
+        batch_size: int = 4096,
+        progress: bool = True,
+    ) -> None:
+        self.model = model
+        self.index_config = index_config or IndexConfig()
+        columns = prepare_catalogue(model, catalogue)
+        self.catalogue_ids = columns[model.candidate_id_feature]
+        self.candidate_embeddings = encode_catalogue(
+            model.candidate_encoder, columns, tuple(model.candidate_feature_names), batch_size, progress
+        )
+        start = time.perf_counter()
+        self.index: CandidateIndex = build_index(self.candidate_embeddings, self.index_config)
+        self.index_build_seconds = time.perf_counter() - start
+        full_signature = model.feature_signature("query")
+        missing = [name for name in model.query_feature_names if name not in full_signature]
+        if missing:
+            raise ValueError(f"model.feature_signature('query') lacks {missing}")
+        self.query_signature = {name: full_signature[name] for name in model.query_feature_names}
+        self.ranking_task_names = tuple(model.ranking_task_names)
+        self.num_items = len(self.catalogue_ids)
+        self.candidate_id_dtype = tf.as_dtype(
+            tf.string if self.catalogue_ids.dtype == object else self.catalogue_ids.dtype
+        )
+        self.graph = ServingGraph(
+            query_encoder=model.query_encoder,
+            ranker=model.ranker if self.ranking_task_names else None,
+            index=self.index,
+            columns=columns,
+            candidate_id_feature=model.candidate_id_feature,
+            candidate_feature_names=tuple(model.candidate_feature_names),
+            query_signature=self.query_signature,
+            ranking_task_names=self.ranking_task_names,
+        )
+
+    def encode_queries(self, query_features: Mapping[str, Any]) -> np.ndarray:
+        """Query tower embeddings `[batch_size, embedding_dim]` (e.g. held-out queries for
+        `tune_index`)."""
+        features, _ = self._query_tensors(query_features)
+        return np.asarray(self.model.query_encoder(features, training=False), np.float32)
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Exports one SavedModel folder with a manifest; see `tfrs_mtl.serving.save`."""
+        return export.save(self, path, overwrite=overwrite)
+
+    def _run_recommend(self, *inputs: Any) -> Mapping[str, Any]:
+        return self.graph.recommend(*inputs)
+
+    def _run_retrieve(self, *inputs: Any) -> Mapping[str, Any]:
+        return self.graph.retrieve(*inputs)
+
+    def _run_score(self, *inputs: Any) -> Mapping[str, Any]:
+        return self.graph.score(*inputs)

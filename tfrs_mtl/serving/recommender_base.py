@@ -1,0 +1,194 @@
+"""`RecommenderBase`: the `recommend` / `retrieve` / `score` API over a serving graph.
+
+Argument checking and the conversion to and from tensors live here, once, for the in-process
+`Recommender` and for the `LoadedRecommender` that `tfrs_mtl.serving.load` returns; both then
+call the same traced functions (`ServingGraph`), so they give the same results.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tfrs_mtl.serving.catalogue import padding_id_for
+from tfrs_mtl.serving.recommendations import Recommendations
+from tfrs_mtl.serving.serving_graph import RETRIEVAL_SCORE, TASK_SCORE_PREFIX
+
+
+class RecommenderBase:
+    """Shared API. Subclasses set the attributes below and the three `_run_*` methods.
+
+    Attributes:
+        ranking_task_names: the ranker's tasks, in the order of the blend weights.
+        query_signature: `{feature: tf.TensorSpec}` of the raw query features.
+        num_items: catalogue size.
+        candidate_id_dtype: `tf.string` or an integer dtype.
+    """
+
+    ranking_task_names: tuple[str, ...]
+    query_signature: dict[str, tf.TensorSpec]
+    num_items: int
+    candidate_id_dtype: tf.DType
+
+    def _run_recommend(self, *inputs: Any) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    def _run_retrieve(self, *inputs: Any) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    def _run_score(self, *inputs: Any) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def default_blend(self) -> dict[str, float]:
+        """`{"rating": 1.0}` when there is a rating task, else the first ranking task, else
+        the retrieval score alone."""
+        if "rating" in self.ranking_task_names:
+            return {"rating": 1.0}
+        if self.ranking_task_names:
+            return {self.ranking_task_names[0]: 1.0}
+        return {RETRIEVAL_SCORE: 1.0}
+
+    def recommend(
+        self,
+        query_features: Mapping[str, Any],
+        k: int = 10,
+        num_candidates: int = 200,
+        exclude: Sequence[Sequence[Any]] | None = None,
+        blend: Mapping[str, float] | None = None,
+    ) -> Recommendations:
+        """Retrieves `num_candidates` items per query, re-ranks them, returns the best `k`.
+
+        Args:
+            query_features: raw query features, each `[batch_size]` or `[batch_size, max_len]`;
+                extra keys are ignored. Unknown ids go through the model's OOV buckets.
+            k: items returned per query. `k <= 0` raises ValueError; `k` larger than the
+                catalogue is clipped to the catalogue size with a warning.
+            num_candidates: items retrieved in stage 1 and re-ranked in stage 2; raised to `k`
+                when smaller, clipped to the catalogue size.
+            exclude: per query, candidate ids never to return (e.g. already seen). The index
+                is over-fetched by their number, so `k` unseen items still come back while
+                the catalogue has them.
+            blend: weights of `"retrieval"` and of each ranking task in the final score, e.g.
+                `{"rating": 1.0, "purchase": 2.0}`; default `default_blend`.
+
+        Returns:
+            `Recommendations` with arrays `[batch_size, k]` (empty batch: `[0, k]`).
+        """
+        features, batch_size = self._query_tensors(query_features)
+        k = self._checked_k(k)
+        if isinstance(num_candidates, bool) or not isinstance(num_candidates, int | np.integer):
+            raise TypeError(f"num_candidates must be an int, got {num_candidates!r}")
+        if num_candidates <= 0:
+            raise ValueError(f"num_candidates={num_candidates} must be positive")
+        num_candidates = min(max(int(num_candidates), k), self.num_items)
+        weights = self._blend_weights(blend)
+        if batch_size == 0:
+            return Recommendations.empty(k, self.ranking_task_names, self._numpy_id_dtype())
+        exclusions = self._exclusion_tensor(exclude, batch_size)
+        outputs = self._run_recommend(
+            features, exclusions, tf.constant(k), tf.constant(num_candidates), weights
+        )
+        return Recommendations.from_tensors(outputs, self.ranking_task_names)
+
+    def retrieve(self, query_features: Mapping[str, Any], k: int = 10) -> Recommendations:
+        """Stage 1 only: the `k` best items by retrieval score (`scores` is empty)."""
+        features, batch_size = self._query_tensors(query_features)
+        k = self._checked_k(k)
+        if batch_size == 0:
+            return Recommendations.empty(k, (), self._numpy_id_dtype())
+        return Recommendations.from_tensors(self._run_retrieve(features, tf.constant(k)), ())
+
+    def score(
+        self, query_features: Mapping[str, Any], candidate_ids: Sequence[Sequence[Any]] | np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Stage 2 only: every ranking task's score of given items, `{task: [batch, num_ids]}`.
+
+        Raises:
+            ValueError: naming candidate ids that are not in the catalogue.
+        """
+        features, batch_size = self._query_tensors(query_features)
+        ids = tf.constant(np.asarray(candidate_ids), dtype=self.candidate_id_dtype)
+        if ids.shape.rank != 2 or ids.shape[0] != batch_size:
+            raise ValueError(
+                f"candidate_ids must be [batch_size={batch_size}, num_ids], got {ids.shape}"
+            )
+        try:
+            outputs = self._run_score(features, ids)
+        except tf.errors.InvalidArgumentError as error:
+            raise ValueError(
+                f"candidate_ids holds ids that are not in the catalogue: {error.message}"
+            ) from None
+        return {
+            task: np.asarray(outputs[TASK_SCORE_PREFIX + task], np.float32)
+            for task in self.ranking_task_names
+        }
+
+    def _numpy_id_dtype(self) -> Any:
+        return object if self.candidate_id_dtype == tf.string else self.candidate_id_dtype.as_numpy_dtype
+
+    def _checked_k(self, k: int) -> int:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer):
+            raise TypeError(f"k must be an int, got {k!r}")
+        if k <= 0:
+            raise ValueError(f"k={k} must be positive")
+        if k > self.num_items:
+            warnings.warn(
+                f"k={k} exceeds the catalogue size {self.num_items}; returning {self.num_items}",
+                stacklevel=3,
+            )
+            return self.num_items
+        return int(k)
+
+    def _query_tensors(self, query_features: Mapping[str, Any]) -> tuple[dict[str, tf.Tensor], int]:
+        missing = [name for name in self.query_signature if name not in query_features]
+        if missing:
+            raise ValueError(
+                f"query_features lacks {missing}; the model reads {list(self.query_signature)}"
+            )
+        tensors: dict[str, tf.Tensor] = {}
+        for name, spec in self.query_signature.items():
+            try:
+                tensor = tf.constant(np.asarray(query_features[name]), dtype=spec.dtype)
+            except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
+                raise ValueError(
+                    f"query feature {name!r} cannot be read as {spec.dtype.name}: {error}"
+                ) from None
+            if not spec.shape.is_compatible_with(tensor.shape):
+                raise ValueError(
+                    f"query feature {name!r} has shape {tensor.shape}; expected {spec.shape}"
+                )
+            tensors[name] = tensor
+        sizes = {name: int(tensor.shape[0]) for name, tensor in tensors.items()}
+        if len(set(sizes.values())) > 1:
+            raise ValueError(f"query features disagree on the batch size: {sizes}")
+        return tensors, next(iter(sizes.values()), 0)
+
+    def _exclusion_tensor(self, exclude: Sequence[Sequence[Any]] | None, batch_size: int) -> tf.Tensor:
+        padding = padding_id_for(self.candidate_id_dtype)
+        if exclude is None:
+            exclude = [[] for _ in range(batch_size)]
+        if len(exclude) != batch_size:
+            raise ValueError(
+                f"exclude has {len(exclude)} lists; expected one per query ({batch_size})"
+            )
+        width = max((len(items) for items in exclude), default=0)
+        rows = [list(items) + [padding] * (width - len(items)) for items in exclude]
+        if width == 0:
+            return tf.zeros([batch_size, 0], self.candidate_id_dtype)
+        return tf.constant(rows, dtype=self.candidate_id_dtype)
+
+    def _blend_weights(self, blend: Mapping[str, float] | None) -> tf.Tensor:
+        blend = self.default_blend if blend is None else blend
+        names = (RETRIEVAL_SCORE, *self.ranking_task_names)
+        unknown = sorted(set(blend) - set(names))
+        if unknown:
+            raise ValueError(f"blend names unknown score(s) {unknown}; expected some of {names}")
+        weights = [float(blend.get(name, 0.0)) for name in names]
+        if not all(np.isfinite(weights)) or not any(weights):
+            raise ValueError(f"blend weights must be finite and not all zero, got {dict(blend)}")
+        return tf.constant(weights, tf.float32)

@@ -1,0 +1,191 @@
+"""`ServingGraph`: the two-stage recommender as TensorFlow functions (what a SavedModel holds).
+
+Stage 1 encodes the queries and searches the candidate index; stage 2 gathers the retrieved
+candidates' features from the catalogue tensors by row (`tf.gather`), repeats each query's
+features once per candidate, scores every pair with the multi-task ranker in one call, blends
+the task scores and keeps the best `k`. The same traced functions serve in-process and after
+`tf.saved_model.load`, so both give the same results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import tensorflow as tf
+
+from tfrs_mtl.serving.candidate_index import CandidateIndex
+from tfrs_mtl.serving.catalogue import padding_id_for
+
+# Inputs of the signatures besides the query features; no feature may take these names.
+RESERVED_INPUT_NAMES = ("exclusions", "k", "num_candidates", "blend_weights", "candidate_ids")
+RETRIEVAL_SCORE = "retrieval"
+TASK_SCORE_PREFIX = "scores/"
+
+
+class ServingGraph(tf.Module):
+    """Holds the encoders, ranker, index and catalogue tensors; exposes three tf.functions.
+
+    `recommend(query_features, exclusions, k, num_candidates, blend_weights)`, with
+    `exclusions [batch_size, num_excluded]` candidate ids padded with the padding id ("" or
+    -1), scalar int32 `k` and `num_candidates`, and `blend_weights [1 + num_tasks]` float32
+    in the order `("retrieval", *ranking_task_names)`; returns `item_ids`, `retrieval_scores`,
+    `final_scores` and `scores/<task>`, each `[batch_size, k]`.
+
+    `retrieve(query_features, k)` returns `item_ids` and `retrieval_scores` `[batch_size, k]`.
+
+    `score(query_features, candidate_ids [batch_size, num_ids])` returns `scores/<task>`.
+
+    Slots left empty (fewer unexcluded items than `k`) hold the padding id and NaN scores.
+    """
+
+    def __init__(
+        self,
+        *,
+        query_encoder: tf.keras.Model,
+        ranker: tf.keras.Model | None,
+        index: CandidateIndex,
+        columns: Mapping[str, np.ndarray],
+        candidate_id_feature: str,
+        candidate_feature_names: tuple[str, ...],
+        query_signature: Mapping[str, tf.TensorSpec],
+        ranking_task_names: tuple[str, ...],
+    ) -> None:
+        super().__init__(name="serving_graph")
+        clashes = sorted(set(query_signature) & set(RESERVED_INPUT_NAMES))
+        if clashes:
+            raise ValueError(
+                f"query feature name(s) {clashes} clash with serving inputs {RESERVED_INPUT_NAMES}"
+            )
+        self.query_encoder = query_encoder
+        self.ranker = ranker
+        self.index = index
+        self.catalogue = {
+            name: tf.Variable(values, trainable=False, name=name) for name, values in columns.items()
+        }
+        self.num_items = index.num_items
+        self._id_feature = candidate_id_feature
+        self._candidate_feature_names = candidate_feature_names
+        self._query_feature_names = tuple(query_signature)
+        self._task_names = ranking_task_names
+        ids = self.catalogue[candidate_id_feature]
+        self.padding_id = tf.constant(padding_id_for(ids.dtype), ids.dtype)
+        self.id_to_row = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(columns[candidate_id_feature]),
+                tf.range(self.num_items, dtype=tf.int32),
+            ),
+            default_value=-1,
+        )
+        features = {
+            name: tf.TensorSpec(spec.shape, spec.dtype, name=name)
+            for name, spec in query_signature.items()
+        }
+        self.recommend = tf.function(
+            self._recommend,
+            input_signature=[
+                features,
+                tf.TensorSpec([None, None], ids.dtype, name="exclusions"),
+                tf.TensorSpec([], tf.int32, name="k"),
+                tf.TensorSpec([], tf.int32, name="num_candidates"),
+                tf.TensorSpec([1 + len(ranking_task_names)], tf.float32, name="blend_weights"),
+            ],
+        )
+        self.retrieve = tf.function(
+            self._retrieve, input_signature=[features, tf.TensorSpec([], tf.int32, name="k")]
+        )
+        self.score = tf.function(
+            self._score,
+            input_signature=[
+                features,
+                tf.TensorSpec([None, None], ids.dtype, name="candidate_ids"),
+            ],
+        )
+
+    def _encode_queries(self, query_features: Mapping[str, tf.Tensor]) -> tf.Tensor:
+        inputs = {name: query_features[name] for name in self._query_feature_names}
+        return tf.cast(self.query_encoder(inputs, training=False), tf.float32)
+
+    def _ids_at(self, rows: tf.Tensor) -> tf.Tensor:
+        return tf.gather(self.catalogue[self._id_feature], tf.maximum(rows, 0))
+
+    def _rank(
+        self, query_features: Mapping[str, tf.Tensor], rows: tf.Tensor
+    ) -> dict[str, tf.Tensor]:
+        """Scores `[batch_size, num_candidates]` (query, catalogue row) pairs with the ranker."""
+        if not self._task_names or self.ranker is None:
+            return {}
+        batch_size, num_candidates = tf.shape(rows)[0], tf.shape(rows)[1]
+        flat_rows = tf.reshape(tf.maximum(rows, 0), [-1])
+        inputs = {
+            name: tf.repeat(query_features[name], num_candidates, axis=0)
+            for name in self._query_feature_names
+        }
+        for name in self._candidate_feature_names:
+            inputs[name] = tf.gather(self.catalogue[name], flat_rows)
+        outputs = self.ranker(inputs, training=False)
+        return {
+            task: tf.reshape(tf.cast(outputs[task], tf.float32), [batch_size, num_candidates])
+            for task in self._task_names
+        }
+
+    def _recommend(
+        self,
+        query_features: Mapping[str, tf.Tensor],
+        exclusions: tf.Tensor,
+        k: tf.Tensor,
+        num_candidates: tf.Tensor,
+        blend_weights: tf.Tensor,
+    ) -> dict[str, tf.Tensor]:
+        num_candidates = tf.clip_by_value(tf.maximum(num_candidates, k), 1, self.num_items)
+        k = tf.clip_by_value(k, 1, num_candidates)
+        # Over-fetch by the number of exclusions so that num_candidates unseen items remain.
+        num_fetched = tf.minimum(num_candidates + tf.shape(exclusions)[1], self.num_items)
+        scores, rows = self.index.search(self._encode_queries(query_features), num_fetched)
+        excluded = tf.reduce_any(
+            tf.equal(self._ids_at(rows)[:, :, tf.newaxis], exclusions[:, tf.newaxis, :]), axis=-1
+        )
+        valid = (rows >= 0) & ~excluded
+        scores, positions = tf.math.top_k(tf.where(valid, scores, -np.inf), k=num_candidates)
+        rows = tf.gather(rows, positions, batch_dims=1)
+        valid = tf.gather(valid, positions, batch_dims=1)
+
+        task_scores = self._rank(query_features, rows)
+        stacked = tf.stack([scores, *(task_scores[task] for task in self._task_names)], axis=-1)
+        # multiply_no_nan: a zero weight ignores a -inf retrieval score instead of making NaN.
+        blended = tf.reduce_sum(tf.math.multiply_no_nan(stacked, blend_weights), axis=-1)
+        _, best = tf.math.top_k(tf.where(valid, blended, -np.inf), k=k)
+
+        valid = tf.gather(valid, best, batch_dims=1)
+
+        def pick(values: tf.Tensor) -> tf.Tensor:
+            return tf.where(valid, tf.gather(values, best, batch_dims=1), np.nan)
+
+        outputs = {
+            "item_ids": tf.where(
+                valid, self._ids_at(tf.gather(rows, best, batch_dims=1)), self.padding_id
+            ),
+            "retrieval_scores": pick(scores),
+            "final_scores": pick(blended),
+        }
+        for task in self._task_names:
+            outputs[TASK_SCORE_PREFIX + task] = pick(task_scores[task])
+        return outputs
+
+    def _retrieve(self, query_features: Mapping[str, tf.Tensor], k: tf.Tensor) -> dict:
+        k = tf.clip_by_value(k, 1, self.num_items)
+        scores, rows = self.index.search(self._encode_queries(query_features), k)
+        valid = rows >= 0
+        return {
+            "item_ids": tf.where(valid, self._ids_at(rows), self.padding_id),
+            "retrieval_scores": tf.where(valid, scores, np.nan),
+        }
+
+    def _score(self, query_features: Mapping[str, tf.Tensor], candidate_ids: tf.Tensor) -> dict:
+        rows = self.id_to_row.lookup(candidate_ids)
+        check = tf.debugging.assert_non_negative(
+            rows, message="score: candidate_ids holds an id that is not in the catalogue"
+        )
+        with tf.control_dependencies([check]):
+            rows = tf.identity(rows)
+        return {TASK_SCORE_PREFIX + task: s for task, s in self._rank(query_features, rows).items()}
