@@ -1,0 +1,93 @@
+"""QueryTower / CandidateTower: shapes, L2 norm, dropout, shared tables, config round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfrs_mtl.features import FeatureConfig, FeatureSpec, FeatureVocabularies, SharedEmbeddings
+from tfrs_mtl.layers import CandidateTower, QueryTower, TowerConfig
+
+SPEC = FeatureSpec(
+    features=(
+        FeatureConfig(name="user_id", kind="id", side="query", embedding_dim=4),
+        FeatureConfig(
+            name="history_genres", kind="multi_hot", side="query", table="genres", embedding_dim=3
+        ),
+        FeatureConfig(name="movie_id", kind="id", side="candidate", embedding_dim=4),
+        FeatureConfig(
+            name="movie_genres", kind="multi_hot", side="candidate", table="genres", embedding_dim=3
+        ),
+        FeatureConfig(name="price", kind="numeric", side="candidate"),
+    )
+)
+FEATURES = {
+    "user_id": np.array(["u1", "u2", "u3"]),
+    "history_genres": np.array([[1, 2], [2, -1], [-1, -1]], dtype=np.int64),
+    "movie_id": np.array(["m1", "m2", "m1"]),
+    "movie_genres": np.array([[3, -1], [1, 3], [2, -1]], dtype=np.int64),
+    "price": np.array([1.0, 2.0, 3.0], dtype=np.float32),
+}
+
+
+@pytest.fixture(scope="module")
+def shared() -> SharedEmbeddings:
+    return SharedEmbeddings(SPEC, FeatureVocabularies.fit(SPEC, FEATURES))
+
+
+def _inputs() -> dict[str, tf.Tensor]:
+    return {key: tf.constant(value) for key, value in FEATURES.items()}
+
+
+def test_shapes_and_l2_norm(shared: SharedEmbeddings) -> None:
+    query = QueryTower(shared, **TowerConfig(hidden_dims=(8,), output_dim=5).to_dict())
+    candidate = CandidateTower(shared, hidden_dims=(), output_dim=5, use_l2_norm=True)
+    assert query(_inputs()).shape == (3, 5)
+    assert query.encoded_feature_names == ("user_id", "history_genres")
+    normalized = candidate(_inputs()).numpy()
+    np.testing.assert_allclose(np.linalg.norm(normalized, axis=1), 1.0, rtol=1e-5)
+
+
+def test_dropout_only_in_training(shared: SharedEmbeddings) -> None:
+    tower = QueryTower(shared, hidden_dims=(64,), output_dim=4, dropout=0.5)
+    inference = [tower(_inputs(), training=False).numpy() for _ in range(2)]
+    np.testing.assert_array_equal(inference[0], inference[1])
+    assert not np.array_equal(tower(_inputs(), training=True).numpy(), inference[0])
+
+
+def test_both_towers_read_one_variable_per_table(shared: SharedEmbeddings) -> None:
+    query = QueryTower(shared, hidden_dims=(), output_dim=4)
+    candidate = CandidateTower(shared, hidden_dims=(), output_dim=4)
+
+    class Model(tf.keras.Model):
+        def __init__(self) -> None:
+            super().__init__()
+            self.query, self.candidate = query, candidate
+
+        def call(self, features: dict[str, tf.Tensor]) -> tf.Tensor:
+            return tf.reduce_sum(self.query(features) * self.candidate(features), axis=1)
+
+    model = Model()
+    model(_inputs())
+    tables = [v for v in model.trainable_variables if v.name.endswith("_embeddings:0")]
+    assert sorted(v.name for v in tables) == [
+        "genres_embeddings:0",
+        "movie_id_embeddings:0",
+        "user_id_embeddings:0",
+    ]
+    genres = next(v for v in tables if v.name.startswith("genres"))
+    assert genres is shared.embedding_table("genres")
+    # Two projections (kernel + bias each) besides the three tables.
+    assert len(model.trainable_variables) == 3 + 4
+
+
+@pytest.mark.parametrize("tower_class", [QueryTower, CandidateTower])
+def test_config_round_trip(shared: SharedEmbeddings, tower_class: type) -> None:
+    tower = tower_class(shared, hidden_dims=(6,), output_dim=3, use_l2_norm=True, name="tower")
+    expected = tower(_inputs()).numpy()
+    rebuilt = tower_class.from_config(tower.get_config())
+    rebuilt(_inputs())
+    rebuilt.set_weights(tower.get_weights())
+    np.testing.assert_array_equal(rebuilt(_inputs()).numpy(), expected)
+    assert rebuilt.get_config()["hidden_dims"] == [6]
