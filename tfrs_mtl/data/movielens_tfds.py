@@ -11,6 +11,7 @@ TFRS tutorials' shuffles exactly.
 from __future__ import annotations
 
 import hashlib
+import socket
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from tfrs_mtl.data.errors import DataNotFoundError
 from tfrs_mtl.data.movielens_schema import MovieLensRelease
 
 GENRES_TYPE = pa.list_(pa.int64())
+DOWNLOAD_HOST = "files.grouplens.org"
 _TEXT_FEATURES = (
     "movie_id",
     "movie_title",
@@ -41,7 +43,7 @@ def tfds_order(keys: np.ndarray | pd.Index, split: str = "train") -> np.ndarray:
         int64 positions into `keys`, shape `[num_examples]`: `keys[tfds_order(keys)]` is the
         TFDS order. Takes about 1 s per million keys (one md5 each).
     """
-    salted = hashlib.md5(split.encode("utf-8"))
+    salted = hashlib.md5(split.encode("utf-8"), usedforsecurity=False)
     digests = bytearray()
     for key in np.asarray(keys).tolist():
         digest = salted.copy()
@@ -56,9 +58,7 @@ def in_tfds_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[tfds_order(frame.index)]
 
 
-def load_from_tfds(
-    release: MovieLensRelease, not_found: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_from_tfds(release: MovieLensRelease, not_found: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Loads `movielens/<version>-ratings` and `-movies` with `tfds.load`, in file order.
 
     Raises:
@@ -71,8 +71,17 @@ def load_from_tfds(
     try:
         import tensorflow_datasets as tfds
 
+        prepared = all(
+            tfds.builder(f"movielens/{release.tfds_version}-{table}").is_prepared()
+            for table in ("ratings", "movies")
+        )
+        # Offline, TFDS retries its download for minutes; fail fast instead.
+        if not prepared and not _can_reach(DOWNLOAD_HOST):
+            raise DataNotFoundError(f"{not_found} (Offline: cannot reach {DOWNLOAD_HOST}.)")
         ratings = tfds.load(f"movielens/{release.tfds_version}-ratings", split="train")
         movies = tfds.load(f"movielens/{release.tfds_version}-movies", split="train")
+    except DataNotFoundError:
+        raise
     except Exception as error:  # any download or preparation failure means "not available"
         raise DataNotFoundError(f"{not_found} TFDS failed with: {error}") from error
     ratings_frame = frame_from_tf_dataset(ratings, release.columns)
@@ -82,6 +91,14 @@ def load_from_tfds(
     for frame in (ratings_frame, movies_frame):
         frame.index = pd.Index(_keys_of_tfds_positions(len(frame)))
     return ratings_frame.sort_index(), movies_frame.sort_index().reset_index(drop=True)
+
+
+def _can_reach(host: str, timeout_seconds: float = 5.0) -> bool:
+    try:
+        with socket.create_connection((host, 443), timeout=timeout_seconds):
+            return True
+    except OSError:
+        return False
 
 
 def _keys_of_tfds_positions(num_examples: int) -> np.ndarray:
