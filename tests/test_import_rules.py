@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"tasks", "layers", "features", "config"},
     "serving": {"models", "config"},
     "evaluation": {"serving", "models", "data", "config", "features"},
+    "cli": {"config", "data", "features", "layers", "tasks", "models", "serving", "evaluation"},
 }
 
 
