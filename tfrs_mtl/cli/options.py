@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import NoReturn
 
 import click
 
@@ -27,6 +26,6 @@ data_dir_option = click.option(
 )
 
 
-def fail(message: str) -> Callable[..., Any]:
+def fail(message: str) -> NoReturn:
     """Prints `message` on stderr as `Error: ...` and exits with status 1."""
     raise click.ClickException(message)
