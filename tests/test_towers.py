@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfrs_mtl.features import FeatureConfig, FeatureSpec, FeatureVocabularies, SharedEmbeddings
+from tfrs_mtl.features import (
+    FeatureConfig,
+    FeatureSpec,
+    FeatureVocabularies,
+    SharedEmbeddings,
+    feature_signature,
+)
 from tfrs_mtl.layers import CandidateTower, QueryTower, TowerConfig
 
 SPEC = FeatureSpec(
@@ -91,3 +99,35 @@ def test_config_round_trip(shared: SharedEmbeddings, tower_class: type) -> None:
     rebuilt.set_weights(tower.get_weights())
     np.testing.assert_array_equal(rebuilt(_inputs()).numpy(), expected)
     assert rebuilt.get_config()["hidden_dims"] == [6]
+
+
+def test_tower_exports_as_saved_model_with_lookup_tables(
+    shared: SharedEmbeddings, tmp_path: Path
+) -> None:
+    tower = CandidateTower(shared, hidden_dims=(4,), output_dim=3)
+    signature = feature_signature(SPEC, "candidate")
+    module = tf.Module()
+    module.tower = tower
+    module.serve = tf.function(lambda features: tower(features), input_signature=[signature])
+    tf.saved_model.save(module, str(tmp_path), signatures={"serving_default": module.serve})
+    loaded = tf.saved_model.load(str(tmp_path))
+    inputs = {name: tf.constant(FEATURES[name]) for name in signature}
+    inputs["movie_id"] = tf.constant(["m1", "never-seen", "m2"])
+    restored = loaded.signatures["serving_default"](**inputs)["output_0"]
+    np.testing.assert_allclose(restored.numpy(), tower(inputs).numpy(), rtol=1e-6)
+
+
+def test_gradients_of_both_towers_reach_the_one_shared_table(shared: SharedEmbeddings) -> None:
+    query = QueryTower(shared, hidden_dims=(), output_dim=2)
+    candidate = CandidateTower(shared, hidden_dims=(), output_dim=2)
+    table = shared.embedding_table("genres")
+    row_of = {key: i for i, key in enumerate(shared.vocabularies.tables["genres"])}
+    with tf.GradientTape(persistent=True) as tape:
+        query_sum = tf.reduce_sum(query(_inputs()))
+        candidate_sum = tf.reduce_sum(candidate(_inputs()))
+    query_rows = np.abs(tf.convert_to_tensor(tape.gradient(query_sum, table)).numpy()).sum(1)
+    candidate_rows = np.abs(tf.convert_to_tensor(tape.gradient(candidate_sum, table)).numpy())
+    # Genre 3 appears only among the candidates' genres, genres 1 and 2 in both.
+    assert query_rows[row_of["3"]] == 0
+    assert query_rows[row_of["1"]] > 0 and query_rows[row_of["2"]] > 0
+    assert candidate_rows.sum(1)[row_of["3"]] > 0
