@@ -131,6 +131,7 @@ class ScannIndex(CandidateIndex):
                 num_leaves_to_search=config.num_leaves_to_search,
                 training_sample_size=config.training_sample_size,
                 training_iterations=config.training_iterations,
+                min_partition_size=config.min_partition_size,
             )
         if len(embeddings) >= MIN_ITEMS_FOR_HASHING:
             builder = builder.score_ah(
@@ -140,6 +141,7 @@ class ScannIndex(CandidateIndex):
             builder = builder.score_brute_force()
         if config.num_reordering_candidates is not None:
             builder = builder.reorder(config.num_reordering_candidates)
+        builder.set_n_training_threads(config.training_threads)
         self._scann_ops = scann_ops
         self._searcher = builder.build()
         # The searcher's tensors as variables: what a SavedModel stores and restores.
@@ -154,6 +156,8 @@ class ScannIndex(CandidateIndex):
     ) -> tuple[tf.Tensor, tf.Tensor]:
         """As `CandidateIndex.search`; the last two override the built config (for tuning)."""
         num_neighbors = tf.convert_to_tensor(num_neighbors, tf.int32)
+        if not self.config.uses_partitioning:
+            leaves_to_search = None  # no tree: every item is scored
         batch_size = tf.shape(queries)[0]
 
         def run() -> tuple[tf.Tensor, tf.Tensor]:

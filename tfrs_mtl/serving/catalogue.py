@@ -53,8 +53,7 @@ def prepare_catalogue(
         values = np.asarray(catalogue[name])
         if len(values) != num_items:
             raise ValueError(
-                f"catalogue column {name!r} has {len(values)} rows; "
-                f"{id_feature!r} has {num_items}"
+                f"catalogue column {name!r} has {len(values)} rows; {id_feature!r} has {num_items}"
             )
         spec = signature.get(name)
         try:
@@ -65,12 +64,11 @@ def prepare_catalogue(
                 f"catalogue column {name!r} (dtype {values.dtype}) cannot be read as "
                 f"{expected}: {error}"
             ) from None
-        if spec is not None and spec.shape.rank is not None:
-            if values.ndim != spec.shape.rank:
-                raise ValueError(
-                    f"catalogue column {name!r} has shape {values.shape}; expected rank "
-                    f"{spec.shape.rank} ({spec.shape})"
-                )
+        if spec is not None and spec.shape.rank not in (None, values.ndim):
+            raise ValueError(
+                f"catalogue column {name!r} has shape {values.shape}; expected rank "
+                f"{spec.shape.rank} ({spec.shape})"
+            )
         columns[name] = values
     ids = columns[id_feature]
     unique, counts = np.unique(ids, return_counts=True)

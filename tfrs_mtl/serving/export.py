@@ -80,11 +80,11 @@ def save(recommender: Recommender, path: str | Path, *, overwrite: bool = False)
         _fsync_tree(staging)
         if path.exists():
             retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex[:8]}")
-            os.rename(path, retired)
-            os.rename(staging, path)
+            path.rename(retired)
+            staging.rename(path)
             shutil.rmtree(retired)
         else:
-            os.rename(staging, path)
+            staging.rename(path)
         _fsync_directory(path.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

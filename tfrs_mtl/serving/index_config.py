@@ -36,6 +36,12 @@ class IndexConfig(Config):
             disables reordering.
         training_sample_size: items sampled to train the partitioner and the AH codebooks.
         training_iterations: k-means iterations for the partitioner.
+        training_threads: threads training the index. 1 makes builds reproducible (the
+            same embeddings give the same index, so a tuned recall holds when rebuilt);
+            0 uses every core, faster but not reproducible.
+        min_partition_size: ScaNN rebalances leaves smaller than this with an unseeded random
+            step; ScaNN's default of 50 therefore makes builds irreproducible. 1 keeps the
+            k-means leaves as trained (reproducible with `training_threads=1`).
         min_items_per_leaf: the adaptation rule for small catalogues (see `adapted_to`).
 
     Example:
@@ -51,6 +57,8 @@ class IndexConfig(Config):
     num_reordering_candidates: int | None = 100
     training_sample_size: int = 100_000
     training_iterations: int = 12
+    training_threads: int = 1
+    min_partition_size: int = 1
     min_items_per_leaf: int = 50
 
     def validate(self) -> None:
@@ -80,6 +88,14 @@ class IndexConfig(Config):
         require(
             self.training_iterations >= 1,
             f"training_iterations={self.training_iterations} must be at least 1",
+        )
+        require(
+            self.training_threads >= 0,
+            f"training_threads={self.training_threads} must be 0 (all cores) or more",
+        )
+        require(
+            self.min_partition_size >= 1,
+            f"min_partition_size={self.min_partition_size} must be at least 1",
         )
         require(
             self.min_items_per_leaf >= 1,

@@ -69,8 +69,11 @@ def sha256_of(path: Path) -> str:
 def list_files(folder: Path) -> list[dict[str, Any]]:
     """Every file of `folder` but the manifest: relative path, size in bytes, sha256."""
     return [
-        {"path": file.relative_to(folder).as_posix(), "size": file.stat().st_size,
-         "sha256": sha256_of(file)}
+        {
+            "path": file.relative_to(folder).as_posix(),
+            "size": file.stat().st_size,
+            "sha256": sha256_of(file),
+        }
         for file in sorted(folder.rglob("*"))
         if file.is_file() and file.name != MANIFEST_NAME
     ]
@@ -129,7 +132,9 @@ def verify_export(folder: str | Path) -> dict[str, Any]:
         )
     problems = _file_problems(folder, manifest["files"])
     if problems:
-        raise ExportError(f"{folder}: the export is corrupt or partial:\n  " + "\n  ".join(problems))
+        raise ExportError(
+            f"{folder}: the export is corrupt or partial:\n  " + "\n  ".join(problems)
+        )
     _warn_on_version_drift(folder, manifest["versions"])
     return manifest
 

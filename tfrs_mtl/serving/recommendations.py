@@ -40,7 +40,9 @@ class Recommendations:
         return int(self.item_ids.shape[1])
 
     @classmethod
-    def from_tensors(cls, outputs: Mapping[str, Any], task_names: tuple[str, ...]) -> Recommendations:
+    def from_tensors(
+        cls, outputs: Mapping[str, Any], task_names: tuple[str, ...]
+    ) -> Recommendations:
         """Builds from the serving graph's output dict (`scores/<task>` keys)."""
         ids = np.asarray(outputs["item_ids"])
         if ids.dtype == object:

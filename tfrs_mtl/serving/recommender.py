@@ -65,7 +65,11 @@ class Recommender(RecommenderBase):
         columns = prepare_catalogue(model, catalogue)
         self.catalogue_ids = columns[model.candidate_id_feature]
         self.candidate_embeddings = encode_catalogue(
-            model.candidate_encoder, columns, tuple(model.candidate_feature_names), batch_size, progress
+            model.candidate_encoder,
+            columns,
+            tuple(model.candidate_feature_names),
+            batch_size,
+            progress,
         )
         start = time.perf_counter()
         self.index: CandidateIndex = build_index(self.candidate_embeddings, self.index_config)

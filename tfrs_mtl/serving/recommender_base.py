@@ -129,7 +129,11 @@ class RecommenderBase:
         }
 
     def _numpy_id_dtype(self) -> Any:
-        return object if self.candidate_id_dtype == tf.string else self.candidate_id_dtype.as_numpy_dtype
+        return (
+            object
+            if self.candidate_id_dtype == tf.string
+            else self.candidate_id_dtype.as_numpy_dtype
+        )
 
     def _checked_k(self, k: int) -> int:
         if isinstance(k, bool) or not isinstance(k, int | np.integer):
@@ -168,7 +172,9 @@ class RecommenderBase:
             raise ValueError(f"query features disagree on the batch size: {sizes}")
         return tensors, next(iter(sizes.values()), 0)
 
-    def _exclusion_tensor(self, exclude: Sequence[Sequence[Any]] | None, batch_size: int) -> tf.Tensor:
+    def _exclusion_tensor(
+        self, exclude: Sequence[Sequence[Any]] | None, batch_size: int
+    ) -> tf.Tensor:
         padding = padding_id_for(self.candidate_id_dtype)
         if exclude is None:
             exclude = [[] for _ in range(batch_size)]

@@ -61,7 +61,8 @@ class ServingGraph(tf.Module):
         self.ranker = ranker
         self.index = index
         self.catalogue = {
-            name: tf.Variable(values, trainable=False, name=name) for name, values in columns.items()
+            name: tf.Variable(values, trainable=False, name=name)
+            for name, values in columns.items()
         }
         self.num_items = index.num_items
         self._id_feature = candidate_id_feature

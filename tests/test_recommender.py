@@ -1,0 +1,180 @@
+"""Recommender: two-stage recommend, exclusions, OOV users, k rules, empty batches, blend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from servable_fixtures import FakeServableModel, make_catalogue, make_queries
+
+from tfrs_mtl.serving.index_config import IndexConfig
+from tfrs_mtl.serving.interfaces import ServableModel
+from tfrs_mtl.serving.recommender import Recommender
+
+NUM_ITEMS = 60
+
+
+@pytest.fixture(scope="module")
+def model() -> FakeServableModel:
+    return FakeServableModel(num_items=NUM_ITEMS)
+
+
+@pytest.fixture(scope="module")
+def recommender(model) -> Recommender:
+    return Recommender(model, make_catalogue(NUM_ITEMS), IndexConfig(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def exact(model) -> Recommender:
+    return Recommender(
+        model,
+        make_catalogue(NUM_ITEMS),
+        IndexConfig(kind="brute_force"),
+        batch_size=7,
+        progress=False,
+    )
+
+
+def test_fake_model_is_servable(model) -> None:
+    assert isinstance(model, ServableModel)
+
+
+def test_recommend_shapes_and_scores(recommender) -> None:
+    results = recommender.recommend(make_queries(["u1", "u2", "u3"]), k=5)
+    assert results.item_ids.shape == (3, 5)
+    assert results.retrieval_scores.shape == (3, 5)
+    assert set(results.scores) == {"rating", "purchase"}
+    # Default blend is the rating: the final order is by predicted rating.
+    np.testing.assert_array_equal(results.final_scores, results.scores["rating"])
+    assert (np.diff(results.final_scores, axis=1) <= 0).all()
+    for row in results.item_ids:
+        assert len(set(row)) == 5
+
+
+def test_retrieval_only_blend_is_the_exact_top_k(model, exact) -> None:
+    queries = make_queries(["u1", "u7"])
+    results = exact.recommend(queries, k=4, num_candidates=NUM_ITEMS, blend={"retrieval": 1.0})
+    scores = exact.encode_queries(queries) @ exact.candidate_embeddings.T
+    expected = exact.catalogue_ids[np.argsort(-scores, axis=1)[:, :4]]
+    np.testing.assert_array_equal(results.item_ids, expected.astype(str))
+    np.testing.assert_allclose(
+        results.final_scores, np.sort(scores, axis=1)[:, ::-1][:, :4], rtol=1e-5
+    )
+
+
+def test_blend_weights_combine_task_scores(recommender) -> None:
+    results = recommender.recommend(
+        make_queries(["u4"]), k=6, blend={"rating": 1.0, "purchase": 2.0}
+    )
+    np.testing.assert_allclose(
+        results.final_scores, results.scores["rating"] + 2.0 * results.scores["purchase"], rtol=1e-6
+    )
+    assert (np.diff(results.final_scores, axis=1) <= 0).all()
+
+
+def test_stage_two_scores_equal_the_ranker_on_each_pair(model, recommender) -> None:
+    results = recommender.recommend(make_queries(["u5"]), k=3)
+    catalogue = make_catalogue(NUM_ITEMS)
+    rows = [int(item[1:]) for item in results.item_ids[0]]
+    pairs = {
+        "user_id": np.array(["u5"] * 3, dtype=object),
+        "user_age": np.repeat(make_queries(["u5"])["user_age"], 3),
+        "movie_id": catalogue["movie_id"][rows],
+        "movie_genres": catalogue["movie_genres"][rows],
+    }
+    direct = model.ranker(pairs)
+    np.testing.assert_allclose(results.scores["rating"][0], direct["rating"].numpy(), rtol=1e-5)
+    np.testing.assert_allclose(results.scores["purchase"][0], direct["purchase"].numpy(), rtol=1e-5)
+    scored = recommender.score(make_queries(["u5"]), [list(results.item_ids[0])])
+    np.testing.assert_allclose(scored["rating"][0], direct["rating"].numpy(), rtol=1e-5)
+
+
+def test_exclusion_still_returns_k_unseen_items(recommender) -> None:
+    queries = make_queries(["u1", "u2"])
+    first = recommender.recommend(queries, k=10, num_candidates=10)
+    seen = [list(first.item_ids[0]), list(first.item_ids[1][:3])]
+    again = recommender.recommend(queries, k=10, num_candidates=10, exclude=seen)
+    for row, excluded in zip(again.item_ids, seen, strict=True):
+        assert len(set(row)) == 10
+        assert not set(row) & set(excluded)
+    assert not np.isnan(again.final_scores).any()
+
+
+def test_exclusion_beyond_the_catalogue_leaves_marked_slots(recommender) -> None:
+    seen = [[f"m{i}" for i in range(NUM_ITEMS - 2)]]
+    results = recommender.recommend(make_queries(["u1"]), k=5, exclude=seen)
+    assert sorted(results.item_ids[0][:2]) == ["m58", "m59"]
+    assert list(results.item_ids[0][2:]) == ["", "", ""]
+    assert np.isnan(results.final_scores[0, 2:]).all()
+    assert len(results.to_records()) == 2
+
+
+def test_unknown_user_goes_through_the_oov_bucket(recommender) -> None:
+    queries = make_queries(["stranger", "another stranger"])
+    queries["user_age"][:] = 30.0
+    results = recommender.recommend(queries, k=5)
+    assert results.item_ids.shape == (2, 5)
+    # Both map to the single OOV embedding with the same age: same recommendations.
+    np.testing.assert_array_equal(results.item_ids[0], results.item_ids[1])
+
+
+def test_k_larger_than_the_catalogue_is_clipped_with_a_warning(recommender) -> None:
+    with pytest.warns(UserWarning, match="k=100 exceeds the catalogue size 60"):
+        results = recommender.recommend(make_queries(["u1"]), k=100)
+    assert results.item_ids.shape == (1, NUM_ITEMS)
+    assert sorted(results.item_ids[0]) == sorted(f"m{i}" for i in range(NUM_ITEMS))
+
+
+@pytest.mark.parametrize("k", [0, -3])
+def test_non_positive_k_is_an_error(recommender, k: int) -> None:
+    with pytest.raises(ValueError, match=f"k={k} must be positive"):
+        recommender.recommend(make_queries(["u1"]), k=k)
+
+
+def test_num_candidates_below_k_is_raised_to_k(recommender) -> None:
+    results = recommender.recommend(make_queries(["u1"]), k=8, num_candidates=2)
+    assert len(set(results.item_ids[0])) == 8
+
+
+def test_empty_batch_returns_empty_arrays(recommender) -> None:
+    results = recommender.recommend(make_queries([]), k=4)
+    assert results.item_ids.shape == (0, 4)
+    assert results.final_scores.shape == (0, 4)
+    assert {task: s.shape for task, s in results.scores.items()} == {
+        "rating": (0, 4),
+        "purchase": (0, 4),
+    }
+    assert recommender.retrieve(make_queries([]), k=4).item_ids.shape == (0, 4)
+
+
+def test_retrieve_returns_index_order(exact) -> None:
+    results = exact.retrieve(make_queries(["u3"]), k=5)
+    assert results.scores == {}
+    assert (np.diff(results.retrieval_scores, axis=1) <= 0).all()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda r: r.recommend({"user_id": np.array(["u1"])}), r"lacks \['user_age'\]"),
+        (lambda r: r.recommend(make_queries(["u1"]), blend={"click": 1.0}), "unknown score"),
+        (lambda r: r.recommend(make_queries(["u1"]), exclude=[[], []]), "expected one per query"),
+        (lambda r: r.score(make_queries(["u1"]), [["m1", "nope"]]), "not in the catalogue"),
+    ],
+)
+def test_bad_requests_name_the_problem(recommender, call, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call(recommender)
+
+
+def test_graph_handles_an_empty_batch_itself(recommender) -> None:
+    # TF Serving callers reach the graph without the Python checks.
+    empty = {"user_id": tf.constant([], tf.string), "user_age": tf.constant([], tf.float32)}
+    outputs = recommender.graph.recommend(
+        empty,
+        tf.zeros([0, 0], tf.string),
+        tf.constant(3),
+        tf.constant(10),
+        tf.constant([0.0, 1.0, 0.0]),
+    )
+    assert outputs["item_ids"].shape == (0, 3)
