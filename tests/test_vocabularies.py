@@ -104,3 +104,15 @@ def test_errors_name_the_feature() -> None:
     vocabularies = FeatureVocabularies.fit(SPEC.without(["price"]), _train())
     with pytest.raises(FeatureError, match=r"not fitted for feature\(s\) price;"):
         vocabularies.check_fitted(SPEC)
+
+
+def test_max_vocabulary_size_keeps_the_most_frequent_values() -> None:
+    spec = FeatureSpec(
+        features=(
+            FeatureConfig(
+                name="brand", kind="categorical", side="candidate", max_vocabulary_size=2
+            ),
+        )
+    )
+    brands = np.array(["c", "a", "b", "c", "b", "c", "d"])
+    assert FeatureVocabularies.fit(spec, {"brand": brands}).tables == {"brand": ("c", "b")}
