@@ -145,6 +145,8 @@ def test_empty_batch_returns_empty_arrays(recommender) -> None:
         "purchase": (0, 4),
     }
     assert recommender.retrieve(make_queries([]), k=4).item_ids.shape == (0, 4)
+    plain_lists = recommender.recommend({"user_id": [], "user_age": []}, k=2)
+    assert plain_lists.item_ids.shape == (0, 2)
 
 
 def test_retrieve_returns_index_order(exact) -> None:

@@ -156,8 +156,14 @@ class RecommenderBase:
             )
         tensors: dict[str, tf.Tensor] = {}
         for name, spec in self.query_signature.items():
+            values = np.asarray(query_features[name])
             try:
-                tensor = tf.constant(np.asarray(query_features[name]), dtype=spec.dtype)
+                # An empty batch (`[]` reads as float64): only the feature's shape matters.
+                tensor = (
+                    tf.zeros([0] + [dim or 0 for dim in spec.shape.as_list()[1:]], spec.dtype)
+                    if values.size == 0 and values.shape[:1] == (0,)
+                    else tf.constant(values, dtype=spec.dtype)
+                )
             except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
                 raise ValueError(
                     f"query feature {name!r} cannot be read as {spec.dtype.name}: {error}"
