@@ -17,7 +17,8 @@ def describe_dataset(data: Any, *, num_top: int = 10) -> dict[str, Any]:
 
     Args:
         data: a `MovieLensData`, or an e-commerce `EventLog` (anything with an `events` frame
-            holding `user_id` and `item_id`), which `events.describe_event_log` summarises.
+            holding `user_id` and `item_id`, or a `log` that is one, as the synthetic
+            generator returns), which `events.describe_event_log` summarises.
         num_top: how many genres (or categories) to list.
 
     Returns:
@@ -32,6 +33,8 @@ def describe_dataset(data: Any, *, num_top: int = 10) -> dict[str, Any]:
     """
     if isinstance(data, MovieLensData):
         return _describe_movielens(data, num_top)
+    if hasattr(data, "log") and not hasattr(data, "events"):  # generator output wraps its log
+        data = data.log
     if isinstance(getattr(data, "events", None), pd.DataFrame):
         from tfrs_mtl.data.events import describe_event_log
 

@@ -311,6 +311,8 @@ def _check_values(
         value = value.as_py() if isinstance(value, pa.Scalar) else value.item()
         if problem == "missing timestamp":
             value = ""
+        elif column == rating and layout.scale == "whole" and np.isfinite(value):
+            value = int(value)  # whole-star files hold integers: show what the file says
         error = DataError(
             problem,
             path=path,
