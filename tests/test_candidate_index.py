@@ -81,6 +81,14 @@ def test_slots_scann_cannot_fill_are_marked(embeddings, queries) -> None:
     assert not np.isinf(scores.numpy()[~empty]).any()
 
 
+def test_more_neighbours_than_the_reordering_depth(embeddings, queries) -> None:
+    index = build_index(
+        embeddings, IndexConfig(num_leaves=10, num_leaves_to_search=10, num_reordering_candidates=5)
+    )
+    _, rows = index.search(queries, 50)
+    assert (rows.numpy() >= 0).all()  # not cut to the 5 reordered
+
+
 def test_tiny_catalogue_builds_without_hashing() -> None:
     embeddings = np.eye(5, 4, dtype=np.float32)
     index = build_index(embeddings, IndexConfig())

@@ -152,12 +152,16 @@ class ScannIndex(CandidateIndex):
         queries: tf.Tensor,
         num_neighbors: tf.Tensor,
         leaves_to_search: int | None = None,
-        pre_reorder_num_neighbors: int | None = None,
+        pre_reorder_num_neighbors: int | tf.Tensor | None = None,
     ) -> tuple[tf.Tensor, tf.Tensor]:
         """As `CandidateIndex.search`; the last two override the built config (for tuning)."""
         num_neighbors = tf.convert_to_tensor(num_neighbors, tf.int32)
         if not self.config.uses_partitioning:
             leaves_to_search = None  # no tree: every item is scored
+        reordering = self.config.num_reordering_candidates
+        if pre_reorder_num_neighbors is None and reordering is not None:
+            # ScaNN returns at most the reordering depth: deepen it when more are asked for.
+            pre_reorder_num_neighbors = tf.maximum(num_neighbors, reordering)
         batch_size = tf.shape(queries)[0]
 
         def run() -> tuple[tf.Tensor, tf.Tensor]:
