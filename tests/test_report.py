@@ -1,0 +1,62 @@
+"""write_report: report.md, metrics.json and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tfrs_mtl.evaluation.report import metrics_table, write_report
+
+HISTORY = {
+    "loss": [3.0, 2.0],
+    "val_loss": [3.5, 2.5],
+    "rating/loss": [1.5, 1.0],
+    "val_rating/loss": [1.6, 1.2],
+    "retrieval/loss": [1.5, 1.0],
+    "rating/weight": [1.0, 0.8],
+    "retrieval/weight": [1.0, 1.2],
+    "rating/rmse": [1.2, 1.0],
+}
+
+
+def test_table_puts_model_beside_baselines() -> None:
+    table = metrics_table(
+        {"rating": {"rmse": 0.9}, "retrieval": {"recall@10": 0.3}},
+        {"popularity": {"rating": {"rmse": 1.13}}},
+    )
+    assert table.splitlines() == [
+        "| metric | model | popularity |",
+        "| --- | ---: | ---: |",
+        "| rating/rmse | 0.9000 | 1.1300 |",
+        "| retrieval/recall@10 | 0.3000 | n/a |",
+    ]
+
+
+def test_writes_every_file(tmp_path: Path) -> None:
+    written = write_report(
+        tmp_path / "run",
+        {"rating": {"rmse": 0.9}},
+        HISTORY,
+        {"ease": {"rating": {"rmse": 1.0}}},
+        {"model": np.linspace(0.1, 0.5, 100), "ease": np.linspace(0.2, 0.7, 100)},
+        train_seconds=3.0,
+    )
+    assert set(written) == {"report", "metrics", "loss_curves", "task_weights", "recall_at_k"}
+    for name in ("loss_curves", "task_weights", "recall_at_k"):
+        assert written[name].read_bytes().startswith(b"\x89PNG")
+    report = written["report"].read_text(encoding="utf-8")
+    assert "![Task weights](task_weights.png)" in report
+    assert "| rating/rmse | 0.9000 | 1.0000 |" in report
+    assert json.loads(written["metrics"].read_text(encoding="utf-8")) == {
+        "baselines/ease/rating/rmse": 1.0,
+        "rating/rmse": 0.9,
+        "train_seconds": 3.0,
+    }
+
+
+def test_plots_without_data_are_left_out(tmp_path: Path) -> None:
+    written = write_report(tmp_path, {"rating": {"rmse": 0.9}}, history={"rating/rmse": [1.0]})
+    assert set(written) == {"report", "metrics"}
+    assert "png" not in written["report"].read_text(encoding="utf-8")

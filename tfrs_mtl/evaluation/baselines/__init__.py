@@ -1,0 +1,18 @@
+"""Baselines scored by the same evaluation code as the library's models.
+
+`PopularityBaseline`, `EaseBaseline` (with `select_ease` for λ) and
+`MatrixFactorizationBaseline` need only numpy; `baselines.tfrs_tutorial` (imported
+explicitly) builds the TFRS multitask tutorial model.
+"""
+
+from tfrs_mtl.evaluation.baselines.ease import EaseBaseline, EaseSelection, select_ease
+from tfrs_mtl.evaluation.baselines.matrix_factorization import MatrixFactorizationBaseline
+from tfrs_mtl.evaluation.baselines.popularity import PopularityBaseline
+
+__all__ = [
+    "EaseBaseline",
+    "EaseSelection",
+    "MatrixFactorizationBaseline",
+    "PopularityBaseline",
+    "select_ease",
+]

@@ -1,0 +1,139 @@
+"""EASE: the closed-form linear item-item autoencoder of Steck, "Embarrassingly Shallow
+Autoencoders for Sparse Data", WWW 2019.
+
+With the binary user x item matrix X and P = (XᵀX + λI)⁻¹, the item-item weights are
+B = I - P · diagMat(1 / diag(P)), so B has a zero diagonal, and a user's scores are X_u B.
+The Gram matrix is `[num_items, num_items]`, so EASE suits catalogues up to a few tens of
+thousands of items; X is never materialised, only dense blocks of a batch of users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets, evaluate_full_ranking
+from tfrs_mtl.evaluation.interaction_sets import UserItemSets
+from tfrs_mtl.evaluation.score_source import default_batch_size, iterate_batches
+
+DEFAULT_L2_GRID: tuple[float, ...] = (50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)
+
+
+def gram_matrix(interactions: UserItemSets) -> np.ndarray:
+    """XᵀX of the binary interaction matrix, `[num_items, num_items]` float64."""
+    gram = np.zeros((interactions.num_items, interactions.num_items), dtype=np.float64)
+    users = np.arange(interactions.num_users)
+    for batch in iterate_batches(users, default_batch_size(interactions.num_items)):
+        block = interactions.dense_block(batch).astype(np.float64)
+        gram += block.T @ block
+    return gram
+
+
+def ease_weights(gram: np.ndarray, l2: float) -> np.ndarray:
+    """B = I - P · diagMat(1 / diag(P)) with P = (G + λI)⁻¹, `[num_items, num_items]` float32."""
+    if l2 <= 0:
+        raise ValueError(f"l2 must be positive, got {l2}")
+    regularized = gram.copy()
+    regularized[np.diag_indices_from(regularized)] += l2
+    precision = np.linalg.inv(regularized)
+    weights = -precision / np.diag(precision)[None, :]
+    np.fill_diagonal(weights, 0.0)
+    return weights.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class EaseBaseline:
+    """A fitted EASE model.
+
+    Attributes:
+        weights: `[num_items, num_items]` float32 item-item matrix B (zero diagonal).
+        interactions: the training sets X whose rows are scored.
+        l2: the regularization λ.
+
+    Example:
+        >>> model = EaseBaseline.fit((users, items), num_users=943, num_items=1682, l2=500.0)
+        >>> scores = model.score(np.array([0, 1]))  # [2, 1682]  # doctest: +SKIP
+    """
+
+    weights: np.ndarray
+    interactions: UserItemSets
+    l2: float
+
+    @classmethod
+    def fit(cls, train_pairs: Pairs, *, num_users: int, num_items: int, l2: float) -> EaseBaseline:
+        """Fits B on the training pairs with regularization `l2`."""
+        interactions = as_user_item_sets(train_pairs, num_users, num_items)
+        return cls(ease_weights(gram_matrix(interactions), l2), interactions, l2)
+
+    def score(self, user_indices: np.ndarray) -> np.ndarray:
+        """X_u B for a batch of users, `[batch_size, num_items]` float32."""
+        return self.interactions.dense_block(user_indices).astype(np.float32) @ self.weights
+
+
+@dataclass(frozen=True)
+class EaseSelection:
+    """The outcome of choosing λ on a validation split carved from training.
+
+    Attributes:
+        model: EASE refitted on the full training pairs with `best_l2`.
+        best_l2: the λ with the highest validation metric.
+        validation_scores: λ -> validation metric.
+        metric: the metric name (e.g. `ndcg@10`).
+    """
+
+    model: EaseBaseline
+    best_l2: float
+    validation_scores: dict[float, float]
+    metric: str
+
+
+def select_ease(
+    train_pairs: tuple[np.ndarray, np.ndarray],
+    *,
+    num_users: int,
+    num_items: int,
+    l2_grid: Sequence[float] = DEFAULT_L2_GRID,
+    validation_fraction: float = 0.1,
+    metric: str = "ndcg@10",
+    seed: int = 0,
+) -> EaseSelection:
+    """Chooses λ on a random validation split of the training pairs, then refits on all of them.
+
+    Args:
+        train_pairs: `(user_indices, item_indices)`.
+        num_users: number of users.
+        num_items: catalogue size.
+        l2_grid: candidate λ values.
+        validation_fraction: share of training pairs held out for validation.
+        metric: full-ranking metric to maximise, `<name>@<K>`.
+        seed: seed of the validation split.
+    """
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+    if not l2_grid:
+        raise ValueError("l2_grid is empty")
+    cutoff = int(metric.rsplit("@", 1)[1])
+    users = np.asarray(train_pairs[0], dtype=np.int64)
+    items = np.asarray(train_pairs[1], dtype=np.int64)
+    held_out = np.random.default_rng(seed).random(users.size) < validation_fraction
+    fit_sets = UserItemSets.from_pairs(
+        users[~held_out], items[~held_out], num_users=num_users, num_items=num_items
+    )
+    gram = gram_matrix(fit_sets)
+    scores: dict[float, float] = {}
+    for l2 in l2_grid:
+        model = EaseBaseline(ease_weights(gram, float(l2)), fit_sets, float(l2))
+        result = evaluate_full_ranking(
+            model.score,
+            fit_sets,
+            (users[held_out], items[held_out]),
+            num_users=num_users,
+            num_items=num_items,
+            ks=(cutoff,),
+        )
+        scores[float(l2)] = result.metrics[metric]
+    best = max(scores, key=lambda value: scores[value])
+    final = EaseBaseline.fit((users, items), num_users=num_users, num_items=num_items, l2=best)
+    return EaseSelection(final, best, scores, metric)
