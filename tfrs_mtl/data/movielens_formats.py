@@ -182,7 +182,8 @@ def parse_csv_movies(
         )
 
     def parse(text: str) -> tuple[str, str, list[int]]:
-        fields = next(csv.reader([text]), [])
+        # Only quoted lines need the csv module; plain splitting is the same and much faster.
+        fields = next(csv.reader([text]), []) if '"' in text else text.split(",")
         if len(fields) != 3:
             problem = "empty line" if not text else "wrong number of fields"
             raise DataError(problem, value=text, expected="3 comma-separated fields")

@@ -10,7 +10,6 @@ every error names the exact 1-based line.
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
 from typing import Literal
 
@@ -128,25 +127,28 @@ def read_rating_file(
     """
     check_on_bad_rows(on_bad_rows)
     report = report if report is not None else ReadReport()
-    first_line = 1
+    first_line, start = 1, 0
     if layout.header is not None:
-        head, _, data = data.partition(b"\n")
+        end = data.find(b"\n")
+        head = data if end < 0 else data[:end]
         found = head.decode(layout.encoding, errors="replace").strip().lstrip("\ufeff")
         if found != layout.header:
             raise DataError(
                 "unexpected header", path=path, line=1, value=found, expected=repr(layout.header)
             )
-        first_line = 2
-    if not data.strip():
+        first_line, start = 2, (len(data) if end < 0 else end + 1)
+    if _is_blank(data, start):
         raise DataError("empty file: no ratings", path=path, expected="one rating per line")
     try:
-        if _has_empty_line(data):
-            raise pa.ArrowInvalid("empty line")  # pyarrow would read it as a row of nulls
-        columns = _parse(data, layout)
+        columns = _parse(pa.py_buffer(data)[start:], layout)
+        if _has_blank_rows(*columns):
+            raise pa.ArrowInvalid("empty line")  # pyarrow reads it as a row of empty values
         line = np.arange(first_line, first_line + len(columns[0]), dtype=np.int64)
         report.num_rows_read += len(line)
     except pa.ArrowInvalid:
-        columns, line = _parse_after_diagnosis(data, path, layout, first_line, on_bad_rows, report)
+        columns, line = _parse_after_diagnosis(
+            data[start:], path, layout, first_line, on_bad_rows, report
+        )
     user_id, movie_id, rating64, timestamp = columns
     result = RatingColumns(
         user_id,
@@ -160,13 +162,15 @@ def read_rating_file(
     return result.take(~bad) if bad.any() else result
 
 
-def _parse(data: bytes, layout: RatingLayout) -> tuple[pa.Array, pa.Array, np.ndarray, np.ndarray]:
+def _parse(
+    data: pa.Buffer, layout: RatingLayout
+) -> tuple[pa.Array, pa.Array, np.ndarray, np.ndarray]:
     delimiter = layout.delimiter
     if delimiter == "::":  # pyarrow splits on one character; ids and numbers never hold a TAB
-        data, delimiter = data.replace(b"::", b"\t"), "\t"
+        data, delimiter = pa.py_buffer(data.to_pybytes().replace(b"::", b"\t")), "\t"
     names = ["user", "movie", "rating", "timestamp"]
     table = pa_csv.read_csv(
-        io.BytesIO(data),
+        pa.BufferReader(data),
         read_options=pa_csv.ReadOptions(column_names=names, encoding="utf-8"),
         parse_options=pa_csv.ParseOptions(
             delimiter=delimiter, quote_char=False, ignore_empty_lines=False
@@ -219,7 +223,7 @@ def _parse_after_diagnosis(
         empty = pa.array([], pa.string())
         no_rows = np.zeros(0, np.int64)
         return (empty, empty, no_rows.astype(np.float64), no_rows), no_rows
-    columns = _parse(b"\n".join(kept_lines) + b"\n", layout)
+    columns = _parse(pa.py_buffer(b"\n".join(kept_lines) + b"\n"), layout)
     return columns, np.asarray(kept_numbers, dtype=np.int64)
 
 
@@ -329,8 +333,23 @@ def _check_values(
     return bad
 
 
-def _has_empty_line(data: bytes) -> bool:
-    return data[:1] in (b"\n", b"\r") or b"\n\n" in data or b"\n\r\n" in data
+def _is_blank(data: bytes, start: int) -> bool:
+    """True when nothing but whitespace follows `start` (looks at a small prefix first)."""
+    if data[start : start + 4096].strip():
+        return False
+    return not data[start:].strip()
+
+
+def _has_blank_rows(
+    user_id: pa.Array, movie_id: pa.Array, rating: np.ndarray, timestamp: np.ndarray
+) -> bool:
+    """True when a row came from an empty line (all four fields empty)."""
+    suspects = np.flatnonzero(np.isnan(rating) & (timestamp == _MISSING_TIMESTAMP))
+    if not len(suspects):
+        return False
+    take = pa.array(suspects)
+    users, movies = user_id.take(take).to_pylist(), movie_id.take(take).to_pylist()
+    return any(user == "" and movie == "" for user, movie in zip(users, movies, strict=True))
 
 
 def _is_numeric(ids: pa.Array) -> np.ndarray:
