@@ -15,7 +15,7 @@ from tfrs_mtl.data.errors import DataError, DataNotFoundError, ReadReport
 from tfrs_mtl.data.movielens import MovieLensData, load_movielens
 from tfrs_mtl.data.movielens_schema import GENRE_NAMES, MOVIELENS_NAMES, OCCUPATION_LABELS
 from tfrs_mtl.data.movielens_tfds import in_tfds_order, tfds_order
-from tfrs_mtl.data.registry import DATASET_NAMES, load_dataset
+from tfrs_mtl.data.registry import DATASET_NAMES, load_dataset, validate_dataset
 from tfrs_mtl.data.split_config import SplitConfig, split_from_config
 from tfrs_mtl.data.splits import SPLIT_METHODS, Split, kfold, split
 from tfrs_mtl.data.tensors import as_tf_dataset, to_feature_arrays
@@ -45,4 +45,5 @@ __all__ = [
     "split_from_config",
     "tfds_order",
     "to_feature_arrays",
+    "validate_dataset",
 ]

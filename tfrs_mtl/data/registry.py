@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
+from tfrs_mtl.data.errors import ReadReport
 from tfrs_mtl.data.movielens import load_movielens
 from tfrs_mtl.data.movielens_schema import MOVIELENS_NAMES
 
@@ -46,3 +48,28 @@ def load_dataset(name: str, data_dir: str | Path | None = None, **options: Any) 
 
         return generate_synthetic_ecommerce(**options)
     raise ValueError(f"unknown dataset {name!r}; expected one of {list(DATASET_NAMES)}")
+
+
+def validate_dataset(name: str, data_dir: str | Path | None = None, **options: Any) -> ReadReport:
+    """Reads the whole dataset, collecting every bad row instead of stopping at the first.
+
+    For `tfrs-mtl data validate`: the returned report counts bad rows per reason and keeps the
+    first few full messages (file, line, column, value, expectation). Problems that stop
+    reading altogether (a missing file, a wrong header, a corrupt zip) still raise.
+
+    Args:
+        name: one of `DATASET_NAMES` except the generator.
+        data_dir: as for `load_dataset`.
+        **options: other reader options (e.g. `duplicates="raise"` also checks duplicates).
+
+    Returns:
+        The `ReadReport`; `num_rows_dropped == 0` means the data is valid.
+
+    Raises:
+        DataError: the data cannot be read at all.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the report says it all
+        data = load_dataset(name, data_dir, on_bad_rows="skip", **options)
+    report = data.log.report if hasattr(data, "log") else data.report
+    return report
