@@ -73,10 +73,13 @@ class CandidateEncoder(tf.keras.Model):
         )
 
     def call(self, features: dict[str, tf.Tensor]) -> tf.Tensor:
+        ids = tf.convert_to_tensor(features["movie_id"])
+        if ids.dtype != tf.string:  # integer ids are looked up as their decimal strings
+            ids = tf.strings.as_string(ids)
         genres = tf.convert_to_tensor(features["movie_genres"])
         mask = tf.cast(genres >= 0, tf.float32)[:, :, tf.newaxis]
         genre_sum = tf.reduce_sum(self.genres(tf.maximum(genres, 0)) * mask, axis=1)
-        return self.embedding(self.lookup(features["movie_id"])) + 0.1 * genre_sum
+        return self.embedding(self.lookup(ids)) + 0.1 * genre_sum
 
 
 class Ranker(tf.keras.Model):
@@ -109,9 +112,12 @@ class FakeServableModel:
     candidate_id_feature = "movie_id"
     query_id_feature = "user_id"
 
-    def __init__(self, num_users: int = 20, num_items: int = 60, seed: int = 0) -> None:
+    def __init__(
+        self, num_users: int = 20, num_items: int = 60, seed: int = 0, integer_ids: bool = False
+    ) -> None:
         users = [f"u{i}" for i in range(num_users)]
-        items = [f"m{i}" for i in range(num_items)]
+        items = [str(i) if integer_ids else f"m{i}" for i in range(num_items)]
+        self.id_dtype = tf.int64 if integer_ids else tf.string
         self.query_encoder = QueryEncoder(users, seed)
         self.candidate_encoder = CandidateEncoder(items, seed)
         self.ranker = Ranker(self.query_encoder, self.candidate_encoder, seed)
@@ -125,20 +131,27 @@ class FakeServableModel:
                 "user_age": tf.TensorSpec([None], tf.float32),
             }
         return {
-            "movie_id": tf.TensorSpec([None], tf.string),
+            "movie_id": tf.TensorSpec([None], self.id_dtype),
             "movie_genres": tf.TensorSpec([None, MAX_GENRES], tf.int64),
         }
 
 
-def make_catalogue(num_items: int = 60, seed: int = 0) -> dict[str, np.ndarray]:
-    """`movie_id` m0..m{n-1}, 1-3 genres each (padded with -1), plus an unused column."""
+def make_catalogue(
+    num_items: int = 60, seed: int = 0, integer_ids: bool = False
+) -> dict[str, np.ndarray]:
+    """`movie_id` m0..m{n-1} (or 0..n-1), 1-3 genres each (padded with -1), plus an unused
+    column."""
     rng = np.random.default_rng(seed)
     genres = np.full((num_items, MAX_GENRES), -1, np.int64)
     for row in range(num_items):
         count = rng.integers(1, MAX_GENRES + 1)
         genres[row, :count] = rng.choice(NUM_GENRES, size=count, replace=False)
     return {
-        "movie_id": np.array([f"m{i}" for i in range(num_items)], dtype=object),
+        "movie_id": (
+            np.arange(num_items, dtype=np.int64)
+            if integer_ids
+            else np.array([f"m{i}" for i in range(num_items)], dtype=object)
+        ),
         "movie_genres": genres,
         "movie_title": np.array([f"Title {i}" for i in range(num_items)], dtype=object),
     }

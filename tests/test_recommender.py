@@ -180,3 +180,27 @@ def test_graph_handles_an_empty_batch_itself(recommender) -> None:
         tf.constant([0.0, 1.0, 0.0]),
     )
     assert outputs["item_ids"].shape == (0, 3)
+
+
+def test_integer_candidate_ids_pad_with_minus_one() -> None:
+    model = FakeServableModel(num_items=12, integer_ids=True)
+    recommender = Recommender(
+        model,
+        make_catalogue(12, integer_ids=True),
+        IndexConfig(kind="brute_force"),
+        progress=False,
+    )
+    results = recommender.recommend(make_queries(["u1"]), k=4, exclude=[list(range(10))])
+    assert results.item_ids.dtype == np.int64
+    assert sorted(results.item_ids[0][:2]) == [10, 11]
+    assert results.item_ids[0][2:].tolist() == [-1, -1]
+    assert recommender.score(make_queries(["u1"]), [[3, 11]])["rating"].shape == (1, 2)
+
+
+def test_tune_index_on_held_out_queries(recommender) -> None:
+    result = recommender.tune_index(
+        make_queries([f"u{i}" for i in range(20)]), k=5, repeats=1, progress=False
+    )
+    # 60 items make one leaf (no tree): brute force plus the reordering depths 10, 50, 60.
+    assert [m.config.kind for m in result.measurements] == ["brute_force"] + ["scann"] * 3
+    assert result.best_measurement().recall >= 0.95

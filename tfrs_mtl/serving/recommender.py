@@ -19,6 +19,7 @@ from tfrs_mtl.serving import export
 from tfrs_mtl.serving.candidate_index import CandidateIndex, build_index
 from tfrs_mtl.serving.catalogue import encode_catalogue, prepare_catalogue
 from tfrs_mtl.serving.index_config import IndexConfig
+from tfrs_mtl.serving.index_tuning import TuningResult, tune_index
 from tfrs_mtl.serving.interfaces import ServableModel
 from tfrs_mtl.serving.recommender_base import RecommenderBase
 from tfrs_mtl.serving.serving_graph import ServingGraph
@@ -100,6 +101,28 @@ class Recommender(RecommenderBase):
         `tune_index`)."""
         features, _ = self._query_tensors(query_features)
         return np.asarray(self.model.query_encoder(features, training=False), np.float32)
+
+    def tune_index(
+        self,
+        held_out_queries: Mapping[str, Any],
+        *,
+        target_recall: float = 0.95,
+        k: int = 10,
+        **grid: Any,
+    ) -> TuningResult:
+        """Measures index configurations on held-out queries against exact search.
+
+        `tfrs_mtl.serving.tune_index` over this catalogue's embeddings, with `index_config` as
+        the base; build the chosen one with `Recommender(model, catalogue, result.best)`.
+        """
+        return tune_index(
+            self.candidate_embeddings,
+            self.encode_queries(held_out_queries),
+            target_recall=target_recall,
+            k=k,
+            base_config=self.index_config,
+            **grid,
+        )
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Exports one SavedModel folder with a manifest; see `tfrs_mtl.serving.save`."""
