@@ -30,6 +30,7 @@ from tfrs_mtl.evaluation.pointwise_metrics import (
 )
 from tfrs_mtl.evaluation.ranking_metrics import DEFAULT_KS, RankingMetricAccumulator
 from tfrs_mtl.evaluation.report import write_report
+from tfrs_mtl.evaluation.retrieval_metrics import RetrievalMetrics, retrieval_metrics
 from tfrs_mtl.evaluation.score_source import ScoreFn, ScoreSource
 from tfrs_mtl.evaluation.top_k_hit import top100_hit, top_k_hit
 
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_KS",
     "RankingMetricAccumulator",
     "RankingResult",
+    "RetrievalMetrics",
     "ScoreFn",
     "ScoreSource",
     "UserItemSets",
@@ -54,6 +56,7 @@ __all__ = [
     "multiclass_accuracy",
     "multilabel_auc",
     "multilabel_f1",
+    "retrieval_metrics",
     "rmse",
     "top100_hit",
     "top_k_hit",
