@@ -7,7 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from tfrs_mtl.evaluation.full_ranking import evaluate_full_ranking, evaluate_retrieved
+from tfrs_mtl.evaluation.full_ranking import (
+    evaluate_full_ranking,
+    evaluate_retrieved,
+    retrieval_depth,
+)
 
 # 3 users, 5 items, 1-d embeddings. User 0 scores items 0.9 > 0.8 > 0.7 > 0.6 > 0.5, has
 # item 0 in training and items {2, 4} in test; user 1 scores every item 0 (a 5-way tie,
@@ -96,3 +100,9 @@ def test_retrieved_matches_full_ranking_on_random_data() -> None:
     retrieved = evaluate_retrieved(exact, train, test, num_items=num_items, ks=ks)
     assert retrieved.metrics == pytest.approx(full.metrics)
     assert retrieved.num_users == full.num_users
+
+
+def test_retrieval_depth_leaves_k_items_after_masking() -> None:
+    # Users 0 and 2 have one training item each: 2 + 1 = 3; capped by the 5 items.
+    assert retrieval_depth(TRAIN, 2, num_users=3, num_items=5) == 3
+    assert retrieval_depth(TRAIN, 10, num_users=3, num_items=5) == 5

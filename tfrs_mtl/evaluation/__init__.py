@@ -17,6 +17,7 @@ from tfrs_mtl.evaluation.full_ranking import (
     RankingResult,
     evaluate_full_ranking,
     evaluate_retrieved,
+    retrieval_depth,
 )
 from tfrs_mtl.evaluation.index_recall import index_recall
 from tfrs_mtl.evaluation.interaction_sets import UserItemSets, encode_pairs
@@ -56,6 +57,7 @@ __all__ = [
     "multiclass_accuracy",
     "multilabel_auc",
     "multilabel_f1",
+    "retrieval_depth",
     "retrieval_metrics",
     "rmse",
     "top100_hit",

@@ -147,6 +147,13 @@ def evaluate_full_ranking(
     )
 
 
+def retrieval_depth(train_pairs: Pairs, k: int, *, num_users: int, num_items: int) -> int:
+    """How many neighbours to ask a retriever for so that `k` remain after removing any
+    user's training items: `min(num_items, k + the largest training count of a user)`."""
+    train = as_user_item_sets(train_pairs, num_users, num_items)
+    return int(min(num_items, k + train.counts().max(initial=0)))
+
+
 def _drop_train_items(ids: np.ndarray, in_train: np.ndarray) -> np.ndarray:
     """Moves the ids that are not training items to the front of each row, in order; pads -1."""
     dropped = in_train | (ids < 0)
