@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tfrs_mtl.config import ConfigError
+from tfrs_mtl.layers.configs import HeadConfig
 from tfrs_mtl.tasks import TaskConfig, WeightingConfig
 
 
@@ -15,7 +16,7 @@ def test_round_trip_through_dict() -> None:
         label_key="movie_genres",
         target="multi_label",
         num_classes=21,
-        head_hidden_dims=(16, 8),
+        head=HeadConfig(hidden_dims=(16, 8)),
     )
     assert TaskConfig.from_dict(task.to_dict()) == task
     weighting = WeightingConfig(method="dwa", dwa_temperature=3.0)

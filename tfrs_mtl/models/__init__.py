@@ -1,1 +1,19 @@
-"""tfrs_mtl.models."""
+"""tfrs_mtl.models: `MultiTaskModel` (a `tfrs.models.Model` whose `compute_loss` combines every
+task's loss), its `MultiTaskConfig`, presets and the input pipeline."""
+
+from tfrs_mtl.models.catalogue import Catalogue
+from tfrs_mtl.models.input_pipeline import build_dataset
+from tfrs_mtl.models.multitask_config import MultiTaskConfig
+from tfrs_mtl.models.multitask_model import MultiTaskModel
+from tfrs_mtl.models.presets import ecommerce_config, movielens_config
+from tfrs_mtl.models.task_statistics import TaskStatistics
+
+__all__ = [
+    "Catalogue",
+    "MultiTaskConfig",
+    "MultiTaskModel",
+    "TaskStatistics",
+    "build_dataset",
+    "ecommerce_config",
+    "movielens_config",
+]

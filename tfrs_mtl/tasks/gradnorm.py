@@ -62,6 +62,8 @@ class GradNormWeighting(LossWeighting):
             trainable=False,
         )
         self.weight_optimizer = tf.keras.optimizers.Adam(learning_rate=self.learning_rate)
+        # Slots now, not inside the first compiled step (which would then be traced twice).
+        self.weight_optimizer.build([self.loss_weights])
 
     def weight_vector(self) -> tf.Tensor:
         return tf.stop_gradient(tf.convert_to_tensor(self.loss_weights))

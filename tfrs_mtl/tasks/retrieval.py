@@ -20,10 +20,21 @@ inside training steps (`metrics=None`); full-catalogue metrics are computed at e
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
+
+
+@functools.cache
+def _retrieval_call() -> Any:
+    """`tfrs.tasks.Retrieval.call`, converted by AutoGraph once.
+
+    It takes `len()` of a shape tensor, which only AutoGraph makes graph-safe; converting this
+    one function lets the model's train steps skip AutoGraph (and its slow tracing) elsewhere.
+    """
+    return tf.autograph.to_graph(tfrs.tasks.Retrieval.call)
 
 
 @tf.keras.utils.register_keras_serializable(package="tfrs_mtl")
@@ -87,7 +98,8 @@ class RetrievalTask(tf.keras.layers.Layer):
         Returns:
             The scalar mean loss.
         """
-        return self._in_batch(
+        return _retrieval_call()(
+            self._in_batch,
             query_embeddings,
             candidate_embeddings,
             sample_weight=sample_weight,
@@ -124,7 +136,8 @@ class RetrievalTask(tf.keras.layers.Layer):
         not_positive = tf.one_hot(tf.cast(positive_indices, tf.int32), num_items) < 0.5
         score_mask = tf.concat([own_positive, not_positive], axis=1)
         candidates = tf.concat([positive_embeddings, catalogue_embeddings], axis=0)
-        return self._full_catalogue(
+        return _retrieval_call()(
+            self._full_catalogue,
             query_embeddings,
             candidates,
             sample_weight=sample_weight,

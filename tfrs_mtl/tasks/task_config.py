@@ -18,6 +18,7 @@ import dataclasses
 from typing import Literal
 
 from tfrs_mtl.config import Config, require
+from tfrs_mtl.layers.configs import HeadConfig
 
 TaskKind = Literal["retrieval", "rating", "binary", "attribute", "interest"]
 AttributeTarget = Literal["multi_label", "multi_class", "regression"]
@@ -39,7 +40,7 @@ class TaskConfig(Config):
         weight: Fixed loss weight (the `fixed` strategy), initial weight for `gradnorm`,
             prior scale for `dwa`.
         sample_weight_key: Optional feature key holding per-example weights `[batch_size]`.
-        head_hidden_dims: Hidden layers of the task head MLP.
+        head: The task head MLP (`tfrs_mtl.layers.HeadConfig`).
         temperature: Retrieval softmax temperature (logits are divided by it).
         use_full_catalogue: Retrieval softmax over every catalogue item at each step instead
             of in-batch negatives (only for small catalogues).
@@ -68,7 +69,7 @@ class TaskConfig(Config):
     label_key: str = ""
     weight: float = 1.0
     sample_weight_key: str | None = None
-    head_hidden_dims: tuple[int, ...] = (32,)
+    head: HeadConfig = dataclasses.field(default_factory=HeadConfig)
     temperature: float = 1.0
     use_full_catalogue: bool = False
     use_logq_correction: bool = False
@@ -97,10 +98,6 @@ class TaskConfig(Config):
             f"{self.name}.num_hard_negatives={self.num_hard_negatives} must be >= 0",
         )
         require(self.huber_delta > 0, f"{self.name}.huber_delta={self.huber_delta} must be > 0")
-        require(
-            all(dim > 0 for dim in self.head_hidden_dims),
-            f"{self.name}.head_hidden_dims={self.head_hidden_dims} must be positive",
-        )
         if self.kind != "retrieval":
             require(
                 bool(self.label_key), f"{self.name}.label_key is required for kind={self.kind!r}"

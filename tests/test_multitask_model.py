@@ -1,0 +1,204 @@
+"""`MultiTaskModel` on toy data: loss exactness, purity, shared tables, ESMM, metrics, steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfrs_mtl.models import (
+    MultiTaskConfig,
+    MultiTaskModel,
+    build_dataset,
+    ecommerce_config,
+    movielens_config,
+)
+
+
+def movielens_arrays(num_examples: int = 48, seed: int = 0) -> dict[str, np.ndarray]:
+    """A tiny MovieLens-shaped batch (TFDS feature names), 8 users and 12 movies, in which
+    each user watches and rates two movies mostly, so every task has something to learn."""
+    rng = np.random.default_rng(seed)
+    users = rng.integers(1, 9, num_examples)
+    movies = (users * 3 + rng.integers(0, 2, num_examples)) % 12 + 1
+    genres = np.full((num_examples, 2), -1, np.int64)
+    genres[:, 0] = movies % 5
+    genres[movies % 2 == 0, 1] = 7
+    return {
+        "user_id": users.astype(str).astype(object),
+        "bucketized_user_age": (18.0 + users).astype(np.float32),
+        "user_gender": users % 2 == 0,
+        "user_occupation_label": users % 4,
+        "timestamp": rng.integers(880_000_000, 890_000_000, num_examples),
+        "movie_id": movies.astype(str).astype(object),
+        "movie_title": np.array([f"Movie {m} (199{m % 10})" for m in movies], dtype=object),
+        "movie_genres": genres,
+        "user_rating": (1 + (users + movies) % 5).astype(np.float32),
+    }
+
+
+def ecommerce_arrays(num_examples: int = 64, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    items = rng.integers(0, 15, num_examples)
+    click = (rng.random(num_examples) < 0.5).astype(np.float32)
+    return {
+        "user_id": rng.integers(0, 6, num_examples).astype(str).astype(object),
+        "item_id": items.astype(str).astype(object),
+        "brand": np.array([f"b{i % 4}" for i in items], dtype=object),
+        "category": np.array([f"c{i % 3}" for i in items], dtype=object),
+        "price": (10.0 + items).astype(np.float32),
+        "click": click,
+        "cart": click * (rng.random(num_examples) < 0.5),
+        "purchase": click * (rng.random(num_examples) < 0.3),
+    }
+
+
+def _tensors(arrays: dict[str, np.ndarray]) -> dict[str, tf.Tensor]:
+    return next(iter(build_dataset(arrays, len(next(iter(arrays.values()))), shuffle=False)))
+
+
+@pytest.fixture(scope="module")
+def movielens_model() -> MultiTaskModel:
+    tf.keras.utils.set_random_seed(0)
+    model = MultiTaskModel.from_data(movielens_config(embedding_dim=4), movielens_arrays())
+    model.compile_default()
+    return model
+
+
+def _softmax_cross_entropy(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probabilities = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -np.diag(log_probabilities)
+
+
+def test_compute_loss_matches_numpy_with_fixed_weights(movielens_model: MultiTaskModel) -> None:
+    arrays = movielens_arrays(num_examples=16, seed=3)
+    batch = _tensors(arrays)
+    outputs = {k: v.numpy() for k, v in movielens_model.task_outputs(batch).items()}
+    query, candidate = outputs["query_embedding"], outputs["candidate_embedding"]
+    scores = query @ candidate.T
+    ids = arrays["movie_id"].astype(str)
+    accidental = (ids[:, None] == ids[None, :]) & ~np.eye(len(ids), dtype=bool)
+    scores[accidental] = -np.inf  # remove_accidental_hits
+    retrieval = _softmax_cross_entropy(scores).mean()
+    rating = np.mean((outputs["rating"] - arrays["user_rating"]) ** 2)
+    labels = np.zeros((16, 21))
+    for row, genres in enumerate(arrays["movie_genres"]):
+        labels[row, genres[genres >= 0]] = 1.0
+    probabilities = 1 / (1 + np.exp(-outputs["genres"].astype(np.float64)))
+    genres_loss = -np.mean(
+        labels * np.log(probabilities) + (1 - labels) * np.log(1 - probabilities)
+    )
+    expected = 1.0 * retrieval + 1.0 * rating + 0.5 * genres_loss
+    actual = float(movielens_model.compute_loss(batch, training=False))
+    assert actual == pytest.approx(expected, rel=1e-5)
+
+
+def test_compute_loss_does_not_mutate_its_input(movielens_model: MultiTaskModel) -> None:
+    batch = _tensors(movielens_arrays(num_examples=8, seed=4))
+    before = dict(batch)
+    values = {key: value.numpy().copy() for key, value in batch.items()}
+    movielens_model.compute_loss(batch, training=True)
+    assert list(batch) == list(before)
+    assert all(batch[key] is before[key] for key in before)
+    for key, value in values.items():
+        np.testing.assert_array_equal(batch[key].numpy(), value)
+
+
+def test_each_table_is_one_variable_shared_by_every_view(movielens_model: MultiTaskModel) -> None:
+    shared = movielens_model.shared_embeddings
+    variables = movielens_model.trainable_variables
+    tables = [v for v in variables if v.name.endswith("_embeddings:0")]
+    assert len(tables) == len(shared.table_names)
+    for table in shared.table_names:
+        expected = shared.embedding_table(table)
+        matching = [v for v in variables if v is expected]
+        assert len(matching) == 1
+        assert tuple(expected.shape) == (
+            shared.num_rows(table),
+            shared.spec.table_features()[table][0].embedding_dim,
+        )
+    query_ids = {id(v) for v in movielens_model.query_encoder.trainable_variables}
+    ranker_ids = {id(v) for v in movielens_model.ranker.trainable_variables}
+    user_table = shared.embedding_table(shared.table_name("user_id"))
+    assert id(user_table) in query_ids and id(user_table) in ranker_ids
+    assert len({id(v) for v in variables}) == len(variables)
+
+
+def test_history_reports_losses_and_weights_and_top_k_only_in_evaluation() -> None:
+    arrays = movielens_arrays()
+    model = MultiTaskModel.from_data(movielens_config(embedding_dim=4), arrays)
+    model.compile_default()
+    history = model.fit(build_dataset(arrays, 16), epochs=1, verbose=0).history
+    for task, weight in (("retrieval", 1.0), ("rating", 1.0), ("genres", 0.5)):
+        assert f"{task}/loss" in history
+        assert history[f"{task}/weight"] == [pytest.approx(weight)]
+    assert "rating/rmse" in history and "genres/auc" in history
+    assert not any("top_" in key for key in history)
+    results = model.evaluate(build_dataset(arrays, 16, shuffle=False), verbose=0, return_dict=True)
+    assert 0.0 <= results["retrieval/top_10_accuracy"] <= results["retrieval/top_100_accuracy"]
+    assert results["retrieval/top_100_accuracy"] == 1.0  # 12 movies in the catalogue
+
+
+def test_esmm_keeps_purchase_probability_below_click() -> None:
+    tf.keras.utils.set_random_seed(1)
+    arrays = ecommerce_arrays()
+    model = MultiTaskModel.from_data(ecommerce_config(embedding_dim=4), arrays)
+    model.compile_default()
+    model.fit(build_dataset(arrays, 16), epochs=2, verbose=0)
+    scores = model.ranker(_tensors(arrays))
+    assert set(scores) == set(model.ranking_task_names) == {"click", "cart", "purchase"}
+    click, purchase = scores["click"].numpy(), scores["purchase"].numpy()
+    assert np.all(purchase <= click)
+    assert np.any(purchase < click)
+
+
+def _train_and_compare(config: MultiTaskConfig, epochs: int = 8) -> tuple[dict, dict, dict]:
+    """Per-task losses on the training data (eager) before and after a short `fit`."""
+    arrays = movielens_arrays(num_examples=96)
+    model = MultiTaskModel.from_data(config.replace(learning_rate=0.05), arrays)
+    model.compile_default()
+    batch = _tensors(arrays)
+    before = {name: float(loss) for name, loss in model.task_losses(batch).items()}
+    history = model.fit(build_dataset(arrays, 32, seed=1), epochs=epochs, verbose=0).history
+    after = {name: float(loss) for name, loss in model.task_losses(batch).items()}
+    return before, after, history
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"weighting": "gradnorm", "architecture": "mmoe"},
+        {"weighting": "dwa", "architecture": "ple"},
+        {"weighting": "uncertainty", "use_full_catalogue": True},
+        {"weighting": "uncertainty", "use_logq_correction": True},
+    ],
+)
+def test_training_variants_lower_every_task_loss(options: dict) -> None:
+    tf.keras.utils.set_random_seed(2)
+    before, after, history = _train_and_compare(movielens_config(embedding_dim=8, **options))
+    for task in ("retrieval", "rating", "genres"):
+        assert after[task] < before[task], task
+    if options["weighting"] == "dwa":  # weights move from the third epoch on
+        assert history["rating/weight"][0] == 1.0
+        assert history["rating/weight"][-1] != pytest.approx(1.0)
+    if options["weighting"] == "gradnorm":
+        weights = [history[f"{task}/weight"][-1] for task in ("retrieval", "rating", "genres")]
+        assert sum(weights) == pytest.approx(3.0, rel=1e-4)
+        assert weights != pytest.approx([1.2, 1.2, 0.6])  # moved from the initial weights
+
+
+def test_pcgrad_training_lowers_every_task_loss() -> None:
+    tf.keras.utils.set_random_seed(3)
+    config = movielens_config(embedding_dim=8)
+    config = config.replace(weighting=config.weighting.replace(use_pcgrad=True))
+    before, after, _ = _train_and_compare(config)
+    for task in ("retrieval", "rating", "genres"):
+        assert after[task] < before[task], task
+
+
+def test_missing_label_names_the_task_and_key(movielens_model: MultiTaskModel) -> None:
+    batch = _tensors(movielens_arrays(num_examples=4))
+    del batch["user_rating"]
+    with pytest.raises(KeyError, match="task 'rating': label 'user_rating' is missing"):
+        movielens_model.compute_loss(batch)

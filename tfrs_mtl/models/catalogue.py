@@ -1,0 +1,85 @@
+"""`Catalogue`: one row of candidate features per training item, with its sampling probability.
+
+Built from the TRAINING arrays only (an item's features are those of its first training
+example). It backs the full-catalogue softmax (every item a negative at every step), the
+logQ correction (an item's probability of appearing in a batch is its training frequency)
+and the full-catalogue top-k metrics computed outside training steps. Saved beside the model
+as `catalogue.npz` (no pickles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from tfrs_mtl.features import to_key_strings
+
+
+def key_strings(values: np.ndarray) -> np.ndarray:
+    """Ids as the unicode strings the model compares them by (int 42 -> "42")."""
+    keys = to_key_strings(tf.constant(np.asarray(values))).numpy()
+    return np.array([key.decode("utf-8") for key in keys], dtype=str)
+
+
+class Catalogue:
+    """Candidate features `[num_items]` (or `[num_items, max_len]`) and probabilities.
+
+    Args:
+        features: Candidate feature name -> array, one row per item.
+        id_feature: The candidate id feature (a key of `features`).
+        probabilities: `[num_items]` share of training examples with each item.
+    """
+
+    def __init__(
+        self, features: Mapping[str, np.ndarray], id_feature: str, probabilities: np.ndarray
+    ) -> None:
+        self.features = {name: np.asarray(values) for name, values in features.items()}
+        self.id_feature = id_feature
+        self.probabilities = np.asarray(probabilities, np.float32)
+        self.keys = key_strings(self.features[id_feature])
+
+    @property
+    def num_items(self) -> int:
+        return len(self.keys)
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: Mapping[str, np.ndarray], id_feature: str, feature_names: Sequence[str]
+    ) -> Catalogue:
+        """The catalogue of the items in training `arrays` (vectorized; no per-row Python)."""
+        keys = key_strings(arrays[id_feature])
+        _, first_rows, counts = np.unique(keys, return_index=True, return_counts=True)
+        names = dict.fromkeys([id_feature, *feature_names])
+        features = {name: np.asarray(arrays[name])[first_rows] for name in names}
+        return cls(features, id_feature, counts / counts.sum())
+
+    def tensors(self) -> dict[str, tf.Tensor]:
+        """The features as constant tensors (strings as `tf.string`)."""
+        return {name: tf.constant(values) for name, values in self.features.items()}
+
+    def save(self, path: str | Path) -> None:
+        arrays: dict[str, np.ndarray] = {
+            f"feature:{name}": _storable(values) for name, values in self.features.items()
+        }
+        arrays["probabilities"] = self.probabilities
+        arrays["id_feature"] = np.array(self.id_feature)
+        with Path(path).open("wb") as file:
+            np.savez(file, allow_pickle=False, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Catalogue:
+        with np.load(path, allow_pickle=False) as stored:
+            features = {
+                key.removeprefix("feature:"): stored[key]
+                for key in stored.files
+                if key.startswith("feature:")
+            }
+            return cls(features, str(stored["id_feature"]), stored["probabilities"])
+
+
+def _storable(values: np.ndarray) -> np.ndarray:
+    # Object arrays of str would need pickling; fixed-width unicode does not.
+    return values.astype(str) if values.dtype == object else values

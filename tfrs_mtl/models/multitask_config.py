@@ -1,0 +1,119 @@
+"""`MultiTaskConfig`: one frozen config describing a whole multi-task model.
+
+It composes the feature spec (`tfrs_mtl.features`), the towers, pair interaction, ranking
+stack (`tfrs_mtl.layers`) and the tasks and loss weighting (`tfrs_mtl.tasks`). A model is this
+config plus its fitted vocabularies plus its weights. `validate()` checks the parts together:
+unique task names, id features on the right side, ESMM parents, and the leakage guard (an
+attribute must not be an input of the tower it is predicted from).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tfrs_mtl.config import Config, require
+from tfrs_mtl.features import FeatureSpec
+from tfrs_mtl.layers.configs import ExpertsConfig, InteractionConfig, TowerConfig
+from tfrs_mtl.tasks import TaskConfig, WeightingConfig, check_attribute_leakage
+
+
+@dataclasses.dataclass(frozen=True)
+class MultiTaskConfig(Config):
+    """Everything that defines a `MultiTaskModel` except data-fitted state and weights.
+
+    Attributes:
+        features: The raw features and the tower each feeds.
+        tasks: The tasks, each keyed by its name.
+        query_tower: MLP of the query tower.
+        candidate_tower: MLP of the candidate tower (same `output_dim` as the query tower).
+        interaction: How a (query, candidate) pair feeds the ranking stack.
+        experts: The ranking stack shared by ranking tasks (`shared_bottom`, `mmoe`, `ple`).
+        weighting: How task losses combine.
+        query_id_feature: The query id feature (e.g. `user_id`); user biases read it.
+        candidate_id_feature: The candidate id feature (e.g. `movie_id`, `item_id`).
+        eval_top_k: Cutoffs of the full-catalogue top-k accuracy computed in evaluation
+            steps (never in training steps); empty disables it.
+        learning_rate: Adagrad/Adam learning rate used by `MultiTaskModel.compile_default`.
+        seed: Seed of weight initialization.
+
+    Example:
+        >>> config = movielens_config()
+        >>> MultiTaskConfig.from_dict(config.to_dict()) == config
+        True
+    """
+
+    features: FeatureSpec
+    tasks: tuple[TaskConfig, ...]
+    query_tower: TowerConfig = dataclasses.field(default_factory=TowerConfig)
+    candidate_tower: TowerConfig = dataclasses.field(default_factory=TowerConfig)
+    interaction: InteractionConfig = dataclasses.field(default_factory=InteractionConfig)
+    experts: ExpertsConfig = dataclasses.field(default_factory=ExpertsConfig)
+    weighting: WeightingConfig = dataclasses.field(default_factory=WeightingConfig)
+    query_id_feature: str = "user_id"
+    candidate_id_feature: str = "movie_id"
+    eval_top_k: tuple[int, ...] = (10, 100)
+    learning_rate: float = 0.01
+    seed: int = 42
+
+    def validate(self) -> None:
+        require(len(self.tasks) > 0, "tasks: a model needs at least one task")
+        names = [task.name for task in self.tasks]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        require(not duplicates, f"tasks: duplicate task names {duplicates}")
+        require(
+            self.query_tower.output_dim == self.candidate_tower.output_dim,
+            f"candidate_tower.output_dim={self.candidate_tower.output_dim} differs from "
+            f"query_tower.output_dim={self.query_tower.output_dim}",
+        )
+        sides = {feature.name: feature.side for feature in self.features.features}
+        for field, side in (("query_id_feature", "query"), ("candidate_id_feature", "candidate")):
+            name = getattr(self, field)
+            require(
+                sides.get(name) == side,
+                f"{field}={name!r} is not a {side} feature of the spec "
+                f"({side} features: {[f.name for f in self.features.side_features(side)]})",
+            )
+        retrieval = [task.name for task in self.tasks if task.kind == "retrieval"]
+        require(len(retrieval) <= 1, f"tasks: at most one retrieval task, got {retrieval}")
+        by_name = {task.name: task for task in self.tasks}
+        for task in self.tasks:
+            if task.conditioned_on is not None:
+                parent = by_name.get(task.conditioned_on)
+                require(
+                    parent is not None and parent.kind == "binary",
+                    f"tasks.{task.name}.conditioned_on={task.conditioned_on!r}: no binary task "
+                    f"of that name (binary tasks: "
+                    f"{[t.name for t in self.tasks if t.kind == 'binary']})",
+                )
+                require(
+                    parent is None or parent.conditioned_on is None,
+                    f"tasks.{task.name}.conditioned_on={task.conditioned_on!r}: cascades of "
+                    "more than two levels are not supported",
+                )
+            if task.kind in ("attribute", "interest"):
+                tower_inputs = [f.name for f in self.features.side_features(task.source_side)]
+                check_attribute_leakage(task, tower_inputs)
+            if task.is_ranking or task.kind == "retrieval":
+                require(
+                    task.label_key not in sides,
+                    f"tasks.{task.name}.label_key={task.label_key!r} is also an input feature",
+                )
+        require(all(k > 0 for k in self.eval_top_k), f"eval_top_k={self.eval_top_k} must be > 0")
+        require(self.learning_rate > 0, f"learning_rate={self.learning_rate} must be > 0")
+
+    @property
+    def architecture(self) -> str:
+        """The ranking stack architecture (`experts.architecture`)."""
+        return self.experts.architecture
+
+    def task(self, name: str) -> TaskConfig:
+        """The task called `name`; `KeyError` lists the task names."""
+        for task in self.tasks:
+            if task.name == name:
+                return task
+        raise KeyError(f"no task {name!r}; tasks: {[t.name for t in self.tasks]}")
+
+    @property
+    def ranking_tasks(self) -> tuple[TaskConfig, ...]:
+        """Tasks scored on (query, candidate) pairs through the ranking stack."""
+        return tuple(task for task in self.tasks if task.is_ranking)

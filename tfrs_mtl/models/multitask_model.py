@@ -1,0 +1,466 @@
+"""`MultiTaskModel`: shared embeddings, two towers, a ranking stack and every task's loss.
+
+One `SharedEmbeddings` owns each table once; the query and candidate towers read it; the
+retrieval task scores tower outputs against each other; the ranking tasks score (query,
+candidate) pairs through the ranking stack on top of the same towers; attribute and interest
+tasks read one tower's output. `compute_loss` combines the task losses through the configured
+`LossWeighting`, never mutates its input, and computes full-catalogue top-k accuracy only in
+evaluation steps. GradNorm and PCGrad need per-task gradients, hence their own train steps
+(`training_steps`).
+
+Example:
+    >>> config = movielens_config()
+    >>> model = MultiTaskModel.from_data(config, train_arrays)
+    >>> model.compile(optimizer=tf.keras.optimizers.Adam(config.learning_rate))
+    >>> history = model.fit(build_dataset(train_arrays, 4096), epochs=3)
+    >>> history.history["rating/rmse"], history.history["rating/weight"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+
+from tfrs_mtl.features import (
+    FeatureVocabularies,
+    SharedEmbeddings,
+    feature_signature,
+    to_key_strings,
+)
+from tfrs_mtl.layers import CandidateTower, QueryTower, TaskHead
+from tfrs_mtl.models import model_files, training_steps
+from tfrs_mtl.models.catalogue import Catalogue
+from tfrs_mtl.models.multitask_config import MultiTaskConfig
+from tfrs_mtl.models.ranking_scorer import RankingScorer
+from tfrs_mtl.models.serving_views import Ranker, TowerEncoder
+from tfrs_mtl.models.task_statistics import TaskStatistics
+from tfrs_mtl.tasks import (
+    AttributeTask,
+    BinaryTask,
+    LossWeightingCallback,
+    RatingTask,
+    RetrievalTask,
+    TaskConfig,
+    UserInterestTask,
+    build_loss_weighting,
+    combine_losses,
+)
+
+
+def _string_lookup(keys: Any, name: str) -> tf.lookup.StaticHashTable:
+    """String key -> its row (int64), -1 when absent."""
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(np.asarray(keys, dtype=str)), tf.range(len(keys), dtype=tf.int64)
+        ),
+        default_value=-1,
+        name=name,
+    )
+
+
+class MultiTaskModel(tfrs.models.Model):
+    """A multi-task recommender built from one `MultiTaskConfig`.
+
+    Args:
+        config: The frozen model description.
+        vocabularies: Vocabularies fitted on training data (`FeatureVocabularies.fit`).
+        task_statistics: Label vocabularies / statistics fitted on training data.
+        catalogue: Training items with their features and frequencies; needed by
+            full-catalogue retrieval, logQ correction and evaluation top-k accuracy.
+
+    Use `from_data` to fit all three on training arrays.
+    """
+
+    def __init__(
+        self,
+        config: MultiTaskConfig,
+        vocabularies: FeatureVocabularies,
+        task_statistics: TaskStatistics | None = None,
+        catalogue: Catalogue | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._config = config
+        self._vocabularies = vocabularies
+        self.task_statistics = task_statistics or TaskStatistics()
+        self.catalogue = catalogue
+        self._check_catalogue_needs()
+        self.shared_embeddings = SharedEmbeddings(
+            config.features, vocabularies, name="shared_embeddings"
+        )
+        self.query_tower = QueryTower(
+            self.shared_embeddings, **config.query_tower.to_dict(), name="query_tower"
+        )
+        self.candidate_tower = CandidateTower(
+            self.shared_embeddings, **config.candidate_tower.to_dict(), name="candidate_tower"
+        )
+        self.ranking_scorer = (
+            RankingScorer(
+                config.ranking_tasks,
+                config.experts,
+                config.interaction,
+                self.shared_embeddings,
+                config.query_id_feature,
+                config.candidate_id_feature,
+                name="ranking_scorer",
+            )
+            if config.ranking_tasks
+            else None
+        )
+        self.side_heads = {
+            task.name: TaskHead(
+                hidden_dims=task.head.hidden_dims,
+                output_dim=self._head_width(task),
+                activation=task.head.activation,
+                dropout=task.head.dropout,
+                name=f"head_{task.name}",
+            )
+            for task in config.tasks
+            if task.kind in ("attribute", "interest")
+        }
+        self.task_layers = {task.name: self._task_layer(task) for task in config.tasks}
+        self.loss_weighting = build_loss_weighting(config.weighting, config.tasks)
+        self.loss_trackers = {
+            task.name: tf.keras.metrics.Mean(name=f"{task.name}/loss") for task in config.tasks
+        }
+        retrieval = [task for task in config.tasks if task.kind == "retrieval"]
+        self._retrieval_task = retrieval[0] if retrieval else None
+        self.top_k_trackers = {
+            k: tf.keras.metrics.Mean(name=f"{retrieval[0].name}/top_{k}_accuracy")
+            for k in config.eval_top_k
+            if retrieval and catalogue is not None
+        }
+        self._label_lookups = {
+            name: _string_lookup(values, f"{name}_labels")
+            for name, values in self.task_statistics.label_vocabularies.items()
+        }
+        if catalogue is not None:
+            self._catalogue_rows = _string_lookup(catalogue.keys, "catalogue_rows")
+            self._catalogue_probabilities = tf.constant(catalogue.probabilities)
+            candidate_names = {f.name for f in config.features.candidate_features}
+            self._catalogue_features = {
+                name: tensor
+                for name, tensor in catalogue.tensors().items()
+                if name in candidate_names
+            }
+        # Create every variable now (Dense layers build on first call): the variable list is
+        # complete from the start, and compiled steps trace once instead of twice.
+        self.task_outputs(model_files.placeholder_batch(self), training=False)
+
+    # ----- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_data(
+        cls, config: MultiTaskConfig, train_arrays: Mapping[str, np.ndarray], **kwargs: Any
+    ) -> MultiTaskModel:
+        """Fits vocabularies, label statistics and the catalogue on TRAINING arrays only,
+        then builds the model."""
+        vocabularies = FeatureVocabularies.fit(config.features, train_arrays)
+        statistics = TaskStatistics.fit(config.tasks, train_arrays)
+        catalogue = Catalogue.from_arrays(
+            train_arrays,
+            config.candidate_id_feature,
+            [f.name for f in config.features.candidate_features],
+        )
+        return cls(config, vocabularies, statistics, catalogue, **kwargs)
+
+    def _check_catalogue_needs(self) -> None:
+        for task in self._config.tasks:
+            if (task.use_full_catalogue or task.use_logq_correction) and self.catalogue is None:
+                raise ValueError(
+                    f"task {task.name!r}: use_full_catalogue / use_logq_correction need a "
+                    "catalogue of training items; build the model with MultiTaskModel.from_data"
+                )
+
+    def _head_width(self, task: TaskConfig) -> int:
+        if task.kind == "attribute" and task.target == "regression":
+            return 1
+        return self.task_statistics.num_classes(task)
+
+    def _task_layer(self, task: TaskConfig) -> tf.keras.layers.Layer:
+        if task.kind == "retrieval":
+            return RetrievalTask(
+                temperature=task.temperature,
+                remove_accidental_hits=task.remove_accidental_hits,
+                num_hard_negatives=task.num_hard_negatives,
+                name=task.name,
+            )
+        if task.kind == "rating":
+            return RatingTask(task.regression_loss, task.huber_delta, name=task.name)
+        if task.kind == "binary":
+            return BinaryTask(name=task.name)
+        if task.kind == "interest":
+            return UserInterestTask(task.interest_loss, name=task.name)
+        return AttributeTask(
+            target=task.target,
+            num_classes=self._head_width(task),
+            regression_loss=task.regression_loss,
+            label_mean=self.task_statistics.label_means.get(task.name, 0.0),
+            label_std=self.task_statistics.label_stds.get(task.name, 1.0),
+            name=task.name,
+        )
+
+    # ----- forward passes -----------------------------------------------------------------
+
+    def task_outputs(
+        self, features: Mapping[str, tf.Tensor], training: bool = False
+    ) -> dict[str, tf.Tensor]:
+        """Every task's prediction on a raw feature dict (not mutated).
+
+        Returns:
+            `query_embedding` and `candidate_embedding` `[batch_size, dim]`; per ranking task
+            its score `[batch_size]`; per attribute / interest task its logits
+            `[batch_size, num_classes]` (or `[batch_size]` for regression).
+        """
+        query = self.query_tower(features, training=training)
+        candidate = self.candidate_tower(features, training=training)
+        outputs = {"query_embedding": query, "candidate_embedding": candidate}
+        if self.ranking_scorer is not None:
+            outputs.update(self.ranking_scorer(features, query, candidate, training=training))
+        for task in self._config.tasks:
+            if task.name in self.side_heads:
+                source = query if task.source_side == "query" else candidate
+                logits = self.side_heads[task.name](source, training=training)
+                if task.kind == "attribute" and task.target == "regression":
+                    logits = tf.squeeze(logits, axis=-1)
+                outputs[task.name] = logits
+        return outputs
+
+    def _label(self, task: TaskConfig, features: Mapping[str, tf.Tensor]) -> Any:
+        if task.label_key not in features:
+            raise KeyError(
+                f"task {task.name!r}: label {task.label_key!r} is missing from the batch; "
+                f"found keys {sorted(features)}"
+            )
+        label = features[task.label_key]
+        if task.name in self._label_lookups:
+            rows = self._label_lookups[task.name].lookup(to_key_strings(label))
+            unseen = len(self.task_statistics.label_vocabularies[task.name])
+            label = tf.where(rows >= 0, rows, unseen)
+        return label
+
+    def _retrieval_loss(
+        self,
+        task: TaskConfig,
+        features: Mapping[str, tf.Tensor],
+        outputs: Mapping[str, Any],
+        sample_weight: tf.Tensor | None,
+        training: bool,
+    ) -> tf.Tensor:
+        layer: Any = self.task_layers[task.name]
+        query, candidate = outputs["query_embedding"], outputs["candidate_embedding"]
+        ids = to_key_strings(features[self._config.candidate_id_feature])
+        if task.use_full_catalogue:
+            catalogue = self.candidate_tower(self._catalogue_features, training=training)
+            rows = self._catalogue_rows.lookup(ids)
+            return layer.full_catalogue_loss(query, candidate, rows, catalogue, sample_weight)
+        probability = None
+        if task.use_logq_correction:
+            rows = self._catalogue_rows.lookup(ids)
+            known = tf.gather(self._catalogue_probabilities, tf.maximum(rows, 0))
+            rarest = tf.reduce_min(self._catalogue_probabilities)
+            probability = tf.where(rows >= 0, known, rarest)
+        return layer(
+            query,
+            candidate,
+            candidate_ids=ids,
+            candidate_sampling_probability=probability,
+            sample_weight=sample_weight,
+        )
+
+    def task_losses(
+        self, features: Mapping[str, tf.Tensor], training: bool = False
+    ) -> dict[str, tf.Tensor]:
+        """Each task's unweighted scalar loss (and its `<task>/loss` metric)."""
+        outputs = self.task_outputs(features, training=training)
+        losses: dict[str, tf.Tensor] = {}
+        for task in self._config.tasks:
+            weight = (
+                tf.cast(features[task.sample_weight_key], tf.float32)
+                if task.sample_weight_key
+                else None
+            )
+            layer: Any = self.task_layers[task.name]
+            if task.kind == "retrieval":
+                loss = self._retrieval_loss(task, features, outputs, weight, training)
+            elif task.kind == "interest":
+                loss = layer(self._label(task, features), outputs[task.name], weight)
+            else:
+                loss = layer(self._label(task, features), outputs[task.name], weight)
+            self.loss_trackers[task.name].update_state(loss)
+            losses[task.name] = loss
+        if not training:
+            self._update_top_k(features, outputs)
+        return losses
+
+    def _update_top_k(self, features: Mapping[str, tf.Tensor], outputs: Mapping[str, Any]) -> None:
+        """Full-catalogue top-k accuracy: is the positive among the k best-scored items?"""
+        if not self.top_k_trackers:
+            return
+        query = outputs["query_embedding"]
+        positive_scores = tf.reduce_sum(query * outputs["candidate_embedding"], axis=1)
+        catalogue = self.candidate_tower(self._catalogue_features, training=False)
+        scores = tf.matmul(query, catalogue, transpose_b=True)
+        rows = self._catalogue_rows.lookup(
+            to_key_strings(features[self._config.candidate_id_feature])
+        )
+        # The positive's own catalogue column is excluded, so round-off cannot rank it twice.
+        is_positive = tf.one_hot(tf.cast(rows, tf.int32), tf.shape(catalogue)[0]) > 0.5
+        better = tf.logical_and(scores > positive_scores[:, None], ~is_positive)
+        rank = tf.reduce_sum(tf.cast(better, tf.int32), axis=1)
+        for k, tracker in self.top_k_trackers.items():
+            tracker.update_state(tf.cast(rank < k, tf.float32))
+
+    def weighted_losses(
+        self, features: Mapping[str, tf.Tensor], training: bool = False
+    ) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+        """`(losses, weighted_terms)`: unweighted task losses and their weighted terms."""
+        losses = self.task_losses(features, training=training)
+        return losses, self.loss_weighting(losses)
+
+    def compute_loss(self, inputs: Mapping[str, tf.Tensor], training: bool = False) -> tf.Tensor:
+        """The combined loss: the sum of the weighted task terms. Does not mutate `inputs`."""
+        _, terms = self.weighted_losses(inputs, training=training)
+        return combine_losses(terms)
+
+    def regularization_loss(self) -> tf.Tensor:
+        return tf.add_n(self.losses) if self.losses else tf.constant(0.0)
+
+    # ----- training -----------------------------------------------------------------------
+
+    def shared_layer_variables(self) -> list[tf.Variable]:
+        """The last layer every task shares: both towers' output kernels (for GradNorm)."""
+        return [
+            variable
+            for tower in (self.query_tower, self.candidate_tower)
+            for variable in tower.projection.trainable_variables
+            if "output" in variable.name and "kernel" in variable.name
+        ]
+
+    def step_logs(
+        self, loss: tf.Tensor, regularization_loss: tf.Tensor, training: bool
+    ) -> dict[str, tf.Tensor]:
+        top_k = {id(tracker) for tracker in self.top_k_trackers.values()}
+        logs = {
+            metric.name: metric.result()
+            for metric in self.metrics
+            if not (training and id(metric) in top_k)
+        }
+        logs.update({f"{name}/weight": w for name, w in self.loss_weighting.task_weights().items()})
+        logs.update(
+            loss=loss,
+            regularization_loss=regularization_loss,
+            total_loss=loss + regularization_loss,
+        )
+        return logs
+
+    # The steps hold no tensor-dependent Python control flow, so AutoGraph has nothing to
+    # convert; skipping its source transformation cuts the first-epoch tracing time ~5x.
+    @tf.autograph.experimental.do_not_convert
+    def train_step(self, inputs: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        if self._config.weighting.method == "gradnorm":
+            return training_steps.gradnorm_step(self, inputs)
+        if self._config.weighting.use_pcgrad:
+            return training_steps.pcgrad_step(self, inputs)
+        return training_steps.weighted_sum_step(self, inputs)
+
+    @tf.autograph.experimental.do_not_convert
+    def test_step(self, inputs: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        loss = self.compute_loss(inputs, training=False)
+        regularization_loss = self.regularization_loss()
+        return self.step_logs(loss, regularization_loss, training=False)
+
+    def fit(self, *args: Any, callbacks: Any = None, **kwargs: Any) -> Any:
+        """`tf.keras.Model.fit`, with a `LossWeightingCallback` added (epoch-based weights)."""
+        callbacks = list(callbacks or [])
+        if not any(isinstance(callback, LossWeightingCallback) for callback in callbacks):
+            callbacks.append(LossWeightingCallback())
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """`tf.keras.Model.compile`; also creates the optimizer's slots, so that the first
+        compiled step creates no variable (which would make TensorFlow trace it twice)."""
+        super().compile(*args, **kwargs)
+        if hasattr(self.optimizer, "build"):
+            self.optimizer.build(self.trainable_variables)
+
+    def compile_default(self, **kwargs: Any) -> None:
+        """Compiles with Adam at `config.learning_rate`."""
+        self.compile(optimizer=tf.keras.optimizers.Adam(self._config.learning_rate), **kwargs)
+
+    # ----- views for serving --------------------------------------------------------------
+
+    @property
+    def config(self) -> MultiTaskConfig:
+        return self._config
+
+    @property
+    def vocabularies(self) -> FeatureVocabularies:
+        return self._vocabularies
+
+    @property
+    def query_feature_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self._config.features.query_features)
+
+    @property
+    def candidate_feature_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self._config.features.candidate_features)
+
+    @property
+    def query_id_feature(self) -> str:
+        return self._config.query_id_feature
+
+    @property
+    def candidate_id_feature(self) -> str:
+        return self._config.candidate_id_feature
+
+    @property
+    def ranking_task_names(self) -> tuple[str, ...]:
+        return tuple(task.name for task in self._config.ranking_tasks)
+
+    def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
+        """Raw input specs of `side` (`query` or `candidate`), for SavedModel signatures."""
+        return feature_signature(self._config.features, side)
+
+    def _view(self, name: str, build: Any) -> Any:
+        # Views are cached outside Keras attribute tracking: they hold the model's own layers.
+        views = self.__dict__.setdefault("_serving_views", {})
+        if name not in views:
+            views[name] = build()
+        return views[name]
+
+    @property
+    def query_encoder(self) -> tf.keras.Model:
+        """Raw query features `[batch]` -> `[batch, dim]`."""
+        return self._view("query", lambda: TowerEncoder(self.query_tower, self.query_feature_names))
+
+    @property
+    def candidate_encoder(self) -> tf.keras.Model:
+        """Raw candidate features `[n]` -> `[n, dim]`."""
+        return self._view(
+            "candidate", lambda: TowerEncoder(self.candidate_tower, self.candidate_feature_names)
+        )
+
+    @property
+    def ranker(self) -> tf.keras.Model:
+        """Raw query + candidate features of pairs -> `{ranking task: [batch]}`."""
+        if self.ranking_scorer is None:
+            raise AttributeError("the model has no ranking task (rating or binary), no ranker")
+        scorer = self.ranking_scorer
+        return self._view("ranker", lambda: Ranker(self.query_tower, self.candidate_tower, scorer))
+
+    # ----- persistence --------------------------------------------------------------------
+
+    def save_model(self, path: str | Path) -> None:
+        """Writes config, vocabularies, task statistics, catalogue and weights to `path`."""
+        model_files.save(self, Path(path))
+
+    @classmethod
+    def load_model(cls, path: str | Path) -> MultiTaskModel:
+        """Rebuilds a model saved by `save_model`; it predicts exactly as the saved one."""
+        return model_files.load(cls, Path(path))

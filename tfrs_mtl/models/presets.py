@@ -1,0 +1,161 @@
+"""Ready-made `MultiTaskConfig`s for MovieLens and e-commerce data.
+
+Each preset removes every predicted attribute from the inputs of the tower it is predicted
+from (the leakage guard would refuse the config otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from tfrs_mtl.features import ecommerce_feature_spec, movielens_feature_spec
+from tfrs_mtl.layers import ExpertsConfig, TowerConfig
+from tfrs_mtl.models.multitask_config import MultiTaskConfig
+from tfrs_mtl.tasks import TaskConfig, WeightingConfig
+
+NUM_MOVIELENS_GENRES = 21
+WeightingMethod = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
+ArchitectureName = Literal["shared_bottom", "mmoe", "ple"]
+
+
+def movielens_config(
+    embedding_dim: int = 32,
+    architecture: ArchitectureName = "shared_bottom",
+    weighting: WeightingMethod = "fixed",
+    retrieval_weight: float = 1.0,
+    rating_weight: float = 1.0,
+    genres_weight: float = 0.5,
+    use_full_catalogue: bool = False,
+    use_logq_correction: bool = False,
+    use_rating_biases: bool = True,
+    eval_top_k: tuple[int, ...] = (10, 100),
+) -> MultiTaskConfig:
+    """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
+
+    Query tower: user id, age bucket, gender, occupation, timestamp. Candidate tower: movie id
+    and title; `movie_genres` is the genre task's target, so it is excluded from the
+    candidate features (`movielens_feature_spec(exclude=("movie_genres",))`).
+
+    Args:
+        embedding_dim: Width of every table and of the towers' output.
+        architecture: Ranking stack: `shared_bottom`, `mmoe` or `ple`.
+        weighting: Loss weighting method.
+        retrieval_weight: Fixed weight of the retrieval loss.
+        rating_weight: Fixed weight of the rating loss.
+        genres_weight: Fixed weight of the genre loss.
+        use_full_catalogue: Retrieval softmax over all movies (1,682 on ml-100k).
+        use_logq_correction: logQ-correct in-batch retrieval logits.
+        use_rating_biases: Global, user and item biases in the rating prediction.
+        eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
+    """
+    return MultiTaskConfig(
+        features=movielens_feature_spec(exclude=("movie_genres",), embedding_dim=embedding_dim),
+        tasks=(
+            TaskConfig(
+                name="retrieval",
+                kind="retrieval",
+                weight=retrieval_weight,
+                use_full_catalogue=use_full_catalogue,
+                use_logq_correction=use_logq_correction,
+                remove_accidental_hits=not use_full_catalogue,
+            ),
+            TaskConfig(
+                name="rating",
+                kind="rating",
+                label_key="user_rating",
+                weight=rating_weight,
+                use_global_bias=use_rating_biases,
+                use_user_bias=use_rating_biases,
+                use_item_bias=use_rating_biases,
+            ),
+            TaskConfig(
+                name="genres",
+                kind="attribute",
+                label_key="movie_genres",
+                weight=genres_weight,
+                target="multi_label",
+                num_classes=NUM_MOVIELENS_GENRES,
+                source_side="candidate",
+            ),
+        ),
+        query_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
+        candidate_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
+        experts=ExpertsConfig(architecture=architecture, expert_hidden_dims=(64,)),
+        weighting=WeightingConfig(method=weighting),
+        query_id_feature="user_id",
+        candidate_id_feature="movie_id",
+        eval_top_k=eval_top_k,
+    )
+
+
+def ecommerce_config(
+    embedding_dim: int = 32,
+    architecture: ArchitectureName = "mmoe",
+    weighting: WeightingMethod = "fixed",
+    use_esmm: bool = True,
+    use_retrieval: bool = True,
+    use_brand: bool = True,
+    eval_top_k: tuple[int, ...] = (10, 100),
+) -> MultiTaskConfig:
+    """Click / cart / purchase (+ retrieval) with category and price prediction.
+
+    Labels are the keys `click`, `cart`, `purchase` (0/1 per impression), `category`
+    (string, multi-class) and `price` (regression); both attributes are removed from the
+    candidate features. With `use_esmm`, `purchase` is conditioned on `click` (ESMM).
+
+    Args:
+        embedding_dim: Width of every table and of the towers' output.
+        architecture: Ranking stack: `shared_bottom`, `mmoe` or `ple`.
+        weighting: Loss weighting method.
+        use_esmm: Cascade purchase on click.
+        use_retrieval: Add an in-batch retrieval task (for the two-stage recommender).
+        use_brand: Keep `brand` as a candidate feature (data without brands set False).
+        eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
+    """
+    exclude = ("category", "price") + (() if use_brand else ("brand",))
+    tasks = [
+        TaskConfig(name="click", kind="binary", label_key="click"),
+        TaskConfig(name="cart", kind="binary", label_key="cart"),
+        TaskConfig(
+            name="purchase",
+            kind="binary",
+            label_key="purchase",
+            conditioned_on="click" if use_esmm else None,
+        ),
+        TaskConfig(
+            name="category",
+            kind="attribute",
+            label_key="category",
+            target="multi_class",
+            source_side="candidate",
+            weight=0.5,
+        ),
+        TaskConfig(
+            name="price",
+            kind="attribute",
+            label_key="price",
+            target="regression",
+            source_side="candidate",
+            weight=0.5,
+        ),
+    ]
+    if use_retrieval:
+        # Only clicked impressions are retrieval positives; the rest still serve as negatives.
+        retrieval = TaskConfig(
+            name="retrieval",
+            kind="retrieval",
+            remove_accidental_hits=True,
+            sample_weight_key="click",
+        )
+        tasks.insert(0, retrieval)
+    return MultiTaskConfig(
+        features=ecommerce_feature_spec(exclude=exclude, embedding_dim=embedding_dim),
+        tasks=tuple(tasks),
+        query_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
+        candidate_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
+        experts=ExpertsConfig(architecture=architecture, expert_hidden_dims=(64,)),
+        weighting=WeightingConfig(method=weighting),
+        query_id_feature="user_id",
+        candidate_id_feature="item_id",
+        eval_top_k=eval_top_k,
+    )
