@@ -309,3 +309,26 @@ def test_duplicate_policies(latest_dir: Path) -> None:
     assert last.report.reasons == {"duplicate (user, movie) rating": 2}
     with pytest.raises(DataError, match=r"line 6: duplicate rating .*found 'user 1, movie 1'"):
         load_movielens("movielens-latest-small", latest_dir, duplicates="raise")
+
+
+def test_tfds_fallback_restores_file_order(
+    tmp_path: Path, latest_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tensorflow_datasets as tfds
+
+    from tfrs_mtl.data.movielens_tfds import in_tfds_order
+    from tfrs_mtl.data.tensors import as_tf_dataset
+
+    expected = load_movielens("movielens-latest-small", latest_dir)
+    stored = {  # what TFDS would yield: the same examples, in its hash order
+        "movielens/latest-small-ratings": in_tfds_order(expected.ratings),
+        "movielens/latest-small-movies": in_tfds_order(expected.movies),
+    }
+    monkeypatch.setattr(tfds, "load", lambda name, split: as_tf_dataset(stored[name]))
+    monkeypatch.setattr(movielens_tfds, "_can_reach", lambda host: True)
+    monkeypatch.setenv("TFRS_MTL_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    data = load_movielens("movielens-latest-small")
+    assert data.source == "tfds:movielens/latest-small"
+    pd.testing.assert_frame_equal(data.ratings, expected.ratings)
+    pd.testing.assert_frame_equal(data.movies, expected.movies)

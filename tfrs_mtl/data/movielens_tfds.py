@@ -118,17 +118,28 @@ def frame_from_tf_dataset(
     Returns:
         A frame with the `load_movielens` dtypes, index 0..n-1 in the dataset's order.
     """
+    import tensorflow as tf
+
+    # `ragged_batch` preallocates for the whole batch size and is very slow; padding the
+    # genre vectors with -1 (never a genre index) and counting them back is not.
+    padding = {
+        name: tf.constant(-1 if name == "movie_genres" else 0, spec.dtype)
+        if spec.dtype != tf.string
+        else tf.constant(b"")
+        for name, spec in dataset.element_spec.items()
+    }
     parts: dict[str, list[Any]] = {name: [] for name in columns}
-    for batch in dataset.ragged_batch(batch_size):
+    for batch in dataset.padded_batch(batch_size, padding_values=padding):
         for name in columns:
-            tensor = batch[name]
+            array = batch[name].numpy()
             if name == "movie_genres":
-                offsets = tensor.row_splits.numpy().astype(np.int32)
-                values = pa.array(tensor.flat_values.numpy(), pa.int64())
+                lengths = (array >= 0).sum(axis=1)
+                offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+                values = pa.array(array[array >= 0], pa.int64())
                 parts[name].append(pa.ListArray.from_arrays(pa.array(offsets), values))
             elif name in _TEXT_FEATURES:
-                parts[name].append(pa.array(tensor.numpy().tolist(), pa.binary()).cast(pa.string()))
+                parts[name].append(pa.array(array.tolist(), pa.binary()).cast(pa.string()))
             else:
-                parts[name].append(pa.array(tensor.numpy()))
+                parts[name].append(pa.array(array))
     table = pa.table({name: pa.chunked_array(chunks) for name, chunks in parts.items()})
     return table.to_pandas(types_mapper={GENRES_TYPE: pd.ArrowDtype(GENRES_TYPE)}.get)

@@ -275,18 +275,22 @@ def _check_values(
     report: ReadReport,
 ) -> np.ndarray:
     """Marks rows whose parsed values break the format; raises at the earliest or counts them."""
+    if not len(rating64):
+        return np.zeros(0, dtype=bool)
     user, movie, rating, timestamp = layout.column_names
+    user_numeric, movie_numeric = _is_numeric(rows.user_id), _is_numeric(rows.movie_id)
+    low, step = (1.0, 1.0) if layout.scale == "whole" else (0.5, 0.5)
+    in_range = (rating64 >= low) & (rating64 <= 5.0)  # False for NaN
+    steps = np.where(in_range, rating64 / step, 0.0)
+    in_range &= steps.astype(np.int64) == steps  # a whole number of steps (cheaper than round)
+    if user_numeric.all() and movie_numeric.all() and in_range.all() and rows.timestamp.min() >= 0:
+        return np.zeros(len(rating64), dtype=bool)  # the common case: one pass, no detail
     missing_rating = np.isnan(rating64)
-    if layout.scale == "whole":
-        in_range = (rating64 >= 1) & (rating64 <= 5)
-    else:
-        doubled = rating64 * 2
-        in_range = (rating64 >= 0.5) & (rating64 <= 5) & (doubled == np.round(doubled))
     missing_time = rows.timestamp == _MISSING_TIMESTAMP
     time_expected = "unix seconds (a non-negative integer)"
     checks = (
-        ("non-numeric id", user, rows.user_id, ~_is_numeric(rows.user_id), "a numeric id"),
-        ("non-numeric id", movie, rows.movie_id, ~_is_numeric(rows.movie_id), "a numeric id"),
+        ("non-numeric id", user, rows.user_id, ~user_numeric, "a numeric id"),
+        ("non-numeric id", movie, rows.movie_id, ~movie_numeric, "a numeric id"),
         ("missing or NaN rating", rating, rating64, missing_rating, layout.rating_expected),
         (
             "rating out of range",
