@@ -123,9 +123,7 @@ def frame_from_tf_dataset(
     # `ragged_batch` preallocates for the whole batch size and is very slow; padding the
     # genre vectors with -1 (never a genre index) and counting them back is not.
     padding = {
-        name: tf.constant(-1 if name == "movie_genres" else 0, spec.dtype)
-        if spec.dtype != tf.string
-        else tf.constant(b"")
+        name: tf.constant(-1, tf.int64) if name == "movie_genres" else tf.zeros([], spec.dtype)
         for name, spec in dataset.element_spec.items()
     }
     parts: dict[str, list[Any]] = {name: [] for name in columns}
