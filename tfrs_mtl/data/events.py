@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tfrs_mtl.data.errors import DataNotFoundError, ReadReport
 
@@ -99,11 +101,23 @@ class EventLog:
         extra = [c for c in event_columns if c not in catalogue]
         if extra:
             catalogue = catalogue.merge(from_events[["item_id", *extra]], on="item_id", how="outer")
-        known = set(catalogue["item_id"])
-        unseen = from_events[~from_events["item_id"].isin(known)]
+        unseen = from_events[~is_in(from_events["item_id"], catalogue["item_id"])]
         if len(unseen):
             catalogue = pd.concat([catalogue, unseen], ignore_index=True)
         return catalogue.reset_index(drop=True)
+
+
+def is_in(values: pd.Series, candidates: pd.Series) -> np.ndarray:
+    """`[len(values)]` bool: whether each value is among `candidates`, via Arrow.
+
+    pandas' `isin` on `str` columns loops in Python; Arrow's hash kernel does not.
+    """
+    arrays = []
+    for series in (values, candidates):
+        array = pa.array(series)
+        arrays.append(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
+    found = pc.is_in(arrays[0], value_set=arrays[1].cast(arrays[0].type))
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def make_events_frame(
