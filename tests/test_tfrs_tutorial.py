@@ -7,8 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfrs_mtl.evaluation import encode_pairs, evaluate_full_ranking, rmse, top100_hit
-from tfrs_mtl.evaluation.baselines.tfrs_tutorial import EMBEDDING_DIM, train_tfrs_tutorial
+from tfrs_mtl.evaluation import encode_pairs, rmse
+from tfrs_mtl.evaluation.baselines.tfrs_tutorial import (
+    EMBEDDING_DIM,
+    evaluate_tfrs_tutorial,
+    train_tfrs_tutorial,
+)
 
 
 def _toy_ratings(num_ratings: int, seed: int) -> dict[str, np.ndarray]:
@@ -40,6 +44,23 @@ def test_toy_run_exposes_embeddings_and_ratings_consistent_with_evaluate() -> No
         tutorial["root_mean_squared_error"], rel=1e-5
     )
     assert set(run.history) >= {"loss", "root_mean_squared_error"}
+    # The same run through the library's evaluation, by user and catalogue indices.
+    users, items = encode_pairs(
+        test["user_id"], test["movie_title"], [b"u1", b"u2", b"u3"], [b"A", b"B", b"C"]
+    )
+    metrics, curve = evaluate_tfrs_tutorial(
+        run,
+        user_ids=np.array([b"u1", b"u2", b"u3"]),
+        movie_titles=np.array([b"A", b"B", b"C"]),
+        train_pairs=(np.array([0]), np.array([0])),
+        test_pairs=(users, items),
+        test_ratings=test["user_rating"],
+        ks=(1,),
+    )
+    assert metrics["rating"]["rmse"] == pytest.approx(tutorial["root_mean_squared_error"], rel=1e-5)
+    # 3 catalogue items: every test interaction is within the top 100.
+    assert metrics["retrieval"]["top100_hit"] == pytest.approx(1.0)
+    assert curve.shape == (100,)
 
 
 @pytest.mark.slow
@@ -58,15 +79,21 @@ def test_tutorial_on_ml100k_matches_its_own_top100_and_the_anchors(ml100k_dir: P
     tutorial_hit = tutorial["factorized_top_k/top_100_categorical_accuracy"]
     users = np.unique(data.ratings["user_id"].to_numpy())
     items = data.movies["movie_id"].to_numpy()
-    query = run.query_embeddings(users)
-    candidates = run.candidate_embeddings(data.movies["movie_title"].to_numpy())
     train = encode_pairs(parts.train["user_id"], parts.train["movie_id"], users, items)
     test = encode_pairs(parts.test["user_id"], parts.test["movie_id"], users, items)
-    hit = top100_hit((query, candidates), test)
-    metrics = evaluate_full_ranking((query, candidates), train, test, ks=(10,)).metrics
-    error = rmse(
-        parts.test["user_rating"],
-        run.predict_rating(parts.test["user_id"], parts.test["movie_title"]),
+    nested, _ = evaluate_tfrs_tutorial(
+        run,
+        user_ids=users,
+        movie_titles=data.movies["movie_title"].to_numpy(),
+        train_pairs=train,
+        test_pairs=test,
+        test_ratings=parts.test["user_rating"].to_numpy(),
+        ks=(10,),
+    )
+    metrics, hit, error = (
+        nested["retrieval"],
+        nested["retrieval"]["top100_hit"],
+        nested["rating"]["rmse"],
     )
     print(
         f"tfrs tutorial recall@10={metrics['recall@10']:.4f} ndcg@10={metrics['ndcg@10']:.4f} "

@@ -17,12 +17,17 @@ it scores the library's models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
+
+from tfrs_mtl.evaluation.full_ranking import Pairs
+from tfrs_mtl.evaluation.pointwise_metrics import mae, rmse
+from tfrs_mtl.evaluation.ranking_metrics import DEFAULT_KS
+from tfrs_mtl.evaluation.retrieval_metrics import retrieval_metrics
 
 EMBEDDING_DIM = 32
 
@@ -182,3 +187,41 @@ def train_tfrs_tutorial(
     cached_train = dataset.shuffle(100_000).batch(batch_size).cache()
     history = model.fit(cached_train, epochs=epochs, verbose=0)
     return TutorialRun(model, {name: list(values) for name, values in history.history.items()})
+
+
+def evaluate_tfrs_tutorial(
+    run: TutorialRun,
+    *,
+    user_ids: np.ndarray,
+    movie_titles: np.ndarray,
+    train_pairs: Pairs,
+    test_pairs: tuple[np.ndarray, np.ndarray],
+    test_ratings: np.ndarray | None = None,
+    ks: Sequence[int] = DEFAULT_KS,
+) -> tuple[dict[str, dict[str, float]], np.ndarray]:
+    """Scores a tutorial run with the library's evaluation, like any other model.
+
+    Args:
+        run: a trained `TutorialRun`.
+        user_ids: `[num_users]` raw user id of each user index.
+        movie_titles: `[num_items]` title of each catalogue item index (duplicates kept).
+        train_pairs: `(user_indices, item_indices)` of training, masked for ranking.
+        test_pairs: `(user_indices, item_indices)` of test interactions.
+        test_ratings: `[num_test]` ratings of the test pairs, for `rating/rmse` and `rating/mae`.
+        ks: retrieval cut-offs.
+
+    Returns:
+        `({"retrieval": {...}, "rating": {...}}, Recall@1..100 curve [100])`.
+    """
+    user_ids, movie_titles = np.asarray(user_ids), np.asarray(movie_titles)
+    embeddings = (run.query_embeddings(user_ids), run.candidate_embeddings(movie_titles))
+    retrieval = retrieval_metrics(embeddings, train_pairs, test_pairs, ks=ks)
+    metrics = {"retrieval": retrieval.metrics}
+    if test_ratings is not None:
+        users, items = (np.asarray(indices, dtype=np.int64) for indices in test_pairs)
+        predicted = run.predict_rating(user_ids[users], movie_titles[items])
+        metrics["rating"] = {
+            "rmse": rmse(test_ratings, predicted),
+            "mae": mae(test_ratings, predicted),
+        }
+    return metrics, retrieval.recall_curve
