@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tfrs_mtl.data.dataset_files import DatasetFiles
+from tfrs_mtl.data.duplicates import DUPLICATES_CHOICES, Duplicates, apply_duplicate_policy
 from tfrs_mtl.data.errors import (
     DataError,
     DataNotFoundError,
@@ -58,8 +58,6 @@ from tfrs_mtl.data.rating_file import (
     read_rating_file,
 )
 
-Duplicates = Literal["keep", "last", "raise"]
-DUPLICATES_CHOICES: tuple[str, ...] = ("keep", "last", "raise")
 DATA_DIR_ENV = "TFRS_MTL_DATA_DIR"
 GENRES_TYPE = pa.list_(pa.int64())
 
@@ -135,7 +133,7 @@ def load_movielens(
 
         ratings, movies = movielens_tfds.load_from_tfds(release, not_found=_not_found(release))
         report = ReadReport(num_rows_read=len(ratings))
-        ratings = _apply_duplicates(ratings, duplicates, "tfds", report)
+        ratings = apply_duplicate_policy(ratings, duplicates, "tfds", report)
         source = f"tfds:movielens/{release.tfds_version}"
     else:
         with DatasetFiles(location) as files:
@@ -252,7 +250,7 @@ def _read_files(
         movie_index = movie_index[keep]
         user_index = user_index[keep] if user_index is not None else None
     ratings = _ratings_frame(release, rows, movies, movie_index, users, user_index)
-    ratings = _apply_duplicates(
+    ratings = apply_duplicate_policy(
         ratings, duplicates, files.display(ratings_name), report, lines=rows.line
     )
     return ratings, movies_frame(movies), report
@@ -315,40 +313,3 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(
         types_mapper={GENRES_TYPE: pd.ArrowDtype(GENRES_TYPE)}.get, split_blocks=True
     )
-
-
-def _apply_duplicates(
-    ratings: pd.DataFrame,
-    duplicates: Duplicates,
-    path: str,
-    report: ReadReport,
-    lines: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Applies the duplicate-(user, movie) policy; `lines` are the rows' 1-based lines."""
-    if duplicates == "keep" or ratings.empty:
-        return ratings
-    user = pd.factorize(ratings["user_id"])[0].astype(np.int64)
-    movie = pd.factorize(ratings["movie_id"])[0].astype(np.int64)
-    pair = user * (int(movie.max()) + 1) + movie
-    position = np.arange(len(pair))
-    order = np.lexsort((position, ratings["timestamp"].to_numpy(), pair))
-    sorted_pair = pair[order]
-    is_last = np.append(sorted_pair[1:] != sorted_pair[:-1], True)
-    num_dropped = int((~is_last).sum())
-    if not num_dropped:
-        return ratings
-    if duplicates == "raise":
-        # Name the first line that repeats an earlier (user, movie) pair.
-        row = int(np.flatnonzero(pd.Series(pair).duplicated(keep="first").to_numpy())[0])
-        where = int(lines[row]) if lines is not None else None
-        raise DataError(
-            "duplicate rating of one movie by one user",
-            path=path,
-            line=where,
-            value=f"user {ratings['user_id'].iloc[row]}, movie {ratings['movie_id'].iloc[row]}",
-            expected="one rating per (user, movie); pass duplicates='keep' or 'last'",
-        )
-    keep = np.zeros(len(pair), dtype=bool)
-    keep[order[is_last]] = True
-    report.drop("duplicate (user, movie) rating", count=num_dropped)
-    return ratings[keep]
