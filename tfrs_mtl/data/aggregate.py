@@ -18,8 +18,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from tfrs_mtl.data.events import BEHAVIORS, EventLog
+from tfrs_mtl.data.events import BEHAVIORS, ITEM_ATTRIBUTES, EventLog
 
 TIMESTAMP_COLUMNS: tuple[str, ...] = ("first_timestamp", "last_timestamp")
 
@@ -49,12 +51,16 @@ def aggregate_interactions(
     if unknown:
         raise ValueError(f"behaviors={list(behaviors)} has unknown {unknown}; expected {BEHAVIORS}")
     events = log.events
-    user_codes, users = pd.factorize(events["user_id"], sort=True)
-    item_codes, items = pd.factorize(events["item_id"], sort=True)
+    user_codes, users = _sorted_codes(events["user_id"])
+    item_codes, items = _sorted_codes(events["item_id"])
     num_items = max(len(items), 1)
-    pair_keys, pair = np.unique(
-        user_codes.astype(np.int64) * num_items + item_codes, return_inverse=True
-    )
+    keys = user_codes * num_items + item_codes
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    pair_keys = sorted_keys[starts]
+    pair = np.empty(len(keys), np.int64)
+    pair[order] = np.cumsum(np.concatenate([[False], sorted_keys[1:] != sorted_keys[:-1]]))
     num_pairs, width = len(pair_keys), len(BEHAVIORS)
     behavior = events["behavior"].cat.codes.to_numpy().astype(np.int64)
     counts = np.bincount(pair * width + behavior, minlength=num_pairs * width)
@@ -64,22 +70,49 @@ def aggregate_interactions(
     pair_items = pair_keys % num_items
     frame = pd.DataFrame(
         {
-            "user_id": users.take(pair_keys // num_items),
-            "item_id": items.take(pair_items),
+            "user_id": pd.Series(users.take(pa.array(pair_keys // num_items)), dtype="str"),
+            "item_id": pd.Series(items.take(pa.array(pair_items)), dtype="str"),
         }
     )
     for name in behaviors:
         frame[name] = observed[:, BEHAVIORS.index(name)].astype(np.float32)
     frame["num_events"] = counts.reshape(num_pairs, width).sum(axis=1).astype(np.int64)
     if log.has_timestamps:
-        span = events["timestamp"].groupby(pair).agg(["min", "max"])
-        frame["first_timestamp"] = span["min"].to_numpy()
-        frame["last_timestamp"] = span["max"].to_numpy()
-    attributes = log.item_attributes().set_index("item_id")
-    if len(attributes.columns):
-        joined = attributes.reindex(items).iloc[pair_items].reset_index(drop=True)
-        frame = pd.concat([frame, joined], axis=1)
+        stamps = events["timestamp"]
+        if stamps.isna().any():
+            span = stamps.groupby(pair).agg(["min", "max"])
+            frame["first_timestamp"], frame["last_timestamp"] = span["min"], span["max"]
+        else:
+            in_order = stamps.to_numpy(np.int64)[order]
+            frame["first_timestamp"] = np.minimum.reduceat(in_order, starts)
+            frame["last_timestamp"] = np.maximum.reduceat(in_order, starts)
+    if log.items is not None or any(name in events for name in ITEM_ATTRIBUTES):
+        frame = pd.concat([frame, _item_rows(log.item_attributes(), items, pair_items)], axis=1)
     return frame
+
+
+def _arrow(series: pd.Series) -> pa.Array:
+    array = pa.array(series)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _sorted_codes(ids: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """`[n]` int64 codes of `ids` into their sorted distinct values, and those values."""
+    encoded = pc.dictionary_encode(_arrow(ids))
+    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(order.size, np.int64)
+    rank[order] = np.arange(order.size)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    return codes, encoded.dictionary.take(pa.array(order))
+
+
+def _item_rows(attributes: pd.DataFrame, items: pa.Array, rows: np.ndarray) -> pd.DataFrame:
+    """The attribute rows of `items[rows]`, all-missing for items the table lacks."""
+    table = attributes.drop(columns="item_id").reset_index(drop=True)
+    table = table.reindex(np.arange(len(table) + 1))  # a last, all-missing row
+    value_set = _arrow(attributes["item_id"]).cast(items.type)
+    position = pc.fill_null(pc.index_in(items, value_set=value_set), len(attributes))
+    return table.iloc[position.to_numpy()[rows]].reset_index(drop=True)
 
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:

@@ -90,6 +90,8 @@ class EventLog:
             a frame with a unique `item_id` column and zero or more attribute columns.
         """
         event_columns = [c for c in ITEM_ATTRIBUTES if c in self.events]
+        if self.items is not None and not event_columns:
+            return self.items
         from_events = (
             self.events[["item_id", *event_columns]]
             .drop_duplicates("item_id", keep="last")
