@@ -37,6 +37,8 @@ class ServingGraph(tf.Module):
     `score(query_features, candidate_ids [batch_size, num_ids])` returns `scores/<task>`.
 
     Slots left empty (fewer unexcluded items than `k`) hold the padding id and NaN scores.
+    Callers reaching the graph directly (TF Serving) get `num_candidates` raised to `k` and
+    both clipped into `[1, num_items]`; the Python API checks them first (`k <= 0` raises).
     """
 
     def __init__(
