@@ -1,64 +1,43 @@
-"""Catalogue checks against the model, and batched encoding."""
+"""`Catalogue`: one row per training item, frequencies, and an npz round trip without pickles."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from servable_fixtures import FakeServableModel, make_catalogue
 
-from tfrs_mtl.serving.catalogue import encode_catalogue, prepare_catalogue
+from tfrs_mtl.models import Catalogue
 
 
-@pytest.fixture(scope="module")
-def model() -> FakeServableModel:
-    return FakeServableModel(num_items=30)
+def _arrays() -> dict[str, np.ndarray]:
+    return {
+        "movie_id": np.array(["3", "1", "3", "2", "3"], dtype=object),
+        "movie_genres": np.array([[1, -1], [0, 2], [1, -1], [4, -1], [1, -1]]),
+        "movie_title": np.array(["c", "a", "c", "b", "c"], dtype=object),
+        "user_id": np.array(["u"] * 5, dtype=object),
+    }
 
 
-def test_prepare_keeps_the_model_columns_with_signature_dtypes(model) -> None:
-    catalogue = make_catalogue(30)
-    catalogue["movie_genres"] = catalogue["movie_genres"].astype(np.int32)
-    columns = prepare_catalogue(model, catalogue)
-    assert set(columns) == {"movie_id", "movie_genres"}  # movie_title is not read
-    assert columns["movie_genres"].dtype == np.int64
-    assert columns["movie_id"][0] == b"m0"
+def test_from_arrays_keeps_one_row_per_item_and_its_frequency() -> None:
+    catalogue = Catalogue.from_arrays(_arrays(), "movie_id", ["movie_title", "movie_genres"])
+    assert catalogue.keys.tolist() == ["1", "2", "3"]
+    np.testing.assert_allclose(catalogue.probabilities, [0.2, 0.2, 0.6])
+    assert catalogue.features["movie_title"].tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(catalogue.features["movie_genres"], [[0, 2], [4, -1], [1, -1]])
+    assert set(catalogue.features) == {"movie_id", "movie_title", "movie_genres"}
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda c: c.pop("movie_genres"), r"lacks candidate feature\(s\) \['movie_genres'\]"),
-        (lambda c: c.update(movie_genres=c["movie_genres"][:5]), "'movie_genres' has 5 rows"),
-        (lambda c: c["movie_id"].__setitem__(3, "m0"), "ids must be unique"),
-        (lambda c: c["movie_id"].__setitem__(3, ""), "reserved as the exclusion padding id"),
-        (lambda c: c.update(movie_genres=c["movie_genres"][:, 0]), "expected rank 2"),
-        (lambda c: c.update(movie_genres=c["movie_title"]), "cannot be read as int64"),
-    ],
-)
-def test_prepare_names_the_problem(model, change, message: str) -> None:
-    catalogue = make_catalogue(30)
-    change(catalogue)
-    with pytest.raises(ValueError, match=message):
-        prepare_catalogue(model, catalogue)
+def test_integer_ids_are_keyed_as_decimal_strings() -> None:
+    catalogue = Catalogue.from_arrays({"item_id": np.array([10, 2, 10])}, "item_id", [])
+    assert catalogue.keys.tolist() == ["10", "2"]
 
 
-def test_empty_catalogue(model) -> None:
-    catalogue = {name: values[:0] for name, values in make_catalogue(30).items()}
-    with pytest.raises(ValueError, match="the catalogue is empty"):
-        prepare_catalogue(model, catalogue)
-
-
-def test_batched_encoding_equals_one_call(model) -> None:
-    columns = prepare_catalogue(model, make_catalogue(30))
-    names = ("movie_id", "movie_genres")
-    batched = encode_catalogue(
-        model.candidate_encoder, columns, names, batch_size=7, progress=False
-    )
-    whole = model.candidate_encoder({name: columns[name] for name in names}).numpy()
-    assert batched.shape == (30, 8)
-    np.testing.assert_allclose(batched, whole, rtol=1e-6)
-
-
-def test_progress_bar_is_shown_by_default(model, capsys) -> None:
-    columns = prepare_catalogue(model, make_catalogue(30))
-    encode_catalogue(model.candidate_encoder, columns, ("movie_id", "movie_genres"), batch_size=10)
-    assert "Encoding catalogue" in capsys.readouterr().err
+def test_save_and_load(tmp_path) -> None:
+    catalogue = Catalogue.from_arrays(_arrays(), "movie_id", ["movie_title", "movie_genres"])
+    catalogue.save(tmp_path / "catalogue.npz")
+    loaded = Catalogue.load(tmp_path / "catalogue.npz")
+    assert loaded.id_feature == "movie_id"
+    assert loaded.keys.tolist() == catalogue.keys.tolist()
+    np.testing.assert_array_equal(loaded.probabilities, catalogue.probabilities)
+    for name, values in catalogue.features.items():
+        np.testing.assert_array_equal(
+            loaded.features[name], values.astype(loaded.features[name].dtype)
+        )

@@ -7,7 +7,7 @@ import tensorflow as tf
 from servable_fixtures import FakeServableModel, make_catalogue
 
 from tfrs_mtl.serving.candidate_index import build_index
-from tfrs_mtl.serving.catalogue import prepare_catalogue
+from tfrs_mtl.serving.catalogue_encoding import prepare_catalogue
 from tfrs_mtl.serving.index_config import IndexConfig
 from tfrs_mtl.serving.serving_graph import ServingGraph
 

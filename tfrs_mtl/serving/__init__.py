@@ -18,7 +18,7 @@ from tfrs_mtl.serving.candidate_index import (
     ScannUnavailableWarning,
     build_index,
 )
-from tfrs_mtl.serving.catalogue import encode_catalogue
+from tfrs_mtl.serving.catalogue_encoding import encode_catalogue
 from tfrs_mtl.serving.export import LoadedRecommender, load, save
 from tfrs_mtl.serving.index_config import IndexConfig
 from tfrs_mtl.serving.index_tuning import IndexMeasurement, TuningResult, tune_index

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from tfrs_mtl.serving import export
 from tfrs_mtl.serving.candidate_index import CandidateIndex, build_index
-from tfrs_mtl.serving.catalogue import encode_catalogue, prepare_catalogue
+from tfrs_mtl.serving.catalogue_encoding import encode_catalogue, prepare_catalogue
 from tfrs_mtl.serving.index_config import IndexConfig
 from tfrs_mtl.serving.index_tuning import TuningResult, tune_index
 from tfrs_mtl.serving.interfaces import ServableModel

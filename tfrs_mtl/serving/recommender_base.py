@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfrs_mtl.serving.catalogue import padding_id_for
+from tfrs_mtl.serving.catalogue_encoding import padding_id_for
 from tfrs_mtl.serving.recommendations import Recommendations
 from tfrs_mtl.serving.serving_graph import RETRIEVAL_SCORE, TASK_SCORE_PREFIX
 

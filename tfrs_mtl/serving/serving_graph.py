@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfrs_mtl.serving.candidate_index import CandidateIndex
-from tfrs_mtl.serving.catalogue import padding_id_for
+from tfrs_mtl.serving.catalogue_encoding import padding_id_for
 
 # Inputs of the signatures besides the query features; no feature may take these names.
 RESERVED_INPUT_NAMES = ("exclusions", "k", "num_candidates", "blend_weights", "candidate_ids")
