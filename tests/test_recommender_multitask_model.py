@@ -8,11 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfrs_mtl import models
 from tfrs_mtl.serving import IndexConfig, Recommender, ServableModel, load
-
-models = pytest.importorskip("tfrs_mtl.models")
-if not hasattr(models, "MultiTaskModel"):  # the models package is written in parallel
-    pytest.skip("tfrs_mtl.models.MultiTaskModel is not there yet", allow_module_level=True)
 
 
 def movielens_like(num_examples: int = 120, seed: int = 0) -> dict[str, np.ndarray]:
