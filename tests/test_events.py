@@ -51,6 +51,10 @@ def test_event_log_rejects_a_non_canonical_behavior_column() -> None:
     events = pd.DataFrame({"user_id": ["u"], "item_id": ["i"], "behavior": ["pv"]})
     with pytest.raises(ValueError, match="behavior dtype is"):
         EventLog("bad", events, None, "memory", ReadReport())
+    reordered = pd.CategoricalDtype(list(reversed(BEHAVIORS)))
+    events["behavior"] = pd.Series(["click"], dtype=reordered)
+    with pytest.raises(ValueError, match="behavior dtype is"):
+        EventLog("bad", events, None, "memory", ReadReport())
 
 
 def test_item_attributes_prefers_the_catalogue_and_fills_from_events() -> None:

@@ -221,8 +221,8 @@ def read_checked_table(
         report.drop(bad.reason, int((bad.rows & ~dropped).sum()), str(value_error(bad)))
         dropped |= bad.rows
     if report.num_rows_dropped == report.num_rows_read:
-        first = report.examples[0] if report.examples else ""
-        raise DataError(f"every row is bad ({report.summary()}); the first: {first}", path=path)
+        example = report.examples[0] if report.examples else ""
+        raise DataError(f"every row is bad ({report.summary()}); the first: {example}", path=path)
     return parsed, (~dropped if bad_values else None), report
 
 

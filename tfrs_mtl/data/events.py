@@ -67,7 +67,10 @@ class EventLog:
         missing = [c for c in ("user_id", "item_id", "behavior") if c not in self.events]
         if missing:
             raise ValueError(f"EventLog {self.name!r}: events lack columns {missing}")
-        if self.events["behavior"].dtype != BEHAVIOR_DTYPE:
+        dtype = self.events["behavior"].dtype
+        # Unordered categoricals compare equal whatever the order of their categories; the
+        # codes only mean BEHAVIORS' indices when the order is the same too.
+        if not isinstance(dtype, pd.CategoricalDtype) or list(dtype.categories) != list(BEHAVIORS):
             raise ValueError(
                 f"EventLog {self.name!r}: behavior dtype is {self.events['behavior'].dtype}; "
                 f"expected a categorical with categories {BEHAVIORS}"
@@ -114,11 +117,8 @@ def is_in(values: pd.Series, candidates: pd.Series) -> np.ndarray:
 
     pandas' `isin` on `str` columns loops in Python; Arrow's hash kernel does not.
     """
-    arrays = []
-    for series in (values, candidates):
-        array = pa.array(series)
-        arrays.append(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
-    found = pc.is_in(arrays[0], value_set=arrays[1].cast(arrays[0].type))
+    array = _arrow(values)
+    found = pc.is_in(array, value_set=_arrow(candidates).cast(array.type))
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -160,6 +160,17 @@ def make_events_frame(
     return frame
 
 
+def _arrow(series: pd.Series) -> pa.Array:
+    array = pa.array(series)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _codes(ids: pd.Series) -> tuple[np.ndarray, int]:
+    """`[n]` int64 codes of `ids` (in order of appearance) and the number of distinct ids."""
+    encoded = pc.dictionary_encode(_arrow(ids))
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(encoded.dictionary)
+
+
 def describe_event_log(log: EventLog, *, num_top_categories: int = 10) -> dict[str, Any]:
     """Summary statistics of an event log, for `tfrs-mtl data describe`.
 
@@ -170,11 +181,10 @@ def describe_event_log(log: EventLog, *, num_top_categories: int = 10) -> dict[s
         `top_categories` (`[[category, num_events], ...]`, most frequent first, or None).
     """
     events = log.events
-    num_users = int(events["user_id"].nunique())
-    num_items = int(events["item_id"].nunique())
-    user_codes = pd.factorize(events["user_id"])[0].astype(np.int64)
-    item_codes = pd.factorize(events["item_id"])[0].astype(np.int64)
-    num_pairs = int(np.unique(user_codes * max(num_items, 1) + item_codes).size)
+    user_codes, num_users = _codes(events["user_id"])
+    item_codes, num_items = _codes(events["item_id"])
+    pairs = np.sort(user_codes * max(num_items, 1) + item_codes)
+    num_pairs = int(np.count_nonzero(pairs[1:] != pairs[:-1]) + 1) if pairs.size else 0
     cells = num_users * num_items
     counts = events["behavior"].value_counts()
     time_range = None
@@ -182,18 +192,21 @@ def describe_event_log(log: EventLog, *, num_top_categories: int = 10) -> dict[s
         stamps = events["timestamp"]
         time_range = [int(stamps.min()), int(stamps.max())]
     top_categories = None
-    categories: pd.Series | None
     if "category" in events:
-        categories = events["category"]
+        per_category = events["category"].value_counts()
     else:
         attributes = log.item_attributes()
-        categories = (
-            events[["item_id"]].merge(attributes, on="item_id", how="left")["category"]
-            if "category" in attributes
-            else None
-        )
-    if categories is not None:
-        top = categories.value_counts().head(num_top_categories)
+        per_category = None
+        if "category" in attributes:
+            # Count events per item first: a join of every event would cost far more.
+            per_item = events["item_id"].value_counts().rename("num_events")
+            joined = attributes[["item_id", "category"]].merge(
+                per_item, left_on="item_id", right_index=True
+            )
+            per_category = joined.groupby("category")["num_events"].sum()
+            per_category = per_category.sort_values(ascending=False, kind="stable")
+    if per_category is not None:
+        top = per_category.head(num_top_categories)
         top_categories = [[str(name), int(count)] for name, count in top.items()]
     return {
         "name": log.name,
