@@ -64,6 +64,16 @@ def test_funnel_order_within_every_pair(data: SyntheticEcommerce) -> None:
     assert (first["cart"] > first["click"]).all()
 
 
+def test_popular_items_take_a_larger_share_of_their_category(data: SyntheticEcommerce) -> None:
+    truth = data.truth
+    views = data.log.events[data.log.events["behavior"] == "click"]
+    _, items = _indices(views)
+    views_per_item = np.bincount(items, minlength=len(truth.item_popularity))
+    views_per_category = np.bincount(truth.item_category, weights=views_per_item)
+    share = views_per_item / views_per_category[truth.item_category]
+    assert np.corrcoef(truth.item_popularity, share)[0, 1] > 0.7
+
+
 def test_views_prefer_items_with_high_affinity(data: SyntheticEcommerce) -> None:
     views = data.log.events[data.log.events["behavior"] == "click"]
     users, items = _indices(views)
@@ -121,6 +131,8 @@ def test_categories_share_a_centroid_and_a_price_level(data: SyntheticEcommerce)
         truth.item_factors[:, None, :] - truth.category_centroids[None, :, :], axis=2
     )
     assert (distances.argmin(axis=1) == truth.item_category).mean() > 0.8
+    shares = pd.Series(truth.item_popularity).groupby(truth.item_category).sum()
+    np.testing.assert_allclose(shares.to_numpy(), 1.0)
     log_price = pd.Series(np.log(truth.item_price))
     within = log_price.groupby(truth.item_category).var().mean()
     assert within < 0.5 * log_price.var()
