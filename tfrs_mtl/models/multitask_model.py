@@ -107,6 +107,7 @@ class MultiTaskModel(tfrs.models.Model):
                 self.shared_embeddings,
                 config.query_id_feature,
                 config.candidate_id_feature,
+                label_means=self.task_statistics.label_means,
                 name="ranking_scorer",
             )
             if config.ranking_tasks
@@ -130,8 +131,9 @@ class MultiTaskModel(tfrs.models.Model):
         }
         retrieval = [task for task in config.tasks if task.kind == "retrieval"]
         self._retrieval_task = retrieval[0] if retrieval else None
+        # String keys: Keras checkpoints only track dicts keyed by strings.
         self.top_k_trackers = {
-            k: tf.keras.metrics.Mean(name=f"{retrieval[0].name}/top_{k}_accuracy")
+            str(k): tf.keras.metrics.Mean(name=f"{retrieval[0].name}/top_{k}_accuracy")
             for k in config.eval_top_k
             if retrieval and catalogue is not None
         }
@@ -265,10 +267,13 @@ class MultiTaskModel(tfrs.models.Model):
             known = tf.gather(self._catalogue_probabilities, tf.maximum(rows, 0))
             rarest = tf.reduce_min(self._catalogue_probabilities)
             probability = tf.where(rows >= 0, known, rarest)
+        # Accidental hits compare ids pairwise ([batch, batch]): 64-bit hashes compare ~10x
+        # faster than strings, and a collision is vanishingly rare.
+        hashed_ids = tf.strings.to_hash_bucket_fast(ids, np.iinfo(np.int64).max)
         return layer(
             query,
             candidate,
-            candidate_ids=ids,
+            candidate_ids=hashed_ids,
             candidate_sampling_probability=probability,
             sample_weight=sample_weight,
         )
@@ -314,7 +319,7 @@ class MultiTaskModel(tfrs.models.Model):
         better = tf.logical_and(scores > positive_scores[:, None], ~is_positive)
         rank = tf.reduce_sum(tf.cast(better, tf.int32), axis=1)
         for k, tracker in self.top_k_trackers.items():
-            tracker.update_state(tf.cast(rank < k, tf.float32))
+            tracker.update_state(tf.cast(rank < int(k), tf.float32))
 
     def weighted_losses(
         self, features: Mapping[str, tf.Tensor], training: bool = False

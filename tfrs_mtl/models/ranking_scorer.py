@@ -34,6 +34,7 @@ class RankingScorer(tf.keras.layers.Layer):
         experts: The ranking stack.
         interaction: The pair interaction.
         shared_embeddings: The model's tables (rating biases look ids up in them).
+        label_means: Task -> mean training label; a rating's global bias starts there.
         query_id_feature: Feature holding the user id (user bias).
         candidate_id_feature: Feature holding the item id (item bias).
 
@@ -48,6 +49,7 @@ class RankingScorer(tf.keras.layers.Layer):
         shared_embeddings: SharedEmbeddings,
         query_id_feature: str,
         candidate_id_feature: str,
+        label_means: Mapping[str, float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -76,6 +78,7 @@ class RankingScorer(tf.keras.layers.Layer):
                 num_users=shared_embeddings.num_rows(user_table) if task.use_user_bias else 0,
                 num_items=shared_embeddings.num_rows(item_table) if task.use_item_bias else 0,
                 use_global_bias=task.use_global_bias,
+                initial_global_bias=(label_means or {}).get(task.name, 0.0),
                 name=f"bias_{task.name}",
             )
             for task in self.tasks

@@ -24,7 +24,7 @@ class TaskStatistics(Config):
     Attributes:
         label_vocabularies: Multi-class task -> its label values, most frequent first
             (one extra class is reserved for values unseen in training).
-        label_means: Regression attribute task -> training mean of the label.
+        label_means: Regression attribute or rating task -> training mean of the label.
         label_stds: Regression attribute task -> training standard deviation (> 0).
     """
 
@@ -44,7 +44,7 @@ class TaskStatistics(Config):
         means: dict[str, float] = {}
         stds: dict[str, float] = {}
         for task in tasks:
-            if task.kind != "attribute":
+            if task.kind not in ("attribute", "rating"):
                 continue
             if task.label_key not in arrays:
                 raise KeyError(
@@ -52,7 +52,11 @@ class TaskStatistics(Config):
                     f"arrays; found keys {sorted(arrays)}"
                 )
             values = np.asarray(arrays[task.label_key])
-            if task.target == "multi_class" and (
+            if task.kind == "rating":
+                # The global bias starts at the mean rating: the first steps then do not
+                # spend (and Adam's second moments do not remember) a huge rating gradient.
+                means[task.name] = float(values.astype(np.float64).mean())
+            elif task.target == "multi_class" and (
                 task.num_classes == 0 or values.dtype.kind not in "iu"
             ):
                 keys, counts = np.unique(key_strings(values), return_counts=True)

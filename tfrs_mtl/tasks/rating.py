@@ -74,21 +74,32 @@ class RatingBias(tf.keras.layers.Layer):
         num_users: Rows of the user bias table (0 disables the user bias).
         num_items: Rows of the item bias table (0 disables the item bias).
         use_global_bias: Add one learned scalar.
+        initial_global_bias: Its initial value (e.g. the training mean rating).
 
     Call with int64 rows `user_rows`, `item_rows` `[batch_size]` (from the shared
     vocabularies' lookup); returns `[batch_size]`.
     """
 
     def __init__(
-        self, num_users: int = 0, num_items: int = 0, use_global_bias: bool = True, **kwargs: Any
+        self,
+        num_users: int = 0,
+        num_items: int = 0,
+        use_global_bias: bool = True,
+        initial_global_bias: float = 0.0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.num_users = int(num_users)
         self.num_items = int(num_items)
         self.use_global_bias = bool(use_global_bias)
+        self.initial_global_bias = float(initial_global_bias)
         zeros = tf.keras.initializers.Zeros()
         self.global_bias = (
-            self.add_weight(name="global_bias", shape=(), initializer=zeros)
+            self.add_weight(
+                name="global_bias",
+                shape=(),
+                initializer=tf.keras.initializers.Constant(self.initial_global_bias),
+            )
             if self.use_global_bias
             else None
         )
@@ -120,6 +131,7 @@ class RatingBias(tf.keras.layers.Layer):
                 "num_users": self.num_users,
                 "num_items": self.num_items,
                 "use_global_bias": self.use_global_bias,
+                "initial_global_bias": self.initial_global_bias,
             }
         )
         return config

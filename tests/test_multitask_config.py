@@ -1,0 +1,96 @@
+"""`MultiTaskConfig`: validation of the parts together (leakage guard included), presets."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfrs_mtl.config import ConfigError
+from tfrs_mtl.features import movielens_feature_spec
+from tfrs_mtl.layers import TowerConfig
+from tfrs_mtl.models import MultiTaskConfig, ecommerce_config, movielens_config
+from tfrs_mtl.tasks import TaskConfig
+
+GENRES = TaskConfig(
+    name="genres",
+    kind="attribute",
+    label_key="movie_genres",
+    target="multi_label",
+    num_classes=21,
+    source_side="candidate",
+)
+RATING = TaskConfig(name="rating", kind="rating", label_key="user_rating")
+
+
+def test_leakage_guard_refuses_an_attribute_that_its_tower_reads() -> None:
+    with pytest.raises(ConfigError) as error:
+        MultiTaskConfig(features=movielens_feature_spec(), tasks=(RATING, GENRES))
+    assert str(error.value) == (
+        "task 'genres' predicts 'movie_genres' from the candidate tower, which also takes "
+        "'movie_genres' as an input; remove it from the candidate features "
+        "(movielens_feature_spec(exclude=('movie_genres',)), or FeatureSpec.without)"
+    )
+    MultiTaskConfig(
+        features=movielens_feature_spec(exclude=("movie_genres",)), tasks=(RATING, GENRES)
+    )
+
+
+def test_interest_profile_must_not_be_a_query_input() -> None:
+    spec = movielens_feature_spec()
+    profile = spec.features[0].replace(name="user_genre_profile", kind="numeric")
+    interest = TaskConfig(
+        name="interest",
+        kind="interest",
+        label_key="user_genre_profile",
+        num_classes=21,
+        source_side="query",
+    )
+    with pytest.raises(ConfigError, match="task 'interest' predicts 'user_genre_profile'"):
+        MultiTaskConfig(
+            features=spec.replace(features=(*spec.without(("movie_genres",)).features, profile)),
+            tasks=(RATING, interest),
+        )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tasks": (RATING, RATING)}, "duplicate task names ['rating']"),
+        ({"candidate_id_feature": "user_id"}, "candidate_id_feature='user_id' is not a candidate"),
+        ({"candidate_tower": TowerConfig(output_dim=8)}, "candidate_tower.output_dim=8 differs"),
+        (
+            {
+                "tasks": (
+                    TaskConfig(
+                        name="buy", kind="binary", label_key="purchase", conditioned_on="click"
+                    ),
+                )
+            },
+            "tasks.buy.conditioned_on='click': no binary task",
+        ),
+        (
+            {"tasks": (TaskConfig(name="r", kind="rating", label_key="user_id"),)},
+            "tasks.r.label_key='user_id' is also an input feature",
+        ),
+    ],
+)
+def test_invalid_configs_name_the_field(changes: dict, message: str) -> None:
+    base = movielens_config()
+    with pytest.raises(ConfigError) as error:
+        base.replace(**changes)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("config", [movielens_config(architecture="ple"), ecommerce_config()])
+def test_presets_round_trip_through_json(config: MultiTaskConfig, tmp_path) -> None:
+    config.save(tmp_path / "config.json")
+    assert MultiTaskConfig.load(tmp_path / "config.json") == config
+
+
+def test_presets_predict_only_what_their_towers_do_not_read() -> None:
+    movielens = movielens_config()
+    assert "movie_genres" not in movielens.features.names
+    assert [task.name for task in movielens.ranking_tasks] == ["rating"]
+    ecommerce = ecommerce_config()
+    assert {"category", "price"}.isdisjoint(ecommerce.features.names)
+    assert ecommerce.task("purchase").conditioned_on == "click"
+    assert ecommerce.architecture == "mmoe"
