@@ -13,6 +13,7 @@ from tfrs_mtl.models import (
     ecommerce_config,
     movielens_config,
 )
+from tfrs_mtl.tasks import attach_interest_profiles, compute_interest_profiles
 
 
 def movielens_arrays(num_examples: int = 48, seed: int = 0) -> dict[str, np.ndarray]:
@@ -202,3 +203,35 @@ def test_missing_label_names_the_task_and_key(movielens_model: MultiTaskModel) -
     del batch["user_rating"]
     with pytest.raises(KeyError, match="task 'rating': label 'user_rating' is missing"):
         movielens_model.compute_loss(batch)
+
+
+def test_user_interest_task_learns_the_genre_profile() -> None:
+    tf.keras.utils.set_random_seed(4)
+    arrays = movielens_arrays(num_examples=96)
+    users, profiles = compute_interest_profiles(arrays["user_id"], arrays["movie_genres"], 21)
+    arrays = attach_interest_profiles(arrays, users, profiles)
+    model = MultiTaskModel.from_data(movielens_config(embedding_dim=8, use_interest=True), arrays)
+    model.compile_default()
+    batch = _tensors(arrays)
+    before = float(model.task_losses(batch)["interest"])
+    model.fit(build_dataset(arrays, 32, seed=1), epochs=8, verbose=0)
+    assert float(model.task_losses(batch)["interest"]) < before
+    assert model.task_outputs(batch)["interest"].shape == (96, 21)
+
+
+def test_reported_losses_are_epoch_means(movielens_model: MultiTaskModel) -> None:
+    arrays = movielens_arrays(num_examples=40, seed=7)
+    dataset = build_dataset(arrays, 16, shuffle=False)  # batches of 16, 16, 8
+    results = movielens_model.evaluate(dataset, verbose=0, return_dict=True)
+    per_batch = [
+        {name: float(loss) for name, loss in movielens_model.task_losses(batch).items()}
+        for batch in dataset
+    ]
+    for task in ("retrieval", "rating", "genres"):
+        # Keras' Mean averages per batch (unweighted by batch size), as evaluate reports.
+        expected = np.mean([losses[task] for losses in per_batch])
+        assert results[f"{task}/loss"] == pytest.approx(expected, rel=1e-5)
+    combined = np.mean(
+        [losses["retrieval"] + losses["rating"] + 0.5 * losses["genres"] for losses in per_batch]
+    )
+    assert results["loss"] == pytest.approx(combined, rel=1e-5)

@@ -129,6 +129,11 @@ class MultiTaskModel(tfrs.models.Model):
         self.loss_trackers = {
             task.name: tf.keras.metrics.Mean(name=f"{task.name}/loss") for task in config.tasks
         }
+        # Epoch means of the combined losses (a plain tensor would report the last batch).
+        self.total_trackers = {
+            name: tf.keras.metrics.Mean(name=name)
+            for name in ("loss", "regularization_loss", "total_loss")
+        }
         retrieval = [task for task in config.tasks if task.kind == "retrieval"]
         self._retrieval_task = retrieval[0] if retrieval else None
         # String keys: Keras checkpoints only track dicts keyed by strings.
@@ -350,6 +355,9 @@ class MultiTaskModel(tfrs.models.Model):
     def step_logs(
         self, loss: tf.Tensor, regularization_loss: tf.Tensor, training: bool
     ) -> dict[str, tf.Tensor]:
+        self.total_trackers["loss"].update_state(loss)
+        self.total_trackers["regularization_loss"].update_state(regularization_loss)
+        self.total_trackers["total_loss"].update_state(loss + regularization_loss)
         top_k = {id(tracker) for tracker in self.top_k_trackers.values()}
         logs = {
             metric.name: metric.result()
@@ -357,11 +365,6 @@ class MultiTaskModel(tfrs.models.Model):
             if not (training and id(metric) in top_k)
         }
         logs.update({f"{name}/weight": w for name, w in self.loss_weighting.task_weights().items()})
-        logs.update(
-            loss=loss,
-            regularization_loss=regularization_loss,
-            total_loss=loss + regularization_loss,
-        )
         return logs
 
     # The steps hold no tensor-dependent Python control flow, so AutoGraph has nothing to

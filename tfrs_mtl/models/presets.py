@@ -28,6 +28,7 @@ def movielens_config(
     use_full_catalogue: bool = False,
     use_logq_correction: bool = False,
     use_rating_biases: bool = True,
+    use_interest: bool = False,
     eval_top_k: tuple[int, ...] = (10, 100),
 ) -> MultiTaskConfig:
     """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
@@ -46,38 +47,52 @@ def movielens_config(
         use_full_catalogue: Retrieval softmax over all movies (1,682 on ml-100k).
         use_logq_correction: logQ-correct in-batch retrieval logits.
         use_rating_biases: Global, user and item biases in the rating prediction.
+        use_interest: Add a user-interest task predicting `user_genre_profile` (attach it
+            with `tfrs_mtl.tasks.attach_interest_profiles`) from the query tower.
         eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
     """
+    tasks = [
+        TaskConfig(
+            name="retrieval",
+            kind="retrieval",
+            weight=retrieval_weight,
+            use_full_catalogue=use_full_catalogue,
+            use_logq_correction=use_logq_correction,
+            remove_accidental_hits=not use_full_catalogue,
+        ),
+        TaskConfig(
+            name="rating",
+            kind="rating",
+            label_key="user_rating",
+            weight=rating_weight,
+            use_global_bias=use_rating_biases,
+            use_user_bias=use_rating_biases,
+            use_item_bias=use_rating_biases,
+        ),
+        TaskConfig(
+            name="genres",
+            kind="attribute",
+            label_key="movie_genres",
+            weight=genres_weight,
+            target="multi_label",
+            num_classes=NUM_MOVIELENS_GENRES,
+            source_side="candidate",
+        ),
+    ]
+    if use_interest:
+        tasks.append(
+            TaskConfig(
+                name="interest",
+                kind="interest",
+                label_key="user_genre_profile",
+                weight=genres_weight,
+                num_classes=NUM_MOVIELENS_GENRES,
+                source_side="query",
+            )
+        )
     return MultiTaskConfig(
         features=movielens_feature_spec(exclude=("movie_genres",), embedding_dim=embedding_dim),
-        tasks=(
-            TaskConfig(
-                name="retrieval",
-                kind="retrieval",
-                weight=retrieval_weight,
-                use_full_catalogue=use_full_catalogue,
-                use_logq_correction=use_logq_correction,
-                remove_accidental_hits=not use_full_catalogue,
-            ),
-            TaskConfig(
-                name="rating",
-                kind="rating",
-                label_key="user_rating",
-                weight=rating_weight,
-                use_global_bias=use_rating_biases,
-                use_user_bias=use_rating_biases,
-                use_item_bias=use_rating_biases,
-            ),
-            TaskConfig(
-                name="genres",
-                kind="attribute",
-                label_key="movie_genres",
-                weight=genres_weight,
-                target="multi_label",
-                num_classes=NUM_MOVIELENS_GENRES,
-                source_side="candidate",
-            ),
-        ),
+        tasks=tuple(tasks),
         query_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
         candidate_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
         experts=ExpertsConfig(architecture=architecture, expert_hidden_dims=(64,)),
