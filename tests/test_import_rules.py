@@ -19,7 +19,27 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"tasks", "layers", "features", "config"},
     "serving": {"models", "config"},
     "evaluation": {"serving", "models", "data", "config", "features"},
-    "cli": {"config", "data", "features", "layers", "tasks", "models", "serving", "evaluation"},
+    "experiments": {
+        "config",
+        "data",
+        "features",
+        "layers",
+        "tasks",
+        "models",
+        "serving",
+        "evaluation",
+    },
+    "cli": {
+        "config",
+        "data",
+        "features",
+        "layers",
+        "tasks",
+        "models",
+        "serving",
+        "evaluation",
+        "experiments",
+    },
 }
 
 

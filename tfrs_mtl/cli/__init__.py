@@ -10,6 +10,9 @@ import click
 
 import tfrs_mtl
 from tfrs_mtl.cli.data_commands import data
+from tfrs_mtl.cli.quickstart_command import quickstart
+from tfrs_mtl.cli.serve_commands import export, recommend
+from tfrs_mtl.cli.train_commands import cv, evaluate, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,5 +22,11 @@ def main() -> None:
 
 
 main.add_command(data)
+main.add_command(train)
+main.add_command(evaluate)
+main.add_command(cv)
+main.add_command(export)
+main.add_command(recommend)
+main.add_command(quickstart)
 
 __all__ = ["main"]

@@ -1,0 +1,215 @@
+"""`tfrs-mtl train | evaluate | export | recommend | cv | quickstart` end to end, and the
+clean errors of bad arguments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tfrs_mtl.cli import main
+
+RUN_FILES = (
+    "experiment.yaml",
+    "metrics.json",
+    "history.json",
+    "history.csv",
+    "report.md",
+    "loss_curves.png",
+    "task_weights.png",
+    "recall_at_k.png",
+    "serving_data.npz",
+    "item_catalogue.npz",
+    "model/config.json",
+    "model/vocabularies.json",
+    "export/manifest.json",
+    "export/saved_model.pb",
+    "export/serving_data.npz",
+)
+METRIC_KEYS = (
+    "retrieval/recall@10",
+    "retrieval/ndcg@10",
+    "retrieval/top100_hit",
+    "rating/rmse",
+    "rating/mae",
+    "genres/auc",
+    "index/recall@10_vs_exact",
+    "train_seconds",
+    "baselines/popularity/retrieval/recall@10",
+    "baselines/popularity/rating/rmse",
+)
+
+
+def invoke(*args: str) -> object:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory, ml100k_dir: Path) -> Path:
+    """One small training run: 3,000 real ml-100k ratings, 1 epoch, popularity only."""
+    out = tmp_path_factory.mktemp("runs") / "small"
+    result = invoke(
+        "train",
+        "--dataset",
+        "movielens-100k",
+        "--data-dir",
+        str(ml100k_dir),
+        "--max-rows",
+        "3000",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "1024",
+        "--baselines",
+        "popularity",
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(str(out))
+    return out
+
+
+def test_train_writes_every_output(run_dir: Path) -> None:
+    missing = [name for name in RUN_FILES if not (run_dir / name).exists()]
+    assert not missing
+    assert any((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
+    assert any((run_dir / "checkpoints").glob("epoch-001*"))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert [key for key in METRIC_KEYS if key not in metrics] == []
+    assert 0.0 <= metrics["index/recall@10_vs_exact"] <= 1.0
+    history = json.loads((run_dir / "history.json").read_text())
+    assert history["epoch"] == [1]
+    for task in ("retrieval", "rating", "genres"):
+        assert len(history[f"{task}/loss"]) == 1
+        assert len(history[f"{task}/weight"]) == 1
+    assert not list(run_dir.glob(".*"))  # no staging leftovers
+
+
+def test_evaluate_rescores_the_saved_model(run_dir: Path) -> None:
+    before = json.loads((run_dir / "metrics.json").read_text())
+    result = invoke("evaluate", "--model", str(run_dir), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    # Same split, same saved weights: the exact full-ranking metrics are reproduced.
+    assert metrics["retrieval/recall@10"] == pytest.approx(before["retrieval/recall@10"], abs=1e-6)
+    assert metrics["rating/rmse"] == pytest.approx(before["rating/rmse"], abs=1e-5)
+    assert (run_dir / "evaluations" / "tutorial" / "metrics.json").is_file()
+
+
+def test_recommend_known_and_unknown_users(run_dir: Path) -> None:
+    known = invoke("recommend", "--model", str(run_dir / "export"), "--user-id", "1", "-k", "5",
+                   "--json")  # fmt: skip
+    assert known.exit_code == 0, known.output
+    records = json.loads(known.output)
+    assert [r["rank"] for r in records] == [1, 2, 3, 4, 5]
+    assert all(r["known_user"] and "rating_score" in r for r in records)
+    unknown = invoke("recommend", "--model", str(run_dir), "--user-id", "no-such-user", "-k", "3")
+    assert unknown.exit_code == 0, unknown.output
+    assert "OOV" in unknown.output
+
+
+def test_recommend_batch_writes_csv_and_jsonl(run_dir: Path, tmp_path: Path) -> None:
+    ids = tmp_path / "users.txt"
+    ids.write_text("1\n2\nnobody\n")
+    for suffix in ("csv", "jsonl"):
+        output = tmp_path / f"recs.{suffix}"
+        result = invoke("recommend", "--model", str(run_dir), "--user-ids-file", str(ids),
+                        "-k", "4", "--output", str(output))  # fmt: skip
+        assert result.exit_code == 0, result.output
+        lines = output.read_text().strip().splitlines()
+        assert len(lines) == 3 * 4 + (1 if suffix == "csv" else 0)
+
+
+def test_export_from_run_folder_serves_the_same_items(run_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "exported"
+    result = invoke("export", "--model", str(run_dir), "--out", str(target), "--index",
+                    "brute_force")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((target / "manifest.json").read_text())
+    original = json.loads((run_dir / "export" / "manifest.json").read_text())
+    assert manifest["catalogue"]["num_items"] == original["catalogue"]["num_items"]
+    assert (target / "serving_data.npz").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--tasks", "retrieval,colour", "--out", "x"], "unknown task(s) ['colour']"),
+        (["train", "--tasks", "rating", "--out", "x"], "lacks 'retrieval'"),
+        (["train", "--baselines", "oracle", "--out", "x"], "unknown ['oracle']"),
+        (["train", "--split", "u9", "--out", "x"], "--split 'u9'"),
+        (["train", "--out", "../../outside"], "escapes the working folder"),
+        (["cv", "--folds", "1"], "k >= 2"),
+        (["cv", "--folds", "u0-u9"], "u1-u5"),
+    ],
+)
+def test_bad_arguments_fail_cleanly(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "Error:" in result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_train_without_out_names_the_option() -> None:
+    result = CliRunner().invoke(main, ["train", "--dataset", "movielens-100k"])
+    assert result.exit_code == 2
+    assert "--out" in result.output
+
+
+def test_train_refuses_a_non_empty_out(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(
+        main, ["train", "--dataset", "synthetic-ecommerce", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "--overwrite" in result.output
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_cv_reports_mean_and_std_per_metric(tmp_path: Path) -> None:
+    result = invoke(
+        "cv",
+        "--dataset",
+        "synthetic-ecommerce",
+        "--max-rows",
+        "3000",
+        "--folds",
+        "2",
+        "--epochs",
+        "1",
+        "--baselines",
+        "popularity",
+        "--index",
+        "brute_force",
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert "retrieval/recall@10" in summary and "click/auc" in summary
+    assert all(len(pair) == 2 and pair[1] >= 0 for pair in summary.values())
+    saved = json.loads((tmp_path / "cv.json").read_text())
+    assert len(saved["per_fold"]) == 2
+    values = [fold["retrieval/recall@10"] for fold in saved["per_fold"]]
+    assert summary["retrieval/recall@10"][0] == pytest.approx(sum(values) / 2)
+    assert summary["retrieval/recall@10"][1] == pytest.approx(abs(values[0] - values[1]) / 2)
+
+
+@pytest.mark.slow
+def test_quickstart_runs_offline_on_synthetic_data(tmp_path: Path) -> None:
+    out = tmp_path / "quick"
+    result = invoke("quickstart", "--dataset", "synthetic-ecommerce", "--max-rows", "4000",
+                    "--epochs", "1", "--out", str(out), "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "retrieval/recall@10" in result.output
+    assert "top 10 for user" in result.output
+    assert "purchase_score" in result.output
+    assert (out / "report.md").is_file() and (out / "export" / "manifest.json").is_file()

@@ -1,0 +1,67 @@
+"""`ExperimentConfig`: round trip, validation messages, preset overrides; `fold_splits`."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfrs_mtl.config import ConfigError
+from tfrs_mtl.experiments import ExperimentConfig, fold_splits
+
+
+def test_round_trips_through_yaml(tmp_path) -> None:
+    config = ExperimentConfig.from_dict(
+        {"dataset": "movielens-100k", "tasks": ["retrieval", "rating"], "epochs": 2,
+         "split": {"method": "random", "seed": 3}, "index": {"kind": "brute_force"}}
+    )  # fmt: skip
+    path = tmp_path / "experiment.yaml"
+    config.save(path)
+    assert ExperimentConfig.load(path) == config
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tasks": ("retrieval", "colour")}, "unknown task(s) ['colour']"),
+        ({"tasks": ("rating",)}, "lacks 'retrieval'"),
+        ({"baselines": ("oracle",)}, "unknown ['oracle']"),
+        ({"dataset": "synthetic-ecommerce", "baselines": ("tfrs_tutorial",)}, "MovieLens"),
+        ({"epochs": 0}, "epochs=0"),
+    ],
+)
+def test_validation_names_field_and_value(changes: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=None) as error:
+        ExperimentConfig(**changes)
+    assert message in str(error.value)
+
+
+def test_model_config_keeps_only_chosen_tasks_with_overrides() -> None:
+    config = ExperimentConfig(
+        tasks=("retrieval", "rating"), architecture="mmoe", learning_rate=0.05, seed=7
+    )
+    model = config.model_config()
+    assert [task.name for task in model.tasks] == ["retrieval", "rating"]
+    assert (model.architecture, model.learning_rate, model.seed) == ("mmoe", 0.05, 7)
+
+
+def test_cascade_parent_dropped_detaches_the_child() -> None:
+    config = ExperimentConfig(
+        dataset="synthetic-ecommerce", tasks=("retrieval", "purchase"), baselines=()
+    )
+    (purchase,) = [task for task in config.model_config().tasks if task.name == "purchase"]
+    assert purchase.conditioned_on is None
+    full = ExperimentConfig(dataset="synthetic-ecommerce", baselines=()).model_config()
+    assert full.task("purchase").conditioned_on == "click"
+
+
+def test_fold_splits_kfold_and_canonical() -> None:
+    kfold = fold_splits(3)
+    assert [(s.method, s.fold_index, s.num_folds) for s in kfold] == [
+        ("kfold", 0, 3),
+        ("kfold", 1, 3),
+        ("kfold", 2, 3),
+    ]
+    assert [s.canonical_fold for s in fold_splits("u1-u5")] == ["u1", "u2", "u3", "u4", "u5"]
+    assert [s.canonical_fold for s in fold_splits("ua,ub")] == ["ua", "ub"]
+    for bad in ("1", "u1", "u0-u9", "x,y"):
+        with pytest.raises(ValueError):
+            fold_splits(bad)

@@ -1,0 +1,196 @@
+"""Options and helpers of the experiment commands (`train`, `cv`, `quickstart`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tfrs_mtl.cli.options import fail
+from tfrs_mtl.data.registry import DATASET_NAMES
+
+SPLIT_CHOICES = ("tutorial", "random", "temporal", "leave_last_n", "kfold", "canonical")
+CANONICAL_NAMES = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
+ARCHITECTURES = ("shared_bottom", "mmoe", "ple")
+WEIGHTINGS = ("fixed", "uncertainty", "dwa", "gradnorm")
+
+
+def checked_output_path(path: str, option: str) -> Path:
+    """`path` as given; a relative path may not climb out of the working folder (`..`)."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        resolved = (Path.cwd() / candidate).resolve()
+        if not resolved.is_relative_to(Path.cwd().resolve()):
+            fail(
+                f"{option} {path!r} escapes the working folder; give an absolute path or one "
+                "inside the current folder"
+            )
+    return candidate
+
+
+def parse_list(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def parse_baselines(value: str | None) -> tuple[str, ...] | None:
+    """`popularity,ease,mf,tfrs_tutorial`, `all` or `none`."""
+    from tfrs_mtl.experiments import BASELINE_ALIASES, BASELINES
+
+    names = parse_list(value)
+    if names is None:
+        return None
+    if names in (("none",), ()):
+        return ()
+    if names == ("all",):
+        return BASELINES
+    canonical = tuple(BASELINE_ALIASES.get(name, name) for name in names)
+    unknown = [name for name in canonical if name not in BASELINES]
+    if unknown:
+        fail(
+            f"--baselines: unknown {unknown}; expected a comma-separated list of "
+            f"{list(BASELINES)} (or mf, tutorial), 'all' or 'none'"
+        )
+    return canonical
+
+
+def split_overrides(split: str | None, base: dict[str, Any]) -> dict[str, Any] | None:
+    """The `split` section for `--split` (a method, or a canonical fold name like `u1`)."""
+    if split is None:
+        return None
+    if split in CANONICAL_NAMES:
+        return {**base, "method": "canonical", "canonical_fold": split}
+    if split not in SPLIT_CHOICES:
+        fail(
+            f"--split {split!r}: expected one of {list(SPLIT_CHOICES)} or a canonical ml-100k "
+            f"fold {list(CANONICAL_NAMES)}"
+        )
+    return {**base, "method": split}
+
+
+def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that build an `ExperimentConfig` (each overrides `--config`)."""
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False, path_type=str),
+            default=None,
+            help="An ExperimentConfig YAML/JSON file; the options below override it.",
+        ),
+        click.option(
+            "--dataset",
+            type=click.Choice(DATASET_NAMES),
+            default=None,
+            help="Which dataset to read. [default: movielens-100k]",
+        ),
+        click.option(
+            "--data-dir",
+            type=click.Path(path_type=str),
+            default=None,
+            help="The dataset's own folder (or zip). Default: $TFRS_MTL_DATA_DIR/<official "
+            "folder name>, then TFDS for MovieLens.",
+        ),
+        click.option(
+            "--max-rows",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Keep a seeded sample of this many interactions (0: all). For smoke runs.",
+        ),
+        click.option(
+            "--tasks",
+            default=None,
+            help="Comma-separated tasks to train, e.g. retrieval,rating,genres "
+            "(MovieLens) or retrieval,click,purchase (e-commerce). Default: all of the preset.",
+        ),
+        click.option("--architecture", type=click.Choice(ARCHITECTURES), default=None),
+        click.option("--weighting", type=click.Choice(WEIGHTINGS), default=None),
+        click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 3]"),
+        click.option("--batch-size", type=click.IntRange(min=1), default=None),
+        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None),
+        click.option("--embedding-dim", type=click.IntRange(min=1), default=None),
+        click.option("--seed", type=int, default=None),
+        click.option(
+            "--index",
+            "index_kind",
+            type=click.Choice(("scann", "brute_force")),
+            default=None,
+            help="Candidate index served and evaluated. [default: scann]",
+        ),
+        click.option(
+            "--baselines",
+            default=None,
+            help="Comma-separated baselines run beside the model: popularity, ease, mf "
+            "(matrix_factorization), tfrs_tutorial; 'all' (default) or 'none'.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def build_config(
+    config_path: str | None,
+    dataset: str | None,
+    data_dir: str | None,
+    max_rows: int | None,
+    tasks: str | None,
+    architecture: str | None,
+    weighting: str | None,
+    epochs: int | None,
+    batch_size: int | None,
+    learning_rate: float | None,
+    embedding_dim: int | None,
+    seed: int | None,
+    index_kind: str | None,
+    baselines: str | None,
+    split: str | None = None,
+    defaults: dict[str, Any] | None = None,
+) -> Any:
+    """An `ExperimentConfig` from `--config` (or `defaults`) and the given options."""
+    from tfrs_mtl.config import ConfigError
+    from tfrs_mtl.experiments import BASELINES, ExperimentConfig
+
+    data: dict[str, Any] = dict(defaults or {})
+    if config_path is not None:
+        try:
+            data = ExperimentConfig.load(config_path).to_dict()
+        except ConfigError as error:
+            fail(str(error))
+    overrides = {
+        "dataset": dataset,
+        "data_dir": data_dir,
+        "max_rows": max_rows,
+        "tasks": parse_list(tasks),
+        "architecture": architecture,
+        "weighting": weighting,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "embedding_dim": embedding_dim,
+        "seed": seed,
+        "baselines": parse_baselines(baselines),
+        "split": split_overrides(split, dict(data.get("split", {}))),
+    }
+    data.update({key: value for key, value in overrides.items() if value is not None})
+    if index_kind is not None:
+        data["index"] = {**dict(data.get("index", {})), "kind": index_kind}
+    final_dataset = str(data.get("dataset", "movielens-100k"))
+    if baselines is None and "baselines" not in data and not final_dataset.startswith("movie"):
+        # The default baselines include the MovieLens-only tutorial: drop it elsewhere.
+        data["baselines"] = tuple(b for b in BASELINES if b != "tfrs_tutorial")
+    try:
+        return ExperimentConfig.from_dict(_plain(data))
+    except ConfigError as error:
+        fail(str(error))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value

@@ -1,0 +1,171 @@
+"""`tfrs-mtl export` and `tfrs-mtl recommend`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tfrs_mtl.cli.experiment_options import checked_output_path
+from tfrs_mtl.cli.options import fail
+
+RUN_EXPORT = "export"
+SERVING_DATA = "serving_data.npz"
+
+
+@click.command()
+@click.option(
+    "--model",
+    "model_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="A run folder (from `tfrs-mtl train`) or a model folder (`save_model`).",
+)
+@click.option("--out", required=True, type=click.Path(path_type=str), help="Export folder.")
+@click.option(
+    "--index",
+    "index_kind",
+    type=click.Choice(("scann", "brute_force")),
+    default=None,
+    help="Index to build. [default: the run's, else scann]",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing export folder.")
+def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) -> None:
+    """Exports the two-stage recommender (SavedModel with a ScaNN index and a manifest).
+
+    From a run folder the catalogue is every item of the run and the users' query features
+    (serving_data.npz) are copied beside it; from a bare model folder the catalogue is the
+    model's training items.
+    """
+    from tfrs_mtl.models import Catalogue, MultiTaskModel
+    from tfrs_mtl.serving import IndexConfig, Recommender
+
+    folder = checked_output_path(out, "--out")
+    if folder.exists() and not overwrite:
+        fail(f"--out {out} exists; pass --overwrite to replace it")
+    run = Path(model_dir)
+    model_path = run / "model" if (run / "model" / "config.json").is_file() else run
+    if not (model_path / "config.json").is_file():
+        fail(f"--model {model_dir}: neither a run folder nor a model folder (no config.json)")
+    model = MultiTaskModel.load_model(model_path)
+    index_config = IndexConfig()
+    if (run / "experiment.yaml").is_file():
+        from tfrs_mtl.experiments import load_run_config
+
+        index_config = load_run_config(run).index
+    if index_kind is not None:
+        index_config = index_config.replace(kind=index_kind)
+    catalogue_path = run / "item_catalogue.npz"
+    catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else model.catalogue
+    if catalogue is None:
+        fail(f"{model_dir}: no item catalogue (item_catalogue.npz or the model's catalogue)")
+    recommender = Recommender(model, catalogue.features, index_config, progress=False)
+    written = recommender.save(folder, overwrite=overwrite)
+    if (run / SERVING_DATA).is_file():
+        shutil.copyfile(run / SERVING_DATA, written / SERVING_DATA)
+    click.echo(
+        f"exported {recommender.num_items} items ({recommender.index.config.kind}) to {written}"
+    )
+
+
+def _export_folder(path: str) -> Path:
+    folder = Path(path)
+    if (folder / RUN_EXPORT / "manifest.json").is_file():
+        return folder / RUN_EXPORT  # a run folder
+    return folder
+
+
+def _read_user_ids(path: str) -> list[str]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    ids = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    if not ids:
+        fail(f"--user-ids-file {path}: no user ids (one per line)")
+    return ids
+
+
+@click.command()
+@click.option(
+    "--model",
+    "export_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="An export folder (or a run folder holding export/).",
+)
+@click.option("--user-id", default=None, help="The user to recommend for.")
+@click.option(
+    "--user-ids-file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    help="Batch mode: one user id per line.",
+)
+@click.option(
+    "--output",
+    default=None,
+    type=click.Path(path_type=str),
+    help="Batch mode: write the recommendations to FILE.csv or FILE.jsonl.",
+)
+@click.option("-k", "k", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--num-candidates", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--include-seen", is_flag=True, help="Do not exclude the user's training items.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
+def recommend(
+    export_dir: str,
+    user_id: str | None,
+    user_ids_file: str | None,
+    output: str | None,
+    k: int,
+    num_candidates: int,
+    include_seen: bool,
+    as_json: bool,
+) -> None:
+    """Recommends k items for a user (or a file of users) from an export.
+
+    A known user's query features (MovieLens: age, gender, occupation, last timestamp) come
+    from serving_data.npz, stored in the export by `train`/`export`; an unknown user id
+    goes through the model's out-of-vocabulary row, its other features at their most
+    common value. Known users' training items are excluded unless --include-seen.
+    """
+    from tfrs_mtl.experiments import ServingData, recommend_users
+    from tfrs_mtl.serving import ExportError, load
+
+    if (user_id is None) == (user_ids_file is None):
+        fail("give exactly one of --user-id or --user-ids-file")
+    if user_ids_file is not None and output is None and not as_json:
+        fail("--user-ids-file needs --output FILE.csv|FILE.jsonl (or --json for stdout)")
+    target = checked_output_path(output, "--output") if output is not None else None
+    if target is not None and target.suffix not in (".csv", ".jsonl"):
+        fail(f"--output {output}: expected a .csv or .jsonl file name")
+    folder = _export_folder(export_dir)
+    if not (folder / SERVING_DATA).is_file():
+        fail(f"{folder}: no {SERVING_DATA}; export it with `tfrs-mtl export` from a run folder")
+    try:
+        recommender = load(folder)
+    except ExportError as error:
+        fail(str(error))
+    serving = ServingData.load(folder / SERVING_DATA)
+    users = [user_id] if user_id is not None else _read_user_ids(str(user_ids_file))
+    table = recommend_users(
+        recommender,
+        serving,
+        users,
+        k=k,
+        num_candidates=num_candidates,
+        exclude_seen=not include_seen,
+    )
+    records: list[dict[str, Any]] = json.loads(table.to_json(orient="records"))
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.suffix == ".csv":
+            table.to_csv(target, index=False)
+        else:
+            target.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        click.echo(f"{len(records)} recommendations for {len(users)} users -> {target}")
+    elif as_json:
+        click.echo(json.dumps(records, indent=2))
+    else:
+        if user_id is not None and not serving.knows(user_id):
+            click.echo(f"user {user_id!r} is unknown: recommending through the OOV path", err=True)
+        click.echo(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))

@@ -1,0 +1,144 @@
+"""`tfrs-mtl train`, `tfrs-mtl evaluate` and `tfrs-mtl cv`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from tfrs_mtl.cli.experiment_options import (
+    build_config,
+    checked_output_path,
+    experiment_options,
+    split_overrides,
+)
+from tfrs_mtl.cli.metric_tables import comparison_table, summary_table
+from tfrs_mtl.cli.options import fail
+
+split_option = click.option(
+    "--split",
+    default=None,
+    help="tutorial (the TFRS tutorials' 80/20, default), random, temporal, leave_last_n, "
+    "kfold, canonical, or an ml-100k fold name u1..u5, ua, ub.",
+)
+quiet_option = click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bars or log lines (for pipelines)."
+)
+
+
+def _run_errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
+    """The errors a run reports as `Error: ...` (imported late: they pull in TensorFlow)."""
+    from tfrs_mtl.config import ConfigError
+    from tfrs_mtl.data import DataError, DataNotFoundError
+    from tfrs_mtl.serving import ExportError
+
+    return (ConfigError, DataError, DataNotFoundError, ExportError, FileExistsError, *extra)
+
+
+@click.command()
+@experiment_options
+@split_option
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=str),
+    help="Run folder: model/, export/, metrics.json, history.json, report.md, tensorboard/.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the files of a non-empty --out.")
+@quiet_option
+def train(out: str, overwrite: bool, quiet: bool, split: str | None, **options: Any) -> None:
+    """Trains a multi-task model, builds its index, evaluates it beside baselines and writes
+    the run folder.
+
+    Example: tfrs-mtl train --dataset movielens-100k --tasks retrieval,rating,genres
+    --architecture mmoe --weighting uncertainty --epochs 3 --out runs/ml100k
+    """
+    from tfrs_mtl.experiments import run_experiment
+
+    folder = checked_output_path(out, "--out")
+    config = build_config(split=split, **options)
+    try:
+        result = run_experiment(config, folder, progress=not quiet, overwrite=overwrite)
+    except _run_errors() as error:
+        fail(str(error))
+    if not quiet:
+        click.echo(comparison_table(result.metrics))
+        click.echo(f"report: {folder / 'report.md'}")
+    click.echo(str(folder))
+
+
+@click.command()
+@click.option(
+    "--model",
+    "run_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="A run folder written by `tfrs-mtl train`.",
+)
+@split_option
+@click.option("--baselines", default=None, help="Baselines to score beside it (default: none).")
+@click.option("--json", "as_json", is_flag=True, help="Print the flat metrics as JSON.")
+@quiet_option
+def evaluate(
+    run_dir: str, split: str | None, baselines: str | None, as_json: bool, quiet: bool
+) -> None:
+    """Re-evaluates the saved model of a run folder (its own split, or --split).
+
+    Writes OUT/evaluations/<split>/metrics.json and report.md. A split other than the
+    training one may test on training rows: its metrics are then optimistic.
+    """
+    from tfrs_mtl.cli.experiment_options import parse_baselines
+    from tfrs_mtl.data.split_config import SplitConfig
+    from tfrs_mtl.experiments import evaluate_experiment, load_run_config
+
+    try:
+        config = load_run_config(run_dir)
+    except _run_errors(FileNotFoundError) as error:
+        fail(str(error))
+    override = split_overrides(split, config.split.to_dict())
+    split_config = SplitConfig.from_dict(override) if override is not None else None
+    try:
+        metrics = evaluate_experiment(
+            run_dir, split_config, baselines=parse_baselines(baselines), progress=not quiet
+        )
+    except _run_errors() as error:
+        fail(str(error))
+    click.echo(json.dumps(metrics, indent=2) if as_json else comparison_table(metrics))
+
+
+@click.command()
+@experiment_options
+@click.option(
+    "--folds",
+    default="5",
+    show_default=True,
+    help="k for seeded k-fold, or ml-100k canonical folds: u1-u5 (or e.g. ua,ub).",
+)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(path_type=str),
+    help="Folder for cv.json (mean, std and per-fold metrics).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {metric: [mean, std]} as JSON.")
+@quiet_option
+def cv(folds: str, out: str | None, as_json: bool, quiet: bool, **options: Any) -> None:
+    """Cross-validates an experiment: trains and evaluates on every fold (the index is
+    rebuilt per fold) and prints mean ± std per metric."""
+    from tfrs_mtl.experiments import cross_validate_experiment, fold_splits
+
+    try:
+        fold_splits(folds)
+    except ValueError as error:
+        fail(f"--folds: {error}")
+    folder = checked_output_path(out, "--out") if out is not None else None
+    config = build_config(**options)
+    try:
+        result = cross_validate_experiment(config, folds, folder, progress=not quiet)
+    except _run_errors(ValueError) as error:
+        fail(str(error))
+    if as_json:
+        click.echo(json.dumps({name: list(pair) for name, pair in result.summary.items()}))
+    else:
+        click.echo(summary_table(result.summary, len(result.folds)))

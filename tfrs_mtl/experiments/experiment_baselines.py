@@ -1,0 +1,123 @@
+"""Baselines run in the same process, on the same split and users/items, as the model.
+
+Popularity, EASE and biased matrix factorization come from
+`tfrs_mtl.evaluation.baselines.evaluate_baselines`; the TFRS multitask tutorial model from
+`tfrs_mtl.evaluation.baselines.tfrs_tutorial` (MovieLens only). All are scored by the same
+full-ranking code as the model, training items masked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from tfrs_mtl.evaluation.baselines import evaluate_baselines
+from tfrs_mtl.experiments.experiment_config import ExperimentConfig
+from tfrs_mtl.experiments.experiment_data import ExperimentData
+
+Log = Callable[[str], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineEvaluation:
+    """Attributes:
+    metrics: `{baseline: {task: {metric: value}}}`.
+    recall_curves: `{baseline: Recall@1..100}`.
+    seconds: `{baseline_group: wall time}`.
+    """
+
+    metrics: dict[str, dict[str, dict[str, float]]]
+    recall_curves: dict[str, np.ndarray]
+    seconds: dict[str, float]
+
+
+def run_baselines(
+    config: ExperimentConfig,
+    data: ExperimentData,
+    train_positions: np.ndarray,
+    test_positions: np.ndarray,
+    log: Log | None = None,
+) -> BaselineEvaluation:
+    """Fits and scores `config.baselines` (empty: nothing)."""
+    import time
+
+    log = log or (lambda message: None)
+    metrics: dict[str, dict[str, dict[str, float]]] = {}
+    curves: dict[str, np.ndarray] = {}
+    seconds: dict[str, float] = {}
+    train_pairs, test_pairs = data.pairs(train_positions), data.pairs(test_positions)
+    if not len(test_pairs[0]):
+        return BaselineEvaluation(metrics, curves, seconds)
+    classic = [name for name in config.baselines if name != "tfrs_tutorial"]
+    if classic:
+        log(f"baselines: {', '.join(classic)}")
+        start = time.perf_counter()
+        ratings = _ratings(data, train_positions, test_positions)
+        results = evaluate_baselines(
+            train_pairs,
+            test_pairs,
+            num_users=data.num_users,
+            num_items=data.num_items,
+            train_ratings=ratings[0],
+            test_ratings=ratings[1],
+            ks=config.ks,
+            names=classic,
+            seed=config.seed,
+        )
+        metrics.update(results.metrics)
+        curves.update(results.recall_curves)
+        seconds["classic"] = time.perf_counter() - start
+    if "tfrs_tutorial" in config.baselines:
+        log("baseline: tfrs_tutorial (3 epochs, as published)")
+        start = time.perf_counter()
+        metrics["tfrs_tutorial"], curves["tfrs_tutorial"] = _tfrs_tutorial(
+            config, data, train_positions, test_positions
+        )
+        seconds["tfrs_tutorial"] = time.perf_counter() - start
+    return BaselineEvaluation(metrics, curves, seconds)
+
+
+def _ratings(
+    data: ExperimentData, train_positions: np.ndarray, test_positions: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if data.rating_key is None:
+        return None, None
+    values = data.frame[data.rating_key].to_numpy(dtype=np.float32)
+    return values[train_positions], values[test_positions]
+
+
+def _tfrs_tutorial(
+    config: ExperimentConfig,
+    data: ExperimentData,
+    train_positions: np.ndarray,
+    test_positions: np.ndarray,
+) -> tuple[dict[str, dict[str, float]], np.ndarray]:
+    from tfrs_mtl.evaluation.baselines.tfrs_tutorial import (
+        evaluate_tfrs_tutorial,
+        train_tfrs_tutorial,
+    )
+
+    frame = data.frame
+    titles = frame["movie_title"].to_numpy(dtype=object).astype(str)
+    users = frame["user_id"].to_numpy(dtype=object).astype(str)
+    ratings = frame["user_rating"].to_numpy(dtype=np.float32)
+    _, first = np.unique(data.item_index, return_index=True)
+    train = {
+        "movie_title": titles[train_positions],
+        "user_id": users[train_positions],
+        "user_rating": ratings[train_positions],
+    }
+    run = train_tfrs_tutorial(
+        train, unique_user_ids=users, candidate_titles=titles[first], seed=config.seed
+    )
+    return evaluate_tfrs_tutorial(
+        run,
+        user_ids=data.user_ids.astype(str),
+        movie_titles=titles[first],
+        train_pairs=data.pairs(train_positions),
+        test_pairs=data.pairs(test_positions),
+        test_ratings=ratings[test_positions],
+        ks=config.ks,
+    )

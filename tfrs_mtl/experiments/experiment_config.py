@@ -1,0 +1,185 @@
+"""`ExperimentConfig`: one train-evaluate-export run as configuration (YAML/JSON round trip).
+
+It names the data (dataset, folder, optional row sample), the split, the overrides of the
+dataset's preset `MultiTaskConfig` (tasks, architecture, weighting, sizes, optimisation), the
+candidate index and the baselines run beside the model. `model_config()` turns it into the
+`MultiTaskConfig` that is trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Literal
+
+from tfrs_mtl.config import Config, require
+from tfrs_mtl.data.movielens_schema import MOVIELENS_NAMES
+from tfrs_mtl.data.registry import DATASET_NAMES
+from tfrs_mtl.data.split_config import SplitConfig
+from tfrs_mtl.serving.index_config import IndexConfig
+
+if TYPE_CHECKING:
+    from tfrs_mtl.models import MultiTaskConfig
+
+MOVIELENS_TASKS: tuple[str, ...] = ("retrieval", "rating", "genres")
+ECOMMERCE_TASKS: tuple[str, ...] = ("retrieval", "click", "cart", "purchase", "category", "price")
+BASELINES: tuple[str, ...] = ("popularity", "ease", "matrix_factorization", "tfrs_tutorial")
+BASELINE_ALIASES: dict[str, str] = {"mf": "matrix_factorization", "tutorial": "tfrs_tutorial"}
+
+Architecture = Literal["shared_bottom", "mmoe", "ple"]
+Weighting = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
+
+
+def dataset_tasks(dataset: str) -> tuple[str, ...]:
+    """The task names of the dataset's preset model (MovieLens or e-commerce)."""
+    return MOVIELENS_TASKS if dataset in MOVIELENS_NAMES else ECOMMERCE_TASKS
+
+
+def is_movielens(dataset: str) -> bool:
+    return dataset in MOVIELENS_NAMES
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig(Config):
+    """One experiment: data, split, model overrides, index and baselines.
+
+    Attributes:
+        dataset: one of `tfrs_mtl.data.DATASET_NAMES`.
+        data_dir: the dataset's folder (None: `$TFRS_MTL_DATA_DIR`, then TFDS for MovieLens).
+        max_rows: keep a seeded random sample of this many rows (interactions) before
+            splitting; 0 keeps everything. For smoke tests and demos on small machines.
+        split: the train/test split (`method: tutorial` is the TFRS tutorials' 80/20).
+        tasks: the preset's tasks to train, by name (empty: all of them). `retrieval` is
+            required: the two-stage recommender retrieves with it.
+        architecture: ranking stack (`shared_bottom`, `mmoe`, `ple`); None keeps the preset's.
+        weighting: loss weighting (`fixed`, `uncertainty`, `dwa`, `gradnorm`).
+        embedding_dim: width of every embedding table and of the towers' output.
+        epochs: training epochs.
+        batch_size: training batch size.
+        optimizer: `adam` or `adagrad` (the TFRS tutorials' choice).
+        learning_rate: the optimizer's learning rate.
+        seed: seeds weight initialisation, shuffling, sampling and the baselines.
+        validate_each_epoch: evaluate the test losses after every epoch (validation curves in
+            the report; never used to choose anything).
+        index: the candidate index served and evaluated (`index/recall@10_vs_exact`).
+        num_candidates: items retrieved per query before re-ranking when recommending.
+        baselines: run in the same process on the same split: `popularity`, `ease`,
+            `matrix_factorization` (needs ratings), `tfrs_tutorial` (MovieLens only).
+        ks: retrieval cut-offs reported (`retrieval/recall@K`, `ndcg@K`, ...).
+        num_negatives_per_user: e-commerce: unclicked impressions sampled per user.
+        synthetic_num_users: `synthetic-ecommerce` generator size.
+        synthetic_num_items: `synthetic-ecommerce` generator size.
+        synthetic_num_events: `synthetic-ecommerce` generator size.
+
+    Example:
+        >>> config = ExperimentConfig.from_dict({"dataset": "movielens-100k", "epochs": 1,
+        ...                                      "tasks": ["retrieval", "rating"]})
+        >>> config.model_config().task("rating").label_key  # doctest: +SKIP
+        'user_rating'
+    """
+
+    dataset: str = "movielens-100k"
+    data_dir: str | None = None
+    max_rows: int = 0
+    split: SplitConfig = dataclasses.field(default_factory=SplitConfig)
+    tasks: tuple[str, ...] = ()
+    architecture: Architecture | None = None
+    weighting: Weighting = "fixed"
+    embedding_dim: int = 32
+    epochs: int = 3
+    batch_size: int = 4096
+    optimizer: Literal["adam", "adagrad"] = "adam"
+    learning_rate: float = 0.01
+    seed: int = 42
+    validate_each_epoch: bool = True
+    index: IndexConfig = dataclasses.field(default_factory=IndexConfig)
+    num_candidates: int = 200
+    baselines: tuple[str, ...] = BASELINES
+    ks: tuple[int, ...] = (10, 100)
+    num_negatives_per_user: int = 4
+    synthetic_num_users: int = 2_000
+    synthetic_num_items: int = 1_000
+    synthetic_num_events: int = 40_000
+
+    def validate(self) -> None:
+        require(
+            self.dataset in DATASET_NAMES,
+            f"dataset={self.dataset!r} is not one of {list(DATASET_NAMES)}",
+        )
+        require(self.max_rows >= 0, f"max_rows={self.max_rows} must be >= 0 (0 keeps all)")
+        known = dataset_tasks(self.dataset)
+        unknown = [name for name in self.tasks if name not in known]
+        require(
+            not unknown,
+            f"tasks={list(self.tasks)}: unknown task(s) {unknown} for {self.dataset}; "
+            f"expected some of {list(known)}",
+        )
+        require(
+            not self.tasks or "retrieval" in self.tasks,
+            f"tasks={list(self.tasks)} lacks 'retrieval': the two-stage recommender "
+            "retrieves its candidates with the retrieval task",
+        )
+        require(len(set(self.tasks)) == len(self.tasks), f"tasks={list(self.tasks)} repeats")
+        require(self.embedding_dim >= 1, f"embedding_dim={self.embedding_dim} must be >= 1")
+        require(self.epochs >= 1, f"epochs={self.epochs} must be >= 1")
+        require(self.batch_size >= 1, f"batch_size={self.batch_size} must be >= 1")
+        require(self.learning_rate > 0, f"learning_rate={self.learning_rate} must be > 0")
+        require(self.num_candidates >= 1, f"num_candidates={self.num_candidates} must be >= 1")
+        bad = [name for name in self.baselines if name not in BASELINES]
+        require(
+            not bad,
+            f"baselines={list(self.baselines)}: unknown {bad}; expected some of {list(BASELINES)}",
+        )
+        require(
+            "tfrs_tutorial" not in self.baselines or is_movielens(self.dataset),
+            f"baselines: tfrs_tutorial is the MovieLens tutorial; dataset={self.dataset!r}",
+        )
+        require(bool(self.ks) and all(k >= 1 for k in self.ks), f"ks={self.ks} must be >= 1")
+        require(
+            self.num_negatives_per_user >= 0,
+            f"num_negatives_per_user={self.num_negatives_per_user} must be >= 0",
+        )
+        require(
+            self.split.method != "canonical" or self.dataset == "movielens-100k",
+            f"split.method='canonical' needs dataset movielens-100k, got {self.dataset!r}",
+        )
+        require(
+            self.split.method != "canonical" or self.max_rows == 0,
+            f"split.method='canonical' reads the official fold files; max_rows={self.max_rows} "
+            "must be 0",
+        )
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        """The trained tasks (all of the preset's when `tasks` is empty)."""
+        return self.tasks or dataset_tasks(self.dataset)
+
+    def model_config(self) -> MultiTaskConfig:
+        """The dataset's preset `MultiTaskConfig` with this experiment's overrides."""
+        from tfrs_mtl.models import ecommerce_config, movielens_config
+
+        if is_movielens(self.dataset):
+            preset = movielens_config(
+                embedding_dim=self.embedding_dim,
+                architecture=self.architecture or "shared_bottom",
+                weighting=self.weighting,
+            )
+        else:
+            preset = ecommerce_config(
+                embedding_dim=self.embedding_dim,
+                architecture=self.architecture or "mmoe",
+                weighting=self.weighting,
+            )
+        wanted = set(self.task_names)
+        tasks = tuple(
+            task.replace(conditioned_on=None)
+            if task.conditioned_on is not None and task.conditioned_on not in wanted
+            else task
+            for task in preset.tasks
+            if task.name in wanted
+        )
+        return preset.replace(
+            tasks=tasks,
+            learning_rate=self.learning_rate,
+            seed=self.seed,
+            eval_top_k=(),
+        )

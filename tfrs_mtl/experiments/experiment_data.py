@@ -1,0 +1,162 @@
+"""The data of an experiment: one frame of labelled interactions, its split, and index maps.
+
+MovieLens gives one row per rating. An e-commerce log becomes one row per (user, item) pair
+with 0/1 labels per behaviour, plus sampled unclicked impressions (ESMM's entire space). Users
+and items get dense indices over the whole frame, shared by the model's evaluation and the
+baselines, so that every score matrix is `[num_users, num_items]` in the same order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tfrs_mtl.data import load_dataset, split_from_config, to_feature_arrays
+from tfrs_mtl.data.split_config import SplitConfig
+from tfrs_mtl.experiments.experiment_config import ExperimentConfig, is_movielens
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ExperimentData:
+    """Every labelled interaction of the experiment and its users and items.
+
+    Attributes:
+        frame: one row per interaction (feature and label columns).
+        user_ids: `[num_users]` user ids as strings, in index order.
+        item_ids: `[num_items]` item ids as strings, in index order.
+        user_index: `[num_rows]` user index of each row.
+        item_index: `[num_rows]` item index of each row.
+        positive_key: the 0/1 column marking retrieval positives (e-commerce `click`), or
+            None when every row is a positive (MovieLens ratings).
+        rating_key: the explicit rating column, or None.
+        display_key: the item column shown beside recommendations (`movie_title`, `category`).
+        data_dir: where the dataset was read (for canonical folds).
+        has_tfds_keys: the frame index holds TFDS example keys (MovieLens), which the
+            `tutorial` split shuffles in TFDS order.
+    """
+
+    frame: pd.DataFrame
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    user_index: np.ndarray
+    item_index: np.ndarray
+    positive_key: str | None
+    rating_key: str | None
+    display_key: str | None
+    data_dir: str | None
+    has_tfds_keys: bool
+
+    @property
+    def num_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def num_items(self) -> int:
+        return len(self.item_ids)
+
+    def rows(self, part: pd.DataFrame) -> np.ndarray:
+        """Positions in `frame` of the rows of `part` (a split of `frame`)."""
+        return np.asarray(self.frame.index.get_indexer(part.index), dtype=np.int64)
+
+    def pairs(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`(user_indices, item_indices)` of the retrieval positives among `positions`."""
+        if self.positive_key is not None:
+            keep = self.frame[self.positive_key].to_numpy()[positions] > 0
+            positions = positions[keep]
+        return self.user_index[positions], self.item_index[positions]
+
+
+def _as_strings(values: Any) -> np.ndarray:
+    return np.asarray([str(value) for value in values], dtype=object)
+
+
+def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
+    """Reads (or generates) the dataset of `config` and indexes its users and items."""
+    display_key: str | None
+    if is_movielens(config.dataset):
+        frame = load_dataset(config.dataset, config.data_dir).ratings
+        positive_key, rating_key = None, "user_rating"
+        display_key = "movie_title"
+        item_column = "movie_id"
+    else:
+        frame = _ecommerce_frame(config)
+        positive_key, rating_key = "click", None
+        display_key = "category" if "category" in frame else None
+        item_column = "item_id"
+    if not frame.index.is_unique:
+        frame = frame.reset_index(drop=True)
+    if config.max_rows and config.max_rows < len(frame):
+        keep = np.sort(
+            np.random.default_rng(config.seed).choice(len(frame), config.max_rows, replace=False)
+        )
+        frame = frame.iloc[keep]
+    user_codes, users = pd.factorize(_as_strings(frame["user_id"]))
+    item_codes, items = pd.factorize(_as_strings(frame[item_column]))
+    return ExperimentData(
+        frame=frame,
+        user_ids=np.asarray(users, dtype=object),
+        item_ids=np.asarray(items, dtype=object),
+        user_index=user_codes.astype(np.int64),
+        item_index=item_codes.astype(np.int64),
+        positive_key=positive_key,
+        rating_key=rating_key,
+        display_key=display_key,
+        data_dir=config.data_dir,
+        has_tfds_keys=is_movielens(config.dataset),
+    )
+
+
+def _ecommerce_frame(config: ExperimentConfig) -> pd.DataFrame:
+    from tfrs_mtl.data.aggregate import aggregate_interactions, sample_negative_impressions
+
+    if config.dataset == "synthetic-ecommerce":
+        loaded = load_dataset(
+            config.dataset,
+            None,
+            num_users=config.synthetic_num_users,
+            num_items=config.synthetic_num_items,
+            num_events=config.synthetic_num_events,
+            seed=config.seed,
+        )
+    else:
+        loaded = load_dataset(config.dataset, config.data_dir)
+    log = getattr(loaded, "log", loaded)
+    pairs = aggregate_interactions(log)
+    frame = sample_negative_impressions(pairs, config.num_negatives_per_user, seed=config.seed)
+    frame["user_id"] = _as_strings(frame["user_id"])
+    frame["item_id"] = _as_strings(frame["item_id"])
+    for column in ("category", "brand"):
+        if column in frame:
+            frame[column] = _as_strings(frame[column])
+    if "price" in frame:
+        frame["price"] = frame["price"].to_numpy(dtype=np.float32)
+    return frame
+
+
+def split_experiment_data(
+    data: ExperimentData, split: SplitConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(train_positions, test_positions)` in `data.frame` of the configured split."""
+    if split.method == "tutorial" and not data.has_tfds_keys:
+        split = split.replace(order="frame")
+    parts = split_from_config(data.frame, split, data.data_dir)
+    return data.rows(parts.train), data.rows(parts.test)
+
+
+def feature_arrays(data: ExperimentData, positions: np.ndarray) -> dict[str, np.ndarray]:
+    """The model's flat feature dict of the rows at `positions` (multi-valued padded -1)."""
+    arrays = to_feature_arrays(data.frame.iloc[positions], pad_value=-1)
+    return {name: values for name, values in arrays.items() if _usable(values)}
+
+
+def _usable(values: np.ndarray) -> bool:
+    # Nullable timestamps of sampled impressions cannot feed the model; no feature reads them.
+    return values.dtype != object or len(values) == 0 or isinstance(values[0], str)
+
+
+def select_columns(arrays: Mapping[str, np.ndarray], names: Any) -> dict[str, np.ndarray]:
+    return {name: arrays[name] for name in names if name in arrays}

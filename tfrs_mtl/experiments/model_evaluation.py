@@ -1,0 +1,216 @@
+"""Scores a trained `MultiTaskModel` and its served index on a test split.
+
+* `retrieval/*`: exact full ranking of the whole catalogue for every test user (query tower
+  against candidate tower, the user's training items masked): Recall/NDCG/... at `ks`,
+  `top100_hit` (the TFRS tutorials' metric, nothing masked) and the Recall@1..100 curve.
+* `index/*`: the same users served through the built index (ScaNN by default):
+  `recall@K` / `ndcg@K` of what the index returns (training items removed), and
+  `recall@10_vs_exact`, the share of the exact top 10 the index returns.
+* Every other task on the test rows: `rating/rmse`, `rating/mae`; binary tasks `auc`,
+  `log_loss`; multi-label attributes `auc`, `micro_f1`; multi-class `accuracy`; regression
+  attributes `rmse` (in label units).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from tfrs_mtl.evaluation import (
+    binary_auc,
+    evaluate_retrieved,
+    index_recall,
+    log_loss,
+    mae,
+    multiclass_accuracy,
+    multilabel_auc,
+    multilabel_f1,
+    retrieval_depth,
+    retrieval_metrics,
+    rmse,
+)
+from tfrs_mtl.experiments.experiment_data import ExperimentData, feature_arrays
+from tfrs_mtl.models import MultiTaskModel
+from tfrs_mtl.models.catalogue import key_strings
+
+INDEX_K = 10
+_BATCH_SIZE = 8192
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEvaluation:
+    """Attributes:
+    metrics: `{task: {metric: value}}` (tasks `retrieval`, `index`, `rating`, ...).
+    recall_curve: exact full-ranking Recall@K, K = 1..100.
+    """
+
+    metrics: dict[str, dict[str, float]]
+    recall_curve: np.ndarray
+
+
+def item_catalogue(data: ExperimentData, model: MultiTaskModel) -> dict[str, np.ndarray]:
+    """Candidate features of every item, in item-index order (each item's first row)."""
+    _, first = np.unique(data.item_index, return_index=True)
+    arrays = feature_arrays(data, first)
+    names = [model.candidate_id_feature, *model.candidate_feature_names]
+    if data.display_key:
+        names.append(data.display_key)
+    return {name: arrays[name] for name in dict.fromkeys(names) if name in arrays}
+
+
+def user_table(
+    data: ExperimentData, model: MultiTaskModel, train_positions: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Query features of every user, in user-index order.
+
+    A user's features come from their latest training row (by `timestamp` when the data
+    has one, so a time feature holds the last time seen in training); users absent from
+    training take their first row. No test label is read.
+    """
+    order = np.arange(len(data.frame))
+    is_train = np.zeros(len(order), dtype=bool)
+    is_train[train_positions] = True
+    times = (
+        data.frame["timestamp"].to_numpy(dtype=np.int64)
+        if "timestamp" in data.frame
+        else np.zeros(len(order), np.int64)
+    )
+    # Sort so that, per user, the chosen row comes last: training rows after others, then time.
+    ranked = np.lexsort((order, times, is_train, data.user_index))
+    last = np.r_[data.user_index[ranked][1:] != data.user_index[ranked][:-1], True]
+    chosen = ranked[last]
+    arrays = feature_arrays(data, chosen)
+    return {name: arrays[name] for name in model.query_feature_names if name in arrays}
+
+
+def _batched_outputs(model: MultiTaskModel, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    num_rows = len(next(iter(arrays.values())))
+    names = {*model.query_feature_names, *model.candidate_feature_names}
+    collected: dict[str, list[np.ndarray]] = {}
+    for start in range(0, num_rows, _BATCH_SIZE):
+        batch = {
+            name: tf.constant(values[start : start + _BATCH_SIZE].astype(str))
+            if values.dtype == object
+            else tf.constant(values[start : start + _BATCH_SIZE])
+            for name, values in arrays.items()
+            if name in names
+        }
+        for name, value in model.task_outputs(batch, training=False).items():
+            collected.setdefault(name, []).append(np.asarray(value))
+    return {name: np.concatenate(parts) for name, parts in collected.items()}
+
+
+def task_metrics(
+    model: MultiTaskModel, test_arrays: Mapping[str, np.ndarray]
+) -> dict[str, dict[str, float]]:
+    """Metrics of every non-retrieval task on the test rows (see the module docstring)."""
+    outputs = _batched_outputs(model, test_arrays)
+    metrics: dict[str, dict[str, float]] = {}
+    statistics = model.task_statistics
+    for task in model.config.tasks:
+        if task.kind == "retrieval" or task.label_key not in test_arrays:
+            continue
+        labels = np.asarray(test_arrays[task.label_key])
+        predicted = outputs[task.name]
+        if task.kind == "rating":
+            metrics[task.name] = {"rmse": rmse(labels, predicted), "mae": mae(labels, predicted)}
+        elif task.kind == "binary":
+            found = {"log_loss": log_loss(labels, predicted)}
+            if 0 < labels.mean() < 1:
+                found["auc"] = binary_auc(labels, predicted)
+            metrics[task.name] = found
+        elif task.target == "multi_label":
+            matrix = np.zeros(predicted.shape, dtype=np.float32)
+            rows, columns = np.nonzero((labels >= 0) & (labels < predicted.shape[1]))
+            matrix[rows, labels[rows, columns]] = 1.0
+            probabilities = 1.0 / (1.0 + np.exp(-predicted))
+            metrics[task.name] = {
+                "auc": multilabel_auc(matrix, predicted),
+                **multilabel_f1(matrix, probabilities),
+            }
+        elif task.target == "multi_class":
+            vocabulary = statistics.label_vocabularies.get(task.name)
+            if vocabulary is not None:
+                codes = pd.Index(vocabulary).get_indexer(pd.Index(key_strings(labels)))
+                labels = np.where(codes >= 0, codes, len(vocabulary))
+            metrics[task.name] = {"accuracy": multiclass_accuracy(labels, predicted)}
+        else:
+            mean = statistics.label_means.get(task.name, 0.0)
+            std = statistics.label_stds.get(task.name, 1.0)
+            metrics[task.name] = {"rmse": rmse(labels, predicted * std + mean)}
+    return metrics
+
+
+def evaluate_model(
+    model: MultiTaskModel,
+    recommender: Any,
+    data: ExperimentData,
+    train_positions: np.ndarray,
+    test_positions: np.ndarray,
+    users: Mapping[str, np.ndarray],
+    ks: tuple[int, ...],
+) -> ModelEvaluation:
+    """Every metric of the module docstring.
+
+    Args:
+        model: the trained model.
+        recommender: a `tfrs_mtl.serving.Recommender` over `item_catalogue(data, model)`.
+        data: the experiment data.
+        train_positions: training rows of `data.frame` (masked in retrieval).
+        test_positions: test rows.
+        users: `user_table(data, model, train_positions)`.
+        ks: retrieval cut-offs.
+    """
+    train_pairs = data.pairs(train_positions)
+    test_pairs = data.pairs(test_positions)
+    query = recommender.encode_queries(users)
+    items = np.asarray(recommender.candidate_embeddings, np.float32)
+    metrics: dict[str, dict[str, float]] = {}
+    curve = np.zeros(0)
+    if len(test_pairs[0]):
+        retrieval = retrieval_metrics(
+            (query, items),
+            train_pairs,
+            test_pairs,
+            num_users=data.num_users,
+            num_items=data.num_items,
+            ks=ks,
+        )
+        metrics["retrieval"] = retrieval.metrics
+        curve = retrieval.recall_curve
+        metrics["index"] = _index_metrics(recommender, data, users, train_pairs, test_pairs, query)
+    metrics.update(task_metrics(model, feature_arrays(data, test_positions)))
+    return ModelEvaluation(metrics, curve)
+
+
+def _index_metrics(
+    recommender: Any,
+    data: ExperimentData,
+    users: Mapping[str, np.ndarray],
+    train_pairs: tuple[np.ndarray, np.ndarray],
+    test_pairs: tuple[np.ndarray, np.ndarray],
+    query: np.ndarray,
+) -> dict[str, float]:
+    test_users = np.unique(test_pairs[0])
+    queries = {name: values[test_users] for name, values in users.items()}
+    positions = pd.Index(data.item_ids)
+    k = min(INDEX_K, data.num_items)
+    depth = retrieval_depth(train_pairs, k, num_users=data.num_users, num_items=data.num_items)
+    retrieved = recommender.retrieve(queries, k=depth).item_ids
+    found = positions.get_indexer(pd.Index(np.asarray(retrieved).reshape(-1).astype(str)))
+    served = found.reshape(retrieved.shape)
+    ranked = evaluate_retrieved(
+        served, train_pairs, test_pairs, num_items=data.num_items, user_indices=test_users, ks=(k,)
+    )
+    scores = query[test_users] @ np.asarray(recommender.candidate_embeddings, np.float32).T
+    exact = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return {
+        f"recall@{k}": ranked.metrics[f"recall@{k}"],
+        f"ndcg@{k}": ranked.metrics[f"ndcg@{k}"],
+        f"recall@{k}_vs_exact": index_recall(served[:, :k], exact),
+    }
