@@ -68,3 +68,15 @@ def test_config_round_trip() -> None:
     task = RetrievalTask(temperature=0.1, num_hard_negatives=5, name="retrieval")
     clone = RetrievalTask.from_config(task.get_config())
     assert clone.get_config() == task.get_config()
+
+
+def test_full_catalogue_with_an_unseen_positive_and_temperature() -> None:
+    catalogue = np.array([[2.0, 0.0], [0.0, -1.0]], np.float32)
+    positive = np.array([[1.0, 1.0]], np.float32)  # not in the catalogue (index -1)
+    loss = RetrievalTask(temperature=0.5).full_catalogue_loss(
+        tf.constant(QUERIES[:1]), tf.constant(positive), tf.constant([-1]), tf.constant(catalogue)
+    )
+    scores = np.concatenate([QUERIES[:1] @ positive.T, QUERIES[:1] @ catalogue.T], axis=1) / 0.5
+    shifted = scores - scores.max()
+    expected = -(shifted[0, 0] - np.log(np.exp(shifted).sum()))
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-5)

@@ -8,10 +8,10 @@ Two modes:
   Modeling for Large Corpus Item Recommendations"), with p the candidate's frequency in the
   training data; optional accidental-hit removal and hard-negative mining as in TFRS.
 * full-catalogue softmax (`full_catalogue_loss`): every catalogue item is a negative at every
-  step; exact for small catalogues (MovieLens: 1,682 movies). It is expressed through TFRS's
-  `score_mask`: the candidates are `[positives; catalogue]`, and the mask keeps each row's own
-  positive and every catalogue item except that positive, so the softmax runs over exactly the
-  catalogue.
+  step; exact for small catalogues (MovieLens: 1,682 movies). The logits are computed directly
+  as `[positive score, scores of every other catalogue item]` (`[batch, num_items + 1]`): TFRS's
+  `Retrieval` puts each positive on the diagonal, which would need `[batch, batch + items]`
+  scores, quadratic in the batch size.
 
 The loss is averaged over the batch (TFRS sums it by default), so that its scale does not grow
 with the batch size and is comparable with the other tasks' mean losses. No top-k metrics run
@@ -23,8 +23,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
+
+# What TFRS adds to masked logits (tensorflow_recommenders.layers.loss.MIN_FLOAT).
+MIN_FLOAT = float(np.finfo(np.float32).min / 100.0)
 
 
 @functools.cache
@@ -64,7 +68,9 @@ class RetrievalTask(tf.keras.layers.Layer):
         self.remove_accidental_hits = bool(remove_accidental_hits)
         self.num_hard_negatives = int(num_hard_negatives)
         self._in_batch = self._make_task(self.remove_accidental_hits, self.num_hard_negatives)
-        self._full_catalogue = self._make_task(False, 0)
+        self._loss = tf.keras.losses.CategoricalCrossentropy(
+            from_logits=True, reduction=tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE
+        )
 
     def _make_task(self, remove_accidental_hits: bool, num_hard_negatives: int) -> Any:
         loss = tf.keras.losses.CategoricalCrossentropy(
@@ -130,21 +136,15 @@ class RetrievalTask(tf.keras.layers.Layer):
         Returns:
             The scalar mean loss.
         """
-        batch_size = tf.shape(query_embeddings)[0]
         num_items = tf.shape(catalogue_embeddings)[0]
-        own_positive = tf.cast(tf.eye(batch_size), tf.bool)
-        not_positive = tf.one_hot(tf.cast(positive_indices, tf.int32), num_items) < 0.5
-        score_mask = tf.concat([own_positive, not_positive], axis=1)
-        candidates = tf.concat([positive_embeddings, catalogue_embeddings], axis=0)
-        return _retrieval_call()(
-            self._full_catalogue,
-            query_embeddings,
-            candidates,
-            sample_weight=sample_weight,
-            compute_metrics=False,
-            compute_batch_metrics=False,
-            score_mask=score_mask,
-        )
+        positive_scores = tf.reduce_sum(query_embeddings * positive_embeddings, 1, keepdims=True)
+        catalogue_scores = tf.matmul(query_embeddings, catalogue_embeddings, transpose_b=True)
+        # Column 0 is each row's positive; its catalogue copy is masked out of the softmax.
+        is_positive = tf.one_hot(tf.cast(positive_indices, tf.int32), num_items) > 0.5
+        catalogue_scores = tf.where(is_positive, MIN_FLOAT, catalogue_scores)
+        logits = tf.concat([positive_scores, catalogue_scores], axis=1) / self.temperature
+        labels = tf.one_hot(tf.zeros_like(positive_scores[:, 0], tf.int32), num_items + 1)
+        return self._loss(labels, logits, sample_weight=sample_weight)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
