@@ -213,3 +213,30 @@ def test_quickstart_runs_offline_on_synthetic_data(tmp_path: Path) -> None:
     assert "top 10 for user" in result.output
     assert "purchase_score" in result.output
     assert (out / "report.md").is_file() and (out / "export" / "manifest.json").is_file()
+
+
+def test_config_file_with_option_overrides(tmp_path: Path) -> None:
+    from tfrs_mtl.cli.experiment_options import build_config
+
+    path = tmp_path / "experiment.yaml"
+    path.write_text("dataset: synthetic-ecommerce\nepochs: 2\nbaselines: [popularity]\n")
+    config = build_config(
+        str(path), None, None, 500, "retrieval,click", "ple", None, None, None, None, None,
+        None, None, "brute_force", None, split="random",
+    )  # fmt: skip
+    assert (config.dataset, config.epochs, config.max_rows) == ("synthetic-ecommerce", 2, 500)
+    assert config.tasks == ("retrieval", "click")
+    assert (config.architecture, config.index.kind, config.split.method) == (
+        "ple",
+        "brute_force",
+        "random",
+    )
+    assert config.baselines == ("popularity",)
+
+
+def test_bad_config_file_names_the_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("dataset: movielens-100k\nepoch: 2\n")
+    result = CliRunner().invoke(main, ["train", "--config", str(path), "--out", "x"])
+    assert result.exit_code == 1
+    assert "bad.yaml" in result.output and "'epoch'" in result.output

@@ -73,3 +73,29 @@ def test_prepare_out_dir_refuses_files_and_non_empty_folders(tmp_path: Path) -> 
 def test_history_content_numbers_epochs() -> None:
     content = run_outputs.history_content({"rating/loss": [2.0, 1.5], "rating/weight": [1, 1]})
     assert content == {"epoch": [1, 2], "rating/loss": [2.0, 1.5], "rating/weight": [1.0, 1.0]}
+
+
+def test_failed_report_leaves_no_metrics_json(tmp_path: Path) -> None:
+    import numpy as np
+
+    from tfrs_mtl.experiments import experiment_run
+    from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation
+
+    def broken_report(folder: Path, *args: object, **kwargs: object) -> None:
+        Path(folder).mkdir()
+        (Path(folder) / "metrics.json").write_text('{"half": ')
+        raise OSError("disk full")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(experiment_run, "write_report", broken_report)
+        with pytest.raises(OSError, match="disk full"):
+            experiment_run.write_run_report(
+                tmp_path,
+                {"rating": {"rmse": 0.9}},
+                BaselineEvaluation({}, {}, {}),
+                np.zeros(0),
+                history=None,
+                train_seconds=None,
+                title="t",
+            )
+    assert list(tmp_path.iterdir()) == []

@@ -30,7 +30,7 @@ SAMPLE_SIZE = 10
     show_default=True,
     help="Run folder (replaced if it exists).",
 )
-@click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--max-rows", type=click.IntRange(min=0), default=0, help="Sample (0: all rows).")
 @click.option(
     "--baselines", default="all", show_default=True, help="Comma-separated list, or none."

@@ -85,10 +85,10 @@ class ExperimentConfig(Config):
     architecture: Architecture | None = None
     weighting: Weighting = "fixed"
     embedding_dim: int = 32
-    epochs: int = 3
-    batch_size: int = 4096
+    epochs: int = 5
+    batch_size: int = 2048
     optimizer: Literal["adam", "adagrad"] = "adam"
-    learning_rate: float = 0.01
+    learning_rate: float = 0.005
     seed: int = 42
     validate_each_epoch: bool = True
     index: IndexConfig = dataclasses.field(default_factory=IndexConfig)
