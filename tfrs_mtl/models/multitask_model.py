@@ -29,7 +29,6 @@ import tensorflow_recommenders as tfrs
 from tfrs_mtl.features import (
     FeatureVocabularies,
     SharedEmbeddings,
-    feature_signature,
     to_key_strings,
 )
 from tfrs_mtl.layers import CandidateTower, QueryTower, TaskHead
@@ -37,16 +36,12 @@ from tfrs_mtl.models import model_files, training_steps
 from tfrs_mtl.models.catalogue import Catalogue
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.models.ranking_scorer import RankingScorer
-from tfrs_mtl.models.serving_views import Ranker, TowerEncoder
+from tfrs_mtl.models.serving_views import ServingViews
+from tfrs_mtl.models.task_layers import build_task_layer, head_width
 from tfrs_mtl.models.task_statistics import TaskStatistics
 from tfrs_mtl.tasks import (
-    AttributeTask,
-    BinaryTask,
     LossWeightingCallback,
-    RatingTask,
-    RetrievalTask,
     TaskConfig,
-    UserInterestTask,
     build_loss_weighting,
     combine_losses,
 )
@@ -63,7 +58,7 @@ def _string_lookup(keys: Any, name: str) -> tf.lookup.StaticHashTable:
     )
 
 
-class MultiTaskModel(tfrs.models.Model):
+class MultiTaskModel(ServingViews, tfrs.models.Model):
     """A multi-task recommender built from one `MultiTaskConfig`.
 
     Args:
@@ -116,7 +111,7 @@ class MultiTaskModel(tfrs.models.Model):
         self.side_heads = {
             task.name: TaskHead(
                 hidden_dims=task.head.hidden_dims,
-                output_dim=self._head_width(task),
+                output_dim=head_width(task, self.task_statistics),
                 activation=task.head.activation,
                 dropout=task.head.dropout,
                 name=f"head_{task.name}",
@@ -124,7 +119,9 @@ class MultiTaskModel(tfrs.models.Model):
             for task in config.tasks
             if task.kind in ("attribute", "interest")
         }
-        self.task_layers = {task.name: self._task_layer(task) for task in config.tasks}
+        self.task_layers = {
+            task.name: build_task_layer(task, self.task_statistics) for task in config.tasks
+        }
         self.loss_weighting = build_loss_weighting(config.weighting, config.tasks)
         self.loss_trackers = {
             task.name: tf.keras.metrics.Mean(name=f"{task.name}/loss") for task in config.tasks
@@ -183,34 +180,6 @@ class MultiTaskModel(tfrs.models.Model):
                     f"task {task.name!r}: use_full_catalogue / use_logq_correction need a "
                     "catalogue of training items; build the model with MultiTaskModel.from_data"
                 )
-
-    def _head_width(self, task: TaskConfig) -> int:
-        if task.kind == "attribute" and task.target == "regression":
-            return 1
-        return self.task_statistics.num_classes(task)
-
-    def _task_layer(self, task: TaskConfig) -> tf.keras.layers.Layer:
-        if task.kind == "retrieval":
-            return RetrievalTask(
-                temperature=task.temperature,
-                remove_accidental_hits=task.remove_accidental_hits,
-                num_hard_negatives=task.num_hard_negatives,
-                name=task.name,
-            )
-        if task.kind == "rating":
-            return RatingTask(task.regression_loss, task.huber_delta, name=task.name)
-        if task.kind == "binary":
-            return BinaryTask(name=task.name)
-        if task.kind == "interest":
-            return UserInterestTask(task.interest_loss, name=task.name)
-        return AttributeTask(
-            target=task.target,
-            num_classes=self._head_width(task),
-            regression_loss=task.regression_loss,
-            label_mean=self.task_statistics.label_means.get(task.name, 0.0),
-            label_std=self.task_statistics.label_stds.get(task.name, 1.0),
-            name=task.name,
-        )
 
     # ----- forward passes -----------------------------------------------------------------
 
@@ -400,67 +369,6 @@ class MultiTaskModel(tfrs.models.Model):
     def compile_default(self, **kwargs: Any) -> None:
         """Compiles with Adam at `config.learning_rate`."""
         self.compile(optimizer=tf.keras.optimizers.Adam(self._config.learning_rate), **kwargs)
-
-    # ----- views for serving --------------------------------------------------------------
-
-    @property
-    def config(self) -> MultiTaskConfig:
-        return self._config
-
-    @property
-    def vocabularies(self) -> FeatureVocabularies:
-        return self._vocabularies
-
-    @property
-    def query_feature_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self._config.features.query_features)
-
-    @property
-    def candidate_feature_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self._config.features.candidate_features)
-
-    @property
-    def query_id_feature(self) -> str:
-        return self._config.query_id_feature
-
-    @property
-    def candidate_id_feature(self) -> str:
-        return self._config.candidate_id_feature
-
-    @property
-    def ranking_task_names(self) -> tuple[str, ...]:
-        return tuple(task.name for task in self._config.ranking_tasks)
-
-    def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
-        """Raw input specs of `side` (`query` or `candidate`), for SavedModel signatures."""
-        return feature_signature(self._config.features, side)
-
-    def _view(self, name: str, build: Any) -> Any:
-        # Views are cached outside Keras attribute tracking: they hold the model's own layers.
-        views = self.__dict__.setdefault("_serving_views", {})
-        if name not in views:
-            views[name] = build()
-        return views[name]
-
-    @property
-    def query_encoder(self) -> tf.keras.Model:
-        """Raw query features `[batch]` -> `[batch, dim]`."""
-        return self._view("query", lambda: TowerEncoder(self.query_tower, self.query_feature_names))
-
-    @property
-    def candidate_encoder(self) -> tf.keras.Model:
-        """Raw candidate features `[n]` -> `[n, dim]`."""
-        return self._view(
-            "candidate", lambda: TowerEncoder(self.candidate_tower, self.candidate_feature_names)
-        )
-
-    @property
-    def ranker(self) -> tf.keras.Model:
-        """Raw query + candidate features of pairs -> `{ranking task: [batch]}`."""
-        if self.ranking_scorer is None:
-            raise AttributeError("the model has no ranking task (rating or binary), no ranker")
-        scorer = self.ranking_scorer
-        return self._view("ranker", lambda: Ranker(self.query_tower, self.candidate_tower, scorer))
 
     # ----- persistence --------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
-"""Plain Keras models over the shared layers, for serving: two encoders and a ranker.
+"""The serving views of `MultiTaskModel` (`tfrs_mtl.serving.ServableModel`).
 
-They hold references to the `MultiTaskModel`'s own layers (no copies), so they always reflect
-the trained weights; serving wraps them in `tf.function`s with explicit signatures.
+`query_encoder`, `candidate_encoder` and `ranker` are plain Keras models holding references to
+the model's own layers (no copies), so they always reflect the trained weights; serving wraps
+them in `tf.function`s with explicit signatures. `ServingViews` adds them, the feature names and
+the signatures to the model.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import tensorflow as tf
+
+from tfrs_mtl.features import FeatureVocabularies, feature_signature
+from tfrs_mtl.models.multitask_config import MultiTaskConfig
 
 
 class TowerEncoder(tf.keras.Model):
@@ -63,3 +68,76 @@ class Ranker(tf.keras.Model):
         query = self.query_tower(features, training=False)
         candidate = self.candidate_tower(features, training=False)
         return dict(self.scorer(features, query, candidate, training=False))
+
+
+class ServingViews:
+    """Mixin of `MultiTaskModel`: the views and names serving relies on.
+
+    Expects `_config`, `_vocabularies`, `query_tower`, `candidate_tower` and `ranking_scorer`
+    on the model.
+    """
+
+    _config: MultiTaskConfig
+    _vocabularies: FeatureVocabularies
+    query_tower: Any
+    candidate_tower: Any
+    ranking_scorer: Any
+
+    @property
+    def config(self) -> MultiTaskConfig:
+        return self._config
+
+    @property
+    def vocabularies(self) -> FeatureVocabularies:
+        return self._vocabularies
+
+    @property
+    def query_feature_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self._config.features.query_features)
+
+    @property
+    def candidate_feature_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self._config.features.candidate_features)
+
+    @property
+    def query_id_feature(self) -> str:
+        return self._config.query_id_feature
+
+    @property
+    def candidate_id_feature(self) -> str:
+        return self._config.candidate_id_feature
+
+    @property
+    def ranking_task_names(self) -> tuple[str, ...]:
+        return tuple(task.name for task in self._config.ranking_tasks)
+
+    def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
+        """Raw input specs of `side` (`query` or `candidate`), for SavedModel signatures."""
+        return feature_signature(self._config.features, side)
+
+    def _view(self, name: str, build: Any) -> Any:
+        # Views are cached outside Keras attribute tracking: they hold the model's own layers.
+        views = self.__dict__.setdefault("_serving_views", {})
+        if name not in views:
+            views[name] = build()
+        return views[name]
+
+    @property
+    def query_encoder(self) -> tf.keras.Model:
+        """Raw query features `[batch]` -> `[batch, dim]`."""
+        return self._view("query", lambda: TowerEncoder(self.query_tower, self.query_feature_names))
+
+    @property
+    def candidate_encoder(self) -> tf.keras.Model:
+        """Raw candidate features `[n]` -> `[n, dim]`."""
+        return self._view(
+            "candidate", lambda: TowerEncoder(self.candidate_tower, self.candidate_feature_names)
+        )
+
+    @property
+    def ranker(self) -> tf.keras.Model:
+        """Raw query + candidate features of pairs -> `{ranking task: [batch]}`."""
+        if self.ranking_scorer is None:
+            raise AttributeError("the model has no ranking task (rating or binary), no ranker")
+        scorer = self.ranking_scorer
+        return self._view("ranker", lambda: Ranker(self.query_tower, self.candidate_tower, scorer))
