@@ -78,7 +78,7 @@ def test_history_content_numbers_epochs() -> None:
 def test_failed_report_leaves_no_metrics_json(tmp_path: Path) -> None:
     import numpy as np
 
-    from tfrs_mtl.experiments import experiment_run
+    from tfrs_mtl.experiments import run_report
     from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation
 
     def broken_report(folder: Path, *args: object, **kwargs: object) -> None:
@@ -87,9 +87,9 @@ def test_failed_report_leaves_no_metrics_json(tmp_path: Path) -> None:
         raise OSError("disk full")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(experiment_run, "write_report", broken_report)
+        patch.setattr(run_report, "write_report", broken_report)
         with pytest.raises(OSError, match="disk full"):
-            experiment_run.write_run_report(
+            run_report.write_run_report(
                 tmp_path,
                 {"rating": {"rmse": 0.9}},
                 BaselineEvaluation({}, {}, {}),

@@ -20,13 +20,9 @@ from tfrs_mtl.experiments.experiment_cross_validation import (
     cross_validate_experiment,
     fold_splits,
 )
-from tfrs_mtl.experiments.experiment_run import (
-    ExperimentResult,
-    evaluate_experiment,
-    load_run_config,
-    run_experiment,
-)
+from tfrs_mtl.experiments.experiment_run import ExperimentResult, run_experiment
 from tfrs_mtl.experiments.recommendation_table import recommend_users
+from tfrs_mtl.experiments.saved_run_evaluation import evaluate_experiment, load_run_config
 from tfrs_mtl.experiments.serving_data import ServingData
 
 __all__ = [

@@ -18,7 +18,7 @@ from tfrs_mtl.evaluation import cross_validate
 from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
-from tfrs_mtl.experiments.experiment_run import _logger, train_and_evaluate
+from tfrs_mtl.experiments.experiment_run import progress_logger, train_and_evaluate
 
 CV_FILE = "cv.json"
 
@@ -85,7 +85,7 @@ def cross_validate_experiment(
         A `CrossValidationResult`.
     """
     splits = fold_splits(folds, config.seed)
-    log = _logger(progress)
+    log = progress_logger(progress)
     if splits[0].method == "canonical":
         config.replace(split=splits[0])  # validates: canonical folds need ml-100k, no sample
     log(f"loading {config.dataset}")

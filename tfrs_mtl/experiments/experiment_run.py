@@ -1,5 +1,5 @@
 """`run_experiment`: data -> split -> vocabularies (train only) -> fit -> index -> evaluate ->
-baselines -> model, export and report in one run folder; `evaluate_experiment` re-scores one.
+baselines -> model, export and report in one run folder.
 
 Layout of a run folder `OUT`:
 
@@ -24,12 +24,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from tfrs_mtl.evaluation import write_report
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation, run_baselines
@@ -42,6 +40,7 @@ from tfrs_mtl.experiments.experiment_data import (
     split_experiment_data,
 )
 from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
+from tfrs_mtl.experiments.run_report import experiment_yaml, write_run_report
 from tfrs_mtl.experiments.serving_data import FILE_NAME as SERVING_DATA_FILE
 from tfrs_mtl.experiments.serving_data import ServingData
 from tfrs_mtl.models import Catalogue, MultiTaskModel, build_dataset
@@ -83,7 +82,7 @@ class ExperimentResult:
     out_dir: Path | None
 
 
-def _logger(progress: bool) -> Log:
+def progress_logger(progress: bool) -> Log:
     def log(message: str) -> None:
         if progress:
             print(f"[tfrs-mtl] {message}", file=sys.stderr, flush=True)
@@ -153,7 +152,7 @@ def train_and_evaluate(
     progress: bool = True,
 ) -> ExperimentResult:
     """Trains on the training rows and scores on the test rows; writes `out` when given."""
-    log = _logger(progress)
+    log = progress_logger(progress)
     tf.keras.utils.set_random_seed(config.seed)
     model_config = config.model_config()
     train_arrays = feature_arrays(data, train_positions)
@@ -215,7 +214,7 @@ def _write_run(result: ExperimentResult, recall_curve: np.ndarray, log: Log) -> 
     out = result.out_dir
     assert out is not None
     log(f"writing the model, the export and the report to {out}")
-    files.write_text_atomically(out / files.EXPERIMENT_FILE, _yaml(result.config))
+    files.write_text_atomically(out / files.EXPERIMENT_FILE, experiment_yaml(result.config))
     files.write_folder_atomically(out / files.MODEL_DIR, result.model.save_model)
     result.serving_data.save(out / SERVING_DATA_FILE)
     save_catalogue(result, out / CATALOGUE_FILE)
@@ -247,45 +246,6 @@ def save_catalogue(result: ExperimentResult, path: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def write_run_report(
-    out: Path,
-    metrics: dict[str, dict[str, float]],
-    baselines: BaselineEvaluation,
-    recall_curve: np.ndarray,
-    *,
-    history: dict[str, list[float]] | None,
-    train_seconds: float | None,
-    title: str,
-    notes: str = "",
-) -> None:
-    """`write_report` into a staging folder, then moved into `out` (`metrics.json` last)."""
-    staging = out / f".report-{time.time_ns()}"
-    try:
-        curves = {"model": recall_curve} if len(recall_curve) else {}
-        curves.update(baselines.recall_curves)
-        write_report(
-            staging,
-            metrics,
-            history=history,
-            baselines=baselines.metrics,
-            recall_curves=curves,
-            train_seconds=train_seconds,
-            title=title,
-        )
-        if notes:
-            report = staging / files.REPORT_FILE
-            report.write_text(report.read_text(encoding="utf-8") + "\n" + notes, "utf-8")
-        files.move_files_into(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _yaml(config: ExperimentConfig) -> str:
-    import yaml
-
-    return yaml.safe_dump(config.to_dict(), sort_keys=False)
-
-
 def _run_notes(result: ExperimentResult) -> str:
     config = result.config
     lines = [
@@ -306,7 +266,7 @@ def _run_notes(result: ExperimentResult) -> str:
         "## Experiment config",
         "",
         "```yaml",
-        _yaml(config).rstrip(),
+        experiment_yaml(config).rstrip(),
         "```",
         "",
     ]
@@ -336,73 +296,8 @@ def run_experiment(
         >>> result.metrics["retrieval/recall@10"]  # doctest: +SKIP
     """
     out = files.prepare_out_dir(out_dir, overwrite=overwrite) if out_dir is not None else None
-    log = _logger(progress)
+    log = progress_logger(progress)
     log(f"loading {config.dataset}")
     data = load_experiment_data(config)
     train_positions, test_positions = split_experiment_data(data, config.split)
     return train_and_evaluate(config, data, train_positions, test_positions, out, progress=progress)
-
-
-def load_run_config(out_dir: str | Path) -> ExperimentConfig:
-    path = Path(out_dir) / files.EXPERIMENT_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{out_dir}: no {files.EXPERIMENT_FILE}; not a run folder")
-    return ExperimentConfig.load(path)
-
-
-def evaluate_experiment(
-    out_dir: str | Path,
-    split: Any = None,
-    *,
-    baselines: tuple[str, ...] | None = None,
-    progress: bool = True,
-) -> dict[str, float]:
-    """Re-scores the saved model of a run folder, on its own split or another one.
-
-    Writes `OUT/evaluations/<split>/metrics.json` and `report.md`.
-
-    Args:
-        out_dir: a run folder written by `run_experiment`.
-        split: a `SplitConfig` (or None for the run's own split). Another split may put
-            training rows in its test set: the metrics are then optimistic.
-        baselines: baselines to score beside it (default: none).
-        progress: log lines on stderr.
-
-    Returns:
-        The flat metrics.
-    """
-    log = _logger(progress)
-    out = Path(out_dir)
-    config = load_run_config(out)
-    if split is not None:
-        config = config.replace(split=split)
-    config = config.replace(baselines=tuple(baselines or ()))
-    log(f"loading {out / files.MODEL_DIR}")
-    model = MultiTaskModel.load_model(out / files.MODEL_DIR)
-    data = load_experiment_data(config)
-    train_positions, test_positions = split_experiment_data(data, config.split)
-    catalogue = item_catalogue(data, model)
-    users = user_table(data, model, train_positions)
-    recommender = Recommender(model, catalogue, config.index, progress=False)
-    log("evaluating (full ranking, training items masked)")
-    evaluation = evaluate_model(
-        model, recommender, data, train_positions, test_positions, users, config.ks
-    )
-    baseline_results = run_baselines(config, data, train_positions, test_positions, log)
-    name: str = config.split.method
-    if config.split.method == "canonical":
-        name = config.split.canonical_fold
-    elif config.split.method == "kfold":
-        name = f"kfold-{config.split.fold_index}-of-{config.split.num_folds}"
-    target = out / "evaluations" / name
-    target.mkdir(parents=True, exist_ok=True)
-    write_run_report(
-        target,
-        evaluation.metrics,
-        baseline_results,
-        evaluation.recall_curve,
-        history=None,
-        train_seconds=None,
-        title=f"tfrs_mtl evaluation: {config.dataset}, split {name}",
-    )
-    return flatten_metrics(evaluation.metrics, baselines=baseline_results.metrics)

@@ -1,0 +1,82 @@
+"""`evaluate_experiment`: re-scores the saved model of a run folder on a split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
+from tfrs_mtl.experiments import run_outputs as files
+from tfrs_mtl.experiments.experiment_baselines import run_baselines
+from tfrs_mtl.experiments.experiment_config import ExperimentConfig
+from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
+from tfrs_mtl.experiments.experiment_run import progress_logger
+from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
+from tfrs_mtl.experiments.run_report import write_run_report
+from tfrs_mtl.models import MultiTaskModel
+from tfrs_mtl.serving import Recommender
+
+
+def load_run_config(out_dir: str | Path) -> ExperimentConfig:
+    path = Path(out_dir) / files.EXPERIMENT_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{out_dir}: no {files.EXPERIMENT_FILE}; not a run folder")
+    return ExperimentConfig.load(path)
+
+
+def evaluate_experiment(
+    out_dir: str | Path,
+    split: Any = None,
+    *,
+    baselines: tuple[str, ...] | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Re-scores the saved model of a run folder, on its own split or another one.
+
+    Writes `OUT/evaluations/<split>/metrics.json` and `report.md`.
+
+    Args:
+        out_dir: a run folder written by `run_experiment`.
+        split: a `SplitConfig` (or None for the run's own split). Another split may put
+            training rows in its test set: the metrics are then optimistic.
+        baselines: baselines to score beside it (default: none).
+        progress: log lines on stderr.
+
+    Returns:
+        The flat metrics.
+    """
+    log = progress_logger(progress)
+    out = Path(out_dir)
+    config = load_run_config(out)
+    if split is not None:
+        config = config.replace(split=split)
+    config = config.replace(baselines=tuple(baselines or ()))
+    log(f"loading {out / files.MODEL_DIR}")
+    model = MultiTaskModel.load_model(out / files.MODEL_DIR)
+    data = load_experiment_data(config)
+    train_positions, test_positions = split_experiment_data(data, config.split)
+    catalogue = item_catalogue(data, model)
+    users = user_table(data, model, train_positions)
+    recommender = Recommender(model, catalogue, config.index, progress=False)
+    log("evaluating (full ranking, training items masked)")
+    evaluation = evaluate_model(
+        model, recommender, data, train_positions, test_positions, users, config.ks
+    )
+    baseline_results = run_baselines(config, data, train_positions, test_positions, log)
+    name: str = config.split.method
+    if config.split.method == "canonical":
+        name = config.split.canonical_fold
+    elif config.split.method == "kfold":
+        name = f"kfold-{config.split.fold_index}-of-{config.split.num_folds}"
+    target = out / "evaluations" / name
+    target.mkdir(parents=True, exist_ok=True)
+    write_run_report(
+        target,
+        evaluation.metrics,
+        baseline_results,
+        evaluation.recall_curve,
+        history=None,
+        train_seconds=None,
+        title=f"tfrs_mtl evaluation: {config.dataset}, split {name}",
+    )
+    return flatten_metrics(evaluation.metrics, baselines=baseline_results.metrics)
