@@ -65,3 +65,17 @@ def test_fold_splits_kfold_and_canonical() -> None:
     for bad in ("1", "u1", "u0-u9", "x,y"):
         with pytest.raises(ValueError):
             fold_splits(bad)
+
+
+def test_model_config_drops_what_the_data_lacks() -> None:
+    config = ExperimentConfig(dataset="taobao-userbehavior", baselines=())
+    columns = ["user_id", "item_id", "category", "click", "cart", "purchase"]
+    model = config.model_config(columns)
+    assert [task.name for task in model.tasks] == [
+        "retrieval",
+        "click",
+        "cart",
+        "purchase",
+        "category",
+    ]
+    assert [feature.name for feature in model.features.features] == ["user_id", "item_id"]

@@ -9,6 +9,7 @@ candidate index and the baselines run beside the model. `model_config()` turns i
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal
 
 from tfrs_mtl.config import Config, require
@@ -153,8 +154,13 @@ class ExperimentConfig(Config):
         """The trained tasks (all of the preset's when `tasks` is empty)."""
         return self.tasks or dataset_tasks(self.dataset)
 
-    def model_config(self) -> MultiTaskConfig:
-        """The dataset's preset `MultiTaskConfig` with this experiment's overrides."""
+    def model_config(self, columns: Collection[str] | None = None) -> MultiTaskConfig:
+        """The dataset's preset `MultiTaskConfig` with this experiment's overrides.
+
+        Args:
+            columns: the data's columns, when known: features the data lacks are dropped
+                (e.g. `brand` and `price` on Taobao), and so are tasks whose label it lacks.
+        """
         from tfrs_mtl.models import ecommerce_config, movielens_config
 
         if is_movielens(self.dataset):
@@ -170,6 +176,15 @@ class ExperimentConfig(Config):
                 weighting=self.weighting,
             )
         wanted = set(self.task_names)
+        if columns is not None:
+            present = set(columns)
+            wanted = {
+                task.name
+                for task in preset.tasks
+                if task.name in wanted and (not task.label_key or task.label_key in present)
+            }
+            missing = [f.name for f in preset.features.features if f.name not in present]
+            preset = preset.replace(features=preset.features.without(tuple(missing)))
         tasks = tuple(
             task.replace(conditioned_on=None)
             if task.conditioned_on is not None and task.conditioned_on not in wanted

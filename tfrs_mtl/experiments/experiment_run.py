@@ -154,7 +154,11 @@ def train_and_evaluate(
     """Trains on the training rows and scores on the test rows; writes `out` when given."""
     log = progress_logger(progress)
     tf.keras.utils.set_random_seed(config.seed)
-    model_config = config.model_config()
+    model_config = config.model_config(data.frame.columns)
+    trained = {task.name for task in model_config.tasks}
+    dropped = [name for name in config.task_names if name not in trained]
+    if dropped:
+        log(f"{config.dataset} has no labels for task(s) {dropped}: trained without them")
     train_arrays = feature_arrays(data, train_positions)
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     model = MultiTaskModel.from_data(model_config, train_arrays)  # vocabularies: train only
