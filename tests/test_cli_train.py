@@ -221,8 +221,8 @@ def test_config_file_with_option_overrides(tmp_path: Path) -> None:
     path = tmp_path / "experiment.yaml"
     path.write_text("dataset: synthetic-ecommerce\nepochs: 2\nbaselines: [popularity]\n")
     config = build_config(
-        str(path), None, None, 500, "retrieval,click", "ple", None, None, None, None, None,
-        None, None, "brute_force", None, split="random",
+        str(path), None, None, 500, "retrieval,click", "ple", None, "full_catalogue", None,
+        None, None, None, None, None, "brute_force", None, split="random",
     )  # fmt: skip
     assert (config.dataset, config.epochs, config.max_rows) == ("synthetic-ecommerce", 2, 500)
     assert config.tasks == ("retrieval", "click")
@@ -232,6 +232,8 @@ def test_config_file_with_option_overrides(tmp_path: Path) -> None:
         "random",
     )
     assert config.baselines == ("popularity",)
+    retrieval = config.model_config().task("retrieval")
+    assert (retrieval.use_full_catalogue, retrieval.use_logq_correction) == (True, False)
 
 
 def test_bad_config_file_names_the_file_and_key(tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ def test_model_config_keeps_only_chosen_tasks_with_overrides() -> None:
     model = config.model_config()
     assert [task.name for task in model.tasks] == ["retrieval", "rating"]
     assert (model.architecture, model.learning_rate, model.seed) == ("mmoe", 0.05, 7)
+    assert model.task("retrieval").use_logq_correction  # the default negatives
 
 
 def test_cascade_parent_dropped_detaches_the_child() -> None:

@@ -17,6 +17,14 @@ ARCHITECTURES = ("shared_bottom", "mmoe", "ple")
 WEIGHTINGS = ("fixed", "uncertainty", "dwa", "gradnorm")
 
 
+def quiet_tensorflow_warnings() -> None:
+    """Keeps TensorFlow's Python-side warnings (SavedModel serialization notes about Keras
+    internals that a user cannot act on) off the terminal; errors still show."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
 def checked_output_path(path: str, option: str) -> Path:
     """`path` as given; a relative path may not climb out of the working folder (`..`)."""
     candidate = Path(path)
@@ -108,6 +116,12 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--architecture", type=click.Choice(ARCHITECTURES), default=None),
         click.option("--weighting", type=click.Choice(WEIGHTINGS), default=None),
+        click.option(
+            "--retrieval-negatives",
+            type=click.Choice(("in_batch", "logq", "full_catalogue")),
+            default=None,
+            help="Retrieval softmax negatives. [default: logq (in-batch, logQ-corrected)]",
+        ),
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 5]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=None),
         click.option("--optimizer", type=click.Choice(("adam", "adagrad")), default=None),
@@ -141,6 +155,7 @@ def build_config(
     tasks: str | None,
     architecture: str | None,
     weighting: str | None,
+    retrieval_negatives: str | None,
     epochs: int | None,
     batch_size: int | None,
     optimizer: str | None,
@@ -169,6 +184,7 @@ def build_config(
         "tasks": parse_list(tasks),
         "architecture": architecture,
         "weighting": weighting,
+        "retrieval_negatives": retrieval_negatives,
         "epochs": epochs,
         "batch_size": batch_size,
         "optimizer": optimizer,

@@ -6,7 +6,11 @@ import time
 
 import click
 
-from tfrs_mtl.cli.experiment_options import checked_output_path, parse_baselines
+from tfrs_mtl.cli.experiment_options import (
+    checked_output_path,
+    parse_baselines,
+    quiet_tensorflow_warnings,
+)
 from tfrs_mtl.cli.metric_tables import comparison_table
 from tfrs_mtl.cli.options import fail
 from tfrs_mtl.data.registry import DATASET_NAMES
@@ -58,6 +62,7 @@ def quickstart(
     from tfrs_mtl.serving import load
 
     start = time.perf_counter()
+    quiet_tensorflow_warnings()
     folder = checked_output_path(out, "--out")
     chosen = parse_baselines(baselines)
     if chosen is None or chosen == BASELINES:

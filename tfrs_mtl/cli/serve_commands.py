@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tfrs_mtl.cli.experiment_options import checked_output_path
+from tfrs_mtl.cli.experiment_options import checked_output_path, quiet_tensorflow_warnings
 from tfrs_mtl.cli.options import fail
 
 RUN_EXPORT = "export"
@@ -44,6 +44,7 @@ def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) ->
     from tfrs_mtl.serving import IndexConfig, Recommender
 
     folder = checked_output_path(out, "--out")
+    quiet_tensorflow_warnings()
     if folder.exists() and not overwrite:
         fail(f"--out {out} exists; pass --overwrite to replace it")
     run = Path(model_dir)

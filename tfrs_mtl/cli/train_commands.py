@@ -11,6 +11,7 @@ from tfrs_mtl.cli.experiment_options import (
     build_config,
     checked_output_path,
     experiment_options,
+    quiet_tensorflow_warnings,
     split_overrides,
 )
 from tfrs_mtl.cli.metric_tables import comparison_table, summary_table
@@ -58,6 +59,7 @@ def train(out: str, overwrite: bool, quiet: bool, split: str | None, **options: 
 
     folder = checked_output_path(out, "--out")
     config = build_config(split=split, **options)
+    quiet_tensorflow_warnings()
     try:
         result = run_experiment(config, folder, progress=not quiet, overwrite=overwrite)
     except _run_errors() as error:
