@@ -94,3 +94,9 @@ def test_presets_predict_only_what_their_towers_do_not_read() -> None:
     assert {"category", "price"}.isdisjoint(ecommerce.features.names)
     assert ecommerce.task("purchase").conditioned_on == "click"
     assert ecommerce.architecture == "mmoe"
+
+
+def test_ecommerce_preset_for_data_without_attributes() -> None:
+    config = ecommerce_config(use_brand=False, use_category=False, use_price=False)
+    assert config.features.names == ("user_id", "item_id")
+    assert [task.name for task in config.tasks] == ["retrieval", "click", "cart", "purchase"]

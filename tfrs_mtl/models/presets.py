@@ -110,6 +110,8 @@ def ecommerce_config(
     use_esmm: bool = True,
     use_retrieval: bool = True,
     use_brand: bool = True,
+    use_category: bool = True,
+    use_price: bool = True,
     eval_top_k: tuple[int, ...] = (10, 100),
 ) -> MultiTaskConfig:
     """Click / cart / purchase (+ retrieval) with category and price prediction.
@@ -125,9 +127,12 @@ def ecommerce_config(
         use_esmm: Cascade purchase on click.
         use_retrieval: Add an in-batch retrieval task (for the two-stage recommender).
         use_brand: Keep `brand` as a candidate feature (data without brands set False).
+        use_category: Predict `category` (data without categories set False).
+        use_price: Predict `price` (data without prices set False).
         eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
     """
-    exclude = ("category", "price") + (() if use_brand else ("brand",))
+    # Attributes are targets, never inputs; `brand` is an input when present.
+    exclude = ("category",) + (() if use_brand else ("brand",))
     tasks = [
         TaskConfig(name="click", kind="binary", label_key="click"),
         TaskConfig(name="cart", kind="binary", label_key="cart"),
@@ -137,23 +142,29 @@ def ecommerce_config(
             label_key="purchase",
             conditioned_on="click" if use_esmm else None,
         ),
-        TaskConfig(
-            name="category",
-            kind="attribute",
-            label_key="category",
-            target="multi_class",
-            source_side="candidate",
-            weight=0.5,
-        ),
-        TaskConfig(
-            name="price",
-            kind="attribute",
-            label_key="price",
-            target="regression",
-            source_side="candidate",
-            weight=0.5,
-        ),
     ]
+    if use_category:
+        tasks.append(
+            TaskConfig(
+                name="category",
+                kind="attribute",
+                label_key="category",
+                target="multi_class",
+                source_side="candidate",
+                weight=0.5,
+            )
+        )
+    if use_price:
+        tasks.append(
+            TaskConfig(
+                name="price",
+                kind="attribute",
+                label_key="price",
+                target="regression",
+                source_side="candidate",
+                weight=0.5,
+            )
+        )
     if use_retrieval:
         # Only clicked impressions are retrieval positives; the rest still serve as negatives.
         retrieval = TaskConfig(
@@ -164,7 +175,9 @@ def ecommerce_config(
         )
         tasks.insert(0, retrieval)
     return MultiTaskConfig(
-        features=ecommerce_feature_spec(exclude=exclude, embedding_dim=embedding_dim),
+        features=ecommerce_feature_spec(
+            exclude=exclude, embedding_dim=embedding_dim, use_price=False
+        ),
         tasks=tuple(tasks),
         query_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
         candidate_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
