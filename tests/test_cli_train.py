@@ -242,3 +242,11 @@ def test_bad_config_file_names_the_file_and_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["train", "--config", str(path), "--out", "x"])
     assert result.exit_code == 1
     assert "bad.yaml" in result.output and "'epoch'" in result.output
+
+
+def test_evaluate_on_another_split_warns_and_writes_its_folder(run_dir: Path) -> None:
+    with pytest.warns(UserWarning, match="trained on split tutorial"):
+        result = invoke("evaluate", "--model", str(run_dir), "--split", "random", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "retrieval/recall@10" in result.output
+    assert (run_dir / "evaluations" / "random" / "report.md").is_file()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import Any
 
+from tfrs_mtl.data.split_config import SplitConfig
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_baselines import run_baselines
@@ -26,7 +27,7 @@ def load_run_config(out_dir: str | Path) -> ExperimentConfig:
 
 def evaluate_experiment(
     out_dir: str | Path,
-    split: Any = None,
+    split: SplitConfig | None = None,
     *,
     baselines: tuple[str, ...] | None = None,
     progress: bool = True,
@@ -48,7 +49,14 @@ def evaluate_experiment(
     log = progress_logger(progress)
     out = Path(out_dir)
     config = load_run_config(out)
-    if split is not None:
+    if split is not None and split != config.split:
+        warnings.warn(
+            f"evaluating on split {split_name(split)} while the model was trained on split "
+            f"{split_name(config.split)}: test rows may have been trained on, so the metrics "
+            "can be optimistic",
+            UserWarning,
+            stacklevel=2,
+        )
         config = config.replace(split=split)
     config = config.replace(baselines=tuple(baselines or ()))
     log(f"loading {out / files.MODEL_DIR}")
@@ -63,11 +71,7 @@ def evaluate_experiment(
         model, recommender, data, train_positions, test_positions, users, config.ks
     )
     baseline_results = run_baselines(config, data, train_positions, test_positions, log)
-    name: str = config.split.method
-    if config.split.method == "canonical":
-        name = config.split.canonical_fold
-    elif config.split.method == "kfold":
-        name = f"kfold-{config.split.fold_index}-of-{config.split.num_folds}"
+    name = split_name(config.split)
     target = out / "evaluations" / name
     target.mkdir(parents=True, exist_ok=True)
     write_run_report(
@@ -80,3 +84,12 @@ def evaluate_experiment(
         title=f"tfrs_mtl evaluation: {config.dataset}, split {name}",
     )
     return flatten_metrics(evaluation.metrics, baselines=baseline_results.metrics)
+
+
+def split_name(split: SplitConfig) -> str:
+    """A short name of a split: `tutorial`, `u1`, `kfold-2-of-5`, ..."""
+    if split.method == "canonical":
+        return split.canonical_fold
+    if split.method == "kfold":
+        return f"kfold-{split.fold_index}-of-{split.num_folds}"
+    return split.method
