@@ -136,6 +136,14 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="Candidate index served and evaluated. [default: scann]",
         ),
         click.option(
+            "--tune-index",
+            "index_target_recall",
+            type=click.FloatRange(min=0, max=1, min_open=True),
+            default=None,
+            help="Serve the fastest index reaching this recall@10 against exact search "
+            "(tune_index on the users' query embeddings).",
+        ),
+        click.option(
             "--baselines",
             default=None,
             help="Comma-separated baselines run beside the model: popularity, ease, mf "
@@ -163,6 +171,7 @@ def build_config(
     embedding_dim: int | None,
     seed: int | None,
     index_kind: str | None,
+    index_target_recall: float | None,
     baselines: str | None,
     split: str | None = None,
     defaults: dict[str, Any] | None = None,
@@ -191,6 +200,7 @@ def build_config(
         "learning_rate": learning_rate,
         "embedding_dim": embedding_dim,
         "seed": seed,
+        "index_target_recall": index_target_recall,
         "baselines": parse_baselines(baselines),
         "split": split_overrides(split, dict(data.get("split", {}))),
     }

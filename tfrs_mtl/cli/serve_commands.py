@@ -53,7 +53,10 @@ def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) ->
         fail(f"--model {model_dir}: neither a run folder nor a model folder (no config.json)")
     model = MultiTaskModel.load_model(model_path)
     index_config = IndexConfig()
-    if (run / "experiment.yaml").is_file():
+    manifest = run / RUN_EXPORT / "manifest.json"
+    if manifest.is_file():  # the index the run served (tuned, when it was)
+        index_config = IndexConfig.from_dict(json.loads(manifest.read_text())["index_config"])
+    elif (run / "experiment.yaml").is_file():
         from tfrs_mtl.experiments import load_run_config
 
         index_config = load_run_config(run).index

@@ -68,6 +68,9 @@ class ExperimentConfig(Config):
         validate_each_epoch: evaluate the test losses after every epoch (validation curves in
             the report; never used to choose anything).
         index: the candidate index served and evaluated (`index/recall@10_vs_exact`).
+        index_target_recall: when set, `tfrs_mtl.serving.tune_index` picks the fastest
+            index whose recall@10 against exact search reaches it, measured on every user's
+            query embedding (no labels read), and that index is served and evaluated.
         num_candidates: items retrieved per query before re-ranking when recommending.
         baselines: run in the same process on the same split: `popularity`, `ease`,
             `matrix_factorization` (needs ratings), `tfrs_tutorial` (MovieLens only).
@@ -100,6 +103,7 @@ class ExperimentConfig(Config):
     seed: int = 42
     validate_each_epoch: bool = True
     index: IndexConfig = dataclasses.field(default_factory=IndexConfig)
+    index_target_recall: float | None = None
     num_candidates: int = 200
     baselines: tuple[str, ...] = BASELINES
     ks: tuple[int, ...] = (10, 100)
@@ -131,6 +135,10 @@ class ExperimentConfig(Config):
         require(self.epochs >= 1, f"epochs={self.epochs} must be >= 1")
         require(self.batch_size >= 1, f"batch_size={self.batch_size} must be >= 1")
         require(self.learning_rate > 0, f"learning_rate={self.learning_rate} must be > 0")
+        require(
+            self.index_target_recall is None or 0 < self.index_target_recall <= 1,
+            f"index_target_recall={self.index_target_recall} is not in (0, 1]",
+        )
         require(self.num_candidates >= 1, f"num_candidates={self.num_candidates} must be >= 1")
         bad = [name for name in self.baselines if name not in BASELINES]
         require(

@@ -187,6 +187,12 @@ def train_and_evaluate(
     catalogue = item_catalogue(data, model)
     users = user_table(data, model, train_positions)
     recommender = Recommender(model, catalogue, config.index, progress=False)
+    if config.index_target_recall is not None:
+        tuning = recommender.tune_index(
+            users, target_recall=config.index_target_recall, progress=progress
+        )
+        log(f"tuned index: {tuning.best.to_dict()}")
+        recommender = Recommender(model, catalogue, tuning.best, progress=False)
     log("evaluating (full ranking, training items masked)")
     evaluation = evaluate_model(
         model, recommender, data, train_positions, test_positions, users, config.ks
@@ -260,9 +266,11 @@ def _run_notes(result: ExperimentResult) -> str:
         f"- architecture: {result.model.config.architecture}; weighting: {config.weighting}; "
         f"epochs: {config.epochs}; batch size: {config.batch_size}; "
         f"learning rate: {config.learning_rate}",
-        f"- index: {result.recommender.index.config.kind} "
-        f"({result.recommender.num_items} items); `index/*` metrics are what the served index "
-        "returns, `retrieval/*` the exact full ranking (training items masked in both)",
+        f"- index: {result.recommender.num_items} items, built as "
+        f"`{result.recommender.index.config.to_dict()}`"
+        + (" (tuned)" if config.index_target_recall is not None else "")
+        + "; `index/*` metrics are what the served index returns, `retrieval/*` the exact "
+        "full ranking (training items masked in both)",
         f"- baselines: {', '.join(config.baselines) or 'none'}",
         "- per-epoch validation curves use the test split for monitoring only; nothing is "
         "selected on them",

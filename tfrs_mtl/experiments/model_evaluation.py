@@ -70,7 +70,7 @@ def user_table(
 
     A user's features come from their latest training row (by `timestamp` when the data
     has one, so a time feature holds the last time seen in training); users absent from
-    training take their first row. No test label is read.
+    training take their latest row. No test label is read.
     """
     order = np.arange(len(data.frame))
     is_train = np.zeros(len(order), dtype=bool)
