@@ -1,0 +1,1 @@
+"""Helpers of `benchmarks/movielens_quality.py` (issue 6): data, variants, training, scoring."""

@@ -1,0 +1,156 @@
+"""Named model configurations of the quality benchmark: the recommended joint model, its
+single-task versions and the ablations, each a `MultiTaskConfig` built from
+`movielens_config(...)` plus `.replace(...)`, and a `TrainingConfig`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quality.model_runs import TrainingConfig
+from quality.movielens_data import HISTORY_FEATURE
+from tfrs_mtl.features import FeatureConfig, FeatureSpec
+from tfrs_mtl.layers import TowerConfig
+from tfrs_mtl.models import MultiTaskConfig, movielens_config
+
+Variant = tuple[MultiTaskConfig, TrainingConfig]
+
+#: The recommended joint model's knobs; variants override some of them.
+BEST: dict[str, Any] = {
+    "embedding_dim": 64,
+    "hidden_dims": (),
+    "use_l2_norm": True,
+    "temperature": 0.1,
+    "use_full_catalogue": True,
+    "use_logq_correction": False,
+    "side_features": True,
+    "architecture": "shared_bottom",
+    "weighting": "fixed",
+    "retrieval_weight": 1.0,
+    "rating_weight": 1.0,
+    "genres_weight": 0.5,
+    "learning_rate": 0.002,
+    "epochs": 10,
+    "batch_size": 1024,
+    "weight_decay": 0.0,
+    "tasks": ("retrieval", "rating", "genres"),
+    "history": True,
+    "user_id_dim": 64,
+    "drop_features": (),
+}
+
+QUERY_SIDE_FEATURES = ("bucketized_user_age", "user_gender", "user_occupation_label", "timestamp")
+CANDIDATE_SIDE_FEATURES = ("movie_title",)
+
+
+def build(**overrides: Any) -> Variant:
+    """The `BEST` knobs with `overrides`, as a `(MultiTaskConfig, TrainingConfig)`."""
+    unknown = sorted(set(overrides) - set(BEST))
+    if unknown:
+        raise KeyError(f"unknown knobs {unknown}; known: {sorted(BEST)}")
+    knobs = {**BEST, **overrides}
+    config = movielens_config(
+        embedding_dim=knobs["embedding_dim"],
+        architecture=knobs["architecture"],
+        weighting=knobs["weighting"],
+        retrieval_weight=knobs["retrieval_weight"],
+        rating_weight=knobs["rating_weight"],
+        genres_weight=knobs["genres_weight"],
+        use_full_catalogue=knobs["use_full_catalogue"],
+        use_logq_correction=knobs["use_logq_correction"],
+        eval_top_k=(),
+    )
+    tower = TowerConfig(
+        hidden_dims=tuple(knobs["hidden_dims"]),
+        output_dim=knobs["embedding_dim"],
+        use_l2_norm=knobs["use_l2_norm"],
+    )
+    tasks = tuple(
+        task.replace(temperature=knobs["temperature"]) if task.kind == "retrieval" else task
+        for task in config.tasks
+        if task.name in knobs["tasks"]
+    )
+    features = config.features
+    if knobs["history"]:
+        # The user's rated movies, read from the movie_id table (shared with the candidate
+        # tower): the query embeds a user by the items they chose, item-item structure as in
+        # EASE, and unseen users get a representation from their history alone.
+        history = FeatureConfig(
+            name=HISTORY_FEATURE,
+            kind="multi_hot",
+            side="query",
+            table="movie_id",
+            embedding_dim=knobs["embedding_dim"],
+        )
+        features = FeatureSpec(features=(*features.features, history))
+    if knobs["user_id_dim"] != knobs["embedding_dim"]:
+        # A narrower user-id embedding: per-user free parameters overfit ~70 ratings a user.
+        features = FeatureSpec(
+            features=tuple(
+                f.replace(embedding_dim=knobs["user_id_dim"]) if f.name == "user_id" else f
+                for f in features.features
+            )
+        )
+    if knobs["drop_features"]:
+        features = features.without(tuple(knobs["drop_features"]))
+    if not knobs["side_features"]:
+        features = features.without(QUERY_SIDE_FEATURES + CANDIDATE_SIDE_FEATURES)
+    config = config.replace(
+        features=features,
+        tasks=tasks,
+        query_tower=tower,
+        candidate_tower=tower,
+        learning_rate=knobs["learning_rate"],
+    )
+    training = TrainingConfig(
+        epochs=knobs["epochs"], batch_size=knobs["batch_size"], weight_decay=knobs["weight_decay"]
+    )
+    return config, training
+
+
+#: name -> knob overrides. `joint` is the recommended model; `retrieval_only` and
+#: `rating_only` are its single-task versions (same features, towers and training).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "joint": {},
+    "retrieval_only": {"tasks": ("retrieval",)},
+    "rating_only": {"tasks": ("rating",)},
+    # Ablations of the joint model, one knob at a time.
+    "preset_default": {
+        "embedding_dim": 32,
+        "hidden_dims": (64,),
+        "use_l2_norm": False,
+        "temperature": 1.0,
+        "use_full_catalogue": False,
+        "learning_rate": 0.01,
+        "batch_size": 4096,
+        "epochs": 3,
+    },
+    "in_batch": {"use_full_catalogue": False},
+    "in_batch_logq": {"use_full_catalogue": False, "use_logq_correction": True},
+    "no_side_features": {"side_features": False},
+    "mmoe": {"architecture": "mmoe"},
+    "ple": {"architecture": "ple"},
+    "uncertainty": {"weighting": "uncertainty"},
+    "dim32": {"embedding_dim": 32},
+    "dim128": {"embedding_dim": 128},
+    "epochs5": {"epochs": 5},
+    "epochs20": {"epochs": 20},
+    "no_l2_norm": {"use_l2_norm": False, "temperature": 1.0},
+    "temperature0.05": {"temperature": 0.05},
+    "temperature0.2": {"temperature": 0.2},
+    "hidden64": {"hidden_dims": (64,)},
+    "no_genres": {"tasks": ("retrieval", "rating")},
+    "no_history": {"history": False},
+    "user_id_dim8": {"user_id_dim": 8},
+}
+
+
+def variant(name: str) -> Variant:
+    """The configuration called `name` (`KeyError` lists the names)."""
+    if name not in VARIANTS:
+        raise KeyError(f"unknown variant {name!r}; known: {sorted(VARIANTS)}")
+    return build(**VARIANTS[name])
+
+
+def knobs_of(name: str) -> dict[str, Any]:
+    """Every knob of variant `name` (for the results files)."""
+    return {**BEST, **VARIANTS[name]}
