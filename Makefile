@@ -26,7 +26,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/tfrs-mtl data describe --dataset movielens-100k
+	$(VENV)/bin/tfrs-mtl quickstart --dataset movielens-100k --out runs/quickstart
 
 test: $(STAMP)
 	$(PY) -m pytest
