@@ -20,10 +20,12 @@ into place last; a failure removes the sibling and leaves no half-written export
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +45,22 @@ if TYPE_CHECKING:
 
 # ScaNN's TensorFlow ops live in the "Scann" namespace, which SavedModel refuses by default.
 SAVE_OPTIONS = tf.saved_model.SaveOptions(namespace_whitelist=["Scann"])
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow_logs() -> Iterator[None]:
+    """Hides TF-Keras' per-layer "skipping full serialization" warnings while saving.
+
+    They describe Keras' own layer configs, which the export never uses (the manifest holds the
+    model's config), and would bury the user's output under dozens of lines.
+    """
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def save(recommender: Recommender, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -66,16 +84,17 @@ def save(recommender: Recommender, path: str | Path, *, overwrite: bool = False)
     staging = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
         graph = recommender.graph
-        tf.saved_model.save(
-            graph,
-            str(staging),
-            signatures={
-                "recommend": graph.recommend.get_concrete_function(),
-                "retrieve": graph.retrieve.get_concrete_function(),
-                "score": graph.score.get_concrete_function(),
-            },
-            options=SAVE_OPTIONS,
-        )
+        with _quiet_tensorflow_logs():
+            tf.saved_model.save(
+                graph,
+                str(staging),
+                signatures={
+                    "recommend": graph.recommend.get_concrete_function(),
+                    "retrieve": graph.retrieve.get_concrete_function(),
+                    "score": graph.score.get_concrete_function(),
+                },
+                options=SAVE_OPTIONS,
+            )
         write_manifest(staging, _manifest_content(recommender))
         _fsync_tree(staging)
         if path.exists():
