@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tfrs_mtl._atomic_files import staged_folder
+
 EXPERIMENT_FILE = "experiment.yaml"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.json"
@@ -41,19 +43,8 @@ def write_json_atomically(path: Path, content: Any) -> Path:
 
 def write_folder_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     """Calls `write(staging)` on a hidden sibling folder, then swaps it in for `path`."""
-    staging = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
-    try:
+    with staged_folder(path) as staging:
         write(staging)
-        if path.exists():
-            retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex[:8]}")
-            path.rename(retired)
-            staging.rename(path)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return path
 
 

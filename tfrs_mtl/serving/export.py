@@ -23,14 +23,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
 
+from tfrs_mtl._atomic_files import staged_folder
 from tfrs_mtl.serving.candidate_index import (
     SCANN_INSTALL_HINT,
     index_fingerprint,
@@ -81,9 +80,8 @@ def save(recommender: Recommender, path: str | Path, *, overwrite: bool = False)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
-    try:
-        graph = recommender.graph
+    graph = recommender.graph
+    with staged_folder(path) as staging:
         with _quiet_tensorflow_logs():
             tf.saved_model.save(
                 graph,
@@ -97,17 +95,7 @@ def save(recommender: Recommender, path: str | Path, *, overwrite: bool = False)
             )
         write_manifest(staging, _manifest_content(recommender))
         _fsync_tree(staging)
-        if path.exists():
-            retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex[:8]}")
-            path.rename(retired)
-            staging.rename(path)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(path)
-        _fsync_directory(path.parent)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    _fsync_directory(path.parent)
     return path
 
 
