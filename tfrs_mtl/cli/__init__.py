@@ -6,6 +6,8 @@ only when it runs, so that `tfrs-mtl --help` answers at once.
 
 from __future__ import annotations
 
+import os
+
 import click
 
 import tfrs_mtl
@@ -19,6 +21,9 @@ from tfrs_mtl.cli.train_commands import cv, evaluate, train
 @click.version_option(tfrs_mtl.__version__, prog_name="tfrs-mtl")
 def main() -> None:
     """Multi-task recommendation on TensorFlow Recommenders: data, training, serving."""
+    # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) buries the output of
+    # every command; an explicit setting in the environment still wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 main.add_command(data)

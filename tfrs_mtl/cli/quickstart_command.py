@@ -39,6 +39,14 @@ SAMPLE_SIZE = 10
 @click.option(
     "--baselines", default="all", show_default=True, help="Comma-separated list, or none."
 )
+@click.option(
+    "--tune-index",
+    "index_target_recall",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=0.95,
+    show_default=True,
+    help="Serve the fastest ScaNN configuration reaching this recall@10 against exact search.",
+)
 @click.option("--user-id", default=None, help="The sample user (default: the first user).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or log lines.")
 def quickstart(
@@ -48,6 +56,7 @@ def quickstart(
     epochs: int,
     max_rows: int,
     baselines: str,
+    index_target_recall: float,
     user_id: str | None,
     quiet: bool,
 ) -> None:
@@ -69,7 +78,12 @@ def quickstart(
         chosen = BASELINES if dataset.startswith("movielens") else BASELINES[:3]
     try:
         config = ExperimentConfig(
-            dataset=dataset, data_dir=data_dir, epochs=epochs, max_rows=max_rows, baselines=chosen
+            dataset=dataset,
+            data_dir=data_dir,
+            epochs=epochs,
+            max_rows=max_rows,
+            baselines=chosen,
+            index_target_recall=index_target_recall,
         )
         result = run_experiment(config, folder, progress=not quiet, overwrite=True)
     except (ConfigError, DataError, DataNotFoundError) as error:
