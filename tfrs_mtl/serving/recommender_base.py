@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfrs_mtl.serving.catalogue_encoding import padding_id_for
+from tfrs_mtl.serving.id_arrays import id_array
 from tfrs_mtl.serving.recommendations import Recommendations
 from tfrs_mtl.serving.serving_graph import RETRIEVAL_SCORE, TASK_SCORE_PREFIX
 
@@ -110,18 +111,24 @@ class RecommenderBase:
 
         Raises:
             ValueError: naming candidate ids that are not in the catalogue.
+            TypeError: candidate ids of the wrong dtype (integers are accepted for string ids).
         """
         features, batch_size = self._query_tensors(query_features)
-        ids = tf.constant(np.asarray(candidate_ids), dtype=self.candidate_id_dtype)
+        ids = tf.constant(
+            id_array(candidate_ids, self.candidate_id_dtype, "candidate_ids"),
+            dtype=self.candidate_id_dtype,
+        )
         if ids.shape.rank != 2 or ids.shape[0] != batch_size:
             raise ValueError(
                 f"candidate_ids must be [batch_size={batch_size}, num_ids], got {ids.shape}"
             )
         try:
             outputs = self._run_score(features, ids)
-        except tf.errors.InvalidArgumentError as error:
+        except tf.errors.InvalidArgumentError:
+            # TF's message is a graph trace; the graph's assert only says an id is unknown.
             raise ValueError(
-                f"candidate_ids holds ids that are not in the catalogue: {error.message}"
+                "candidate_ids holds ids that are not in the catalogue "
+                f"({self.num_items} {self.candidate_id_dtype.name} ids)"
             ) from None
         return {
             task: np.asarray(outputs[TASK_SCORE_PREFIX + task], np.float32)
@@ -149,6 +156,14 @@ class RecommenderBase:
         return int(k)
 
     def _query_tensors(self, query_features: Mapping[str, Any]) -> tuple[dict[str, tf.Tensor], int]:
+        """Checks the features against `query_signature`: every feature present, ids of the
+        right dtype (integer ids become text for string features), floats finite, shapes and
+        batch sizes agreeing. Raises TypeError / ValueError naming the feature."""
+        if not isinstance(query_features, Mapping):
+            raise TypeError(
+                "query_features must be a mapping {feature: values}, got "
+                f"{type(query_features).__name__}; the model reads {list(self.query_signature)}"
+            )
         missing = [name for name in self.query_signature if name not in query_features]
         if missing:
             raise ValueError(
@@ -156,7 +171,13 @@ class RecommenderBase:
             )
         tensors: dict[str, tf.Tensor] = {}
         for name, spec in self.query_signature.items():
-            values = np.asarray(query_features[name])
+            what = f"query feature {name!r}"
+            values = query_features[name]
+            if spec.dtype == tf.string:
+                values = id_array(values, spec.dtype, what)
+            values = np.asarray(values)
+            if spec.dtype.is_integer and values.dtype.kind == "O":
+                values = id_array(values, spec.dtype, what)
             try:
                 # An empty batch (`[]` reads as float64): only the feature's shape matters.
                 tensor = (
@@ -165,9 +186,9 @@ class RecommenderBase:
                     else tf.constant(values, dtype=spec.dtype)
                 )
             except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
-                raise ValueError(
-                    f"query feature {name!r} cannot be read as {spec.dtype.name}: {error}"
-                ) from None
+                raise ValueError(f"{what} cannot be read as {spec.dtype.name}: {error}") from None
+            if spec.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(tensor))):
+                raise ValueError(f"{what} holds NaN or infinite values; expected finite numbers")
             if not spec.shape.is_compatible_with(tensor.shape):
                 raise ValueError(
                     f"query feature {name!r} has shape {tensor.shape}; expected {spec.shape}"
@@ -188,8 +209,16 @@ class RecommenderBase:
             raise ValueError(
                 f"exclude has {len(exclude)} lists; expected one per query ({batch_size})"
             )
-        width = max((len(items) for items in exclude), default=0)
-        rows = [list(items) + [padding] * (width - len(items)) for items in exclude]
+        lists = []
+        for row, items in enumerate(exclude):
+            if items is None or isinstance(items, str | bytes):
+                raise TypeError(f"exclude[{row}] is {items!r}; expected a list of candidate ids")
+            ids = id_array(items, self.candidate_id_dtype, f"exclude[{row}]")
+            if ids.ndim != 1:
+                raise ValueError(f"exclude[{row}] has shape {ids.shape}; expected a flat list")
+            lists.append(ids.tolist())
+        width = max((len(items) for items in lists), default=0)
+        rows = [items + [padding] * (width - len(items)) for items in lists]
         if width == 0:
             return tf.zeros([batch_size, 0], self.candidate_id_dtype)
         return tf.constant(rows, dtype=self.candidate_id_dtype)
@@ -200,7 +229,10 @@ class RecommenderBase:
         unknown = sorted(set(blend) - set(names))
         if unknown:
             raise ValueError(f"blend names unknown score(s) {unknown}; expected some of {names}")
-        weights = [float(blend.get(name, 0.0)) for name in names]
+        try:
+            weights = [float(blend.get(name, 0.0)) for name in names]
+        except (TypeError, ValueError):
+            raise TypeError(f"blend weights must be numbers, got {dict(blend)}") from None
         if not all(np.isfinite(weights)) or not any(weights):
             raise ValueError(f"blend weights must be finite and not all zero, got {dict(blend)}")
         return tf.constant(weights, tf.float32)
