@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variants", nargs="+", default=None, help=f"of {sorted(VARIANTS)}")
     parser.add_argument("--validation", action="store_true", help="score on a train carve-out")
     parser.add_argument("--no-index", action="store_true", help="skip the ScaNN index scoring")
+    parser.add_argument("--no-tutorial", action="store_true", help="skip the TFRS tutorial")
+    parser.add_argument("--tag", default="", help="results file suffix (keeps the main results)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs, args.ablation = [0], 2, False
@@ -155,8 +157,9 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     baselines = run_baselines(data)
-    tutorial = {str(seed): run_tutorial(data, seed) for seed in args.seeds}
-    print(f"  tfrs_tutorial: {_short(tutorial[str(args.seeds[0])])}", flush=True)
+    tutorial = {} if args.no_tutorial else {str(s): run_tutorial(data, s) for s in args.seeds}
+    for seed, metrics in tutorial.items():
+        print(f"  tfrs_tutorial seed {seed}: {_short(metrics)}", flush=True)
     names = list(args.variants or MAIN_VARIANTS)
     models = {
         name: run_variant(name, data, args.seeds, args.epochs, use_index=not args.no_index)
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     ablation = {}
     if args.ablation:
         for name in VARIANTS:
-            if name in MAIN_VARIANTS:
+            if name in MAIN_VARIANTS or name.startswith("retrieval_only_"):
                 continue
             ablation[name] = run_variant(name, data, args.ablation_seeds, args.epochs, False)
     results = {
@@ -189,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         "models": models,
         "ablation": ablation,
     }
-    suffix = "_validation" if args.validation else ""
+    suffix = ("_validation" if args.validation else "") + (f"_{args.tag}" if args.tag else "")
     table = write_results(results, RESULTS / f"movielens_quality{suffix}")
     print(table)
 

@@ -149,6 +149,9 @@ def write_results(results: dict[str, Any], stem: Path) -> str:
         "(expect noise of tens of percent).",
         "",
         *table,
+        "",
+        "How the joint configuration was chosen (validation carve-out of training, never the "
+        "test rows): `benchmarks/quality/EXPLORATION.md`.",
         *_targets(results["models"], ease),
         *_transfer(results["models"]),
         "",

@@ -19,22 +19,22 @@ BEST: dict[str, Any] = {
     "embedding_dim": 64,
     "hidden_dims": (),
     "use_l2_norm": True,
-    "temperature": 0.1,
+    "temperature": 0.2,
     "use_full_catalogue": True,
     "use_logq_correction": False,
-    "side_features": True,
+    "side_features": False,
     "architecture": "shared_bottom",
     "weighting": "fixed",
     "retrieval_weight": 1.0,
     "rating_weight": 1.0,
     "genres_weight": 0.5,
     "learning_rate": 0.002,
-    "epochs": 10,
+    "epochs": 5,
     "batch_size": 1024,
     "weight_decay": 0.0,
     "tasks": ("retrieval", "rating", "genres"),
     "history": True,
-    "user_id_dim": 64,
+    "user_id_dim": None,
     "drop_features": (),
 }
 
@@ -82,7 +82,7 @@ def build(**overrides: Any) -> Variant:
             embedding_dim=knobs["embedding_dim"],
         )
         features = FeatureSpec(features=(*features.features, history))
-    if knobs["user_id_dim"] != knobs["embedding_dim"]:
+    if knobs["user_id_dim"] not in (None, knobs["embedding_dim"]):
         # A narrower user-id embedding: per-user free parameters overfit ~70 ratings a user.
         features = FeatureSpec(
             features=tuple(
@@ -120,27 +120,27 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "use_l2_norm": False,
         "temperature": 1.0,
         "use_full_catalogue": False,
+        "side_features": True,
+        "history": False,
         "learning_rate": 0.01,
         "batch_size": 4096,
         "epochs": 3,
     },
+    "no_history": {"history": False},
+    "side_features": {"side_features": True},
     "in_batch": {"use_full_catalogue": False},
     "in_batch_logq": {"use_full_catalogue": False, "use_logq_correction": True},
-    "no_side_features": {"side_features": False},
     "mmoe": {"architecture": "mmoe"},
-    "ple": {"architecture": "ple"},
     "uncertainty": {"weighting": "uncertainty"},
     "dim32": {"embedding_dim": 32},
-    "dim128": {"embedding_dim": 128},
-    "epochs5": {"epochs": 5},
-    "epochs20": {"epochs": 20},
-    "no_l2_norm": {"use_l2_norm": False, "temperature": 1.0},
-    "temperature0.05": {"temperature": 0.05},
-    "temperature0.2": {"temperature": 0.2},
-    "hidden64": {"hidden_dims": (64,)},
+    "epochs10": {"epochs": 10},
     "no_genres": {"tasks": ("retrieval", "rating")},
-    "no_history": {"history": False},
-    "user_id_dim8": {"user_id_dim": 8},
+    # Follow-up candidates (run with --variants ... --tag ...).
+    "retrieval_only_in_batch_logq": {
+        "tasks": ("retrieval",),
+        "use_full_catalogue": False,
+        "use_logq_correction": True,
+    },
 }
 
 
