@@ -195,3 +195,23 @@ def test_spec_mistakes_are_value_errors(tmp_path: Path) -> None:
         read_event_table(path, COLUMNS, {"view": "buy"})
     with pytest.raises(ValueError, match="on_bad_rows='ignore'"):
         _read(path, on_bad_rows="ignore")
+
+
+@pytest.mark.parametrize("column_map", [COLUMNS, None])
+def test_corrupt_parquet_is_a_data_error(tmp_path: Path, column_map) -> None:  # type: ignore[no-untyped-def]
+    not_parquet = _write(tmp_path, b"PAR1 not really parquet", "events.parquet")
+    with pytest.raises(DataError, match=r"events\.parquet: not a readable Parquet file"):
+        read_event_table(not_parquet, column_map, BEHAVIORS)
+
+
+def test_parquet_with_damaged_pages_is_a_data_error(tmp_path: Path) -> None:
+    table = pa.table({"visitor": ["u"] * 50, "sku": ["a"] * 50, "event": ["view"] * 50,
+                      "ts": list(range(50)), "amount": [1.0] * 50})  # fmt: skip
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path, compression="none")
+    data = bytearray(path.read_bytes())
+    data[4:200] = b"\xff" * 196  # the first pages; the footer (schema) stays sound
+    path.write_bytes(bytes(data))
+    assert pq.read_schema(path).names == table.column_names
+    with pytest.raises(DataError, match=r"events\.parquet: not a readable Parquet file"):
+        _read(path)

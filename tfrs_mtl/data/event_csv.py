@@ -77,11 +77,15 @@ def _check_file(path: Path) -> None:
         raise DataError("the file is empty", path=path, expected="rows of events")
 
 
-def _read_parquet(path: Path, columns: Sequence[str]) -> pa.Table:
+def _parquet_columns(path: Path) -> list[str]:
     try:
-        available = pq.read_schema(path).names
+        return list(pq.read_schema(path).names)
     except (pa.ArrowException, OSError) as error:
         raise DataError(f"not a readable Parquet file ({error})", path=path) from error
+
+
+def _read_parquet(path: Path, columns: Sequence[str]) -> pa.Table:
+    available = _parquet_columns(path)
     missing = [name for name in columns if name not in available]
     if missing:
         raise DataError(
@@ -90,7 +94,10 @@ def _read_parquet(path: Path, columns: Sequence[str]) -> pa.Table:
             value=available,
             expected=f"the columns named in column_map: {list(columns)}",
         )
-    return pq.read_table(path, columns=list(columns))
+    try:
+        return pq.read_table(path, columns=list(columns))
+    except (pa.ArrowException, OSError) as error:  # a sound footer over damaged pages
+        raise DataError(f"not a readable Parquet file ({error})", path=path) from error
 
 
 def _read_text(
@@ -301,7 +308,7 @@ def read_event_table(
     if column_map is None:
         _check_file(path)
         if path.suffix.lower() in PARQUET_SUFFIXES:
-            available = pq.read_schema(path).names
+            available = _parquet_columns(path)
         else:
             available = column_names or _read_header(path, delimiter, encoding)[0]
         column_map = {column: column for column in CANONICAL_COLUMNS if column in available}
