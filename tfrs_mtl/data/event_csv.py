@@ -308,7 +308,7 @@ def read_event_table(
     if column_map is None:
         _check_file(path)
         if path.suffix.lower() in PARQUET_SUFFIXES:
-            available = _parquet_columns(path)
+            available: Sequence[str] = _parquet_columns(path)
         else:
             available = column_names or _read_header(path, delimiter, encoding)[0]
         column_map = {column: column for column in CANONICAL_COLUMNS if column in available}
