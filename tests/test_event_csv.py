@@ -215,3 +215,9 @@ def test_parquet_with_damaged_pages_is_a_data_error(tmp_path: Path) -> None:
     assert pq.read_schema(path).names == table.column_names
     with pytest.raises(DataError, match=r"events\.parquet: not a readable Parquet file"):
         _read(path)
+
+
+def test_header_repeating_a_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "visitor,sku,event,ts,amount,sku\nu1,i1,view,100,1,i2\n")
+    with pytest.raises(DataError, match=r"events\.csv, line 1: the header repeats a column name"):
+        _read(path)
