@@ -60,6 +60,7 @@ def test_train_on_bad_ratings_names_the_line_and_writes_nothing(
     (ml100k_copy / "u.data").write_bytes(u_data)
     out = tmp_path / "run"
     _assert_clean_failure(_train(ml100k_copy, out), message, out)
+    assert not out.exists()
 
 
 def test_train_on_a_missing_ratings_file(ml100k_copy: Path, tmp_path: Path) -> None:
@@ -76,6 +77,7 @@ def test_train_on_a_truncated_zip(ml100k_copy: Path, tmp_path: Path) -> None:
     archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
     out = tmp_path / "run"
     _assert_clean_failure(_train(archive, out), "ml-100k.zip: not a readable zip archive", out)
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

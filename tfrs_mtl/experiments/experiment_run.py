@@ -307,9 +307,13 @@ def run_experiment(
         >>> result = run_experiment(ExperimentConfig(epochs=1), "runs/ml100k")  # doctest: +SKIP
         >>> result.metrics["retrieval/recall@10"]  # doctest: +SKIP
     """
-    out = files.prepare_out_dir(out_dir, overwrite=overwrite) if out_dir is not None else None
+    out = None
+    if out_dir is not None:
+        out = files.prepare_out_dir(out_dir, overwrite=overwrite, create=False)
     log = progress_logger(progress)
     log(f"loading {config.dataset}")
     data = load_experiment_data(config)
     train_positions, test_positions = split_experiment_data(data, config.split)
+    if out is not None:  # only now: bad input must not leave an empty folder behind
+        out.mkdir(parents=True, exist_ok=True)
     return train_and_evaluate(config, data, train_positions, test_positions, out, progress=progress)

@@ -65,8 +65,10 @@ def history_content(history: Mapping[str, Sequence[float]]) -> dict[str, Any]:
     return content
 
 
-def prepare_out_dir(out_dir: str | Path, *, overwrite: bool) -> Path:
-    """Creates `out_dir`; refuses a file, or a non-empty folder unless `overwrite`."""
+def prepare_out_dir(out_dir: str | Path, *, overwrite: bool, create: bool = True) -> Path:
+    """Checks `out_dir` (refuses a file, or a non-empty folder unless `overwrite`) and, with
+    `create`, makes it. `create=False` lets a run check its output before it can fail on its
+    input, and make the folder only once there is something to write."""
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise FileExistsError(f"{folder} is a file; --out must be a folder")
@@ -74,5 +76,6 @@ def prepare_out_dir(out_dir: str | Path, *, overwrite: bool) -> Path:
         raise FileExistsError(
             f"{folder} exists and is not empty; choose another --out or pass --overwrite"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     return folder
