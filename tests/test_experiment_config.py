@@ -80,3 +80,25 @@ def test_model_config_drops_what_the_data_lacks() -> None:
         "category",
     ]
     assert [feature.name for feature in model.features.features] == ["user_id", "item_id"]
+
+
+def test_tower_and_temperature_settings_reach_the_model_config() -> None:
+    config = ExperimentConfig(
+        embedding_dim=16, tower_hidden_dims=(8,), use_l2_norm=False, retrieval_temperature=0.5
+    ).model_config()
+    assert config.query_tower == config.candidate_tower
+    assert (config.query_tower.hidden_dims, config.query_tower.output_dim) == ((8,), 16)
+    assert config.query_tower.use_l2_norm is False
+    assert config.task("retrieval").temperature == 0.5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"retrieval_temperature": 0.0}, "retrieval_temperature=0.0 must be > 0"),
+        ({"tower_hidden_dims": [8, 0]}, r"tower_hidden_dims=\[8, 0\] must all be >= 1"),
+    ],
+)
+def test_impossible_tower_settings_are_refused(overrides: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ExperimentConfig.from_dict(overrides)

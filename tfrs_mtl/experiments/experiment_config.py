@@ -57,9 +57,15 @@ class ExperimentConfig(Config):
             batch), `logq` (in-batch, logits corrected by each item's log sampling
             probability; Yi et al., "Sampling-Bias-Corrected Neural Modeling for Large Corpus
             Item Recommendations", RecSys 2019) or `full_catalogue` (every training item).
-            Uncorrected in-batch negatives over-penalise popular items: on ml-100k `logq`
-            lifts Recall@10 from about 0.06 to 0.28 (5 epochs, tutorial split).
+            Uncorrected in-batch negatives over-penalise popular items: in the ml-100k
+            ablation of `benchmarks/movielens_quality.py` (tutorial split) in-batch
+            negatives reach Recall@10 0.107 and `logq` 0.384.
         embedding_dim: width of every embedding table and of the towers' output.
+        tower_hidden_dims: hidden layers of the query and candidate towers (empty: the
+            towers are a linear map of the concatenated features).
+        use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with
+            `retrieval_temperature` dividing the retrieval logits.
+        retrieval_temperature: softmax temperature of the retrieval task.
         epochs: training epochs.
         batch_size: training batch size.
         optimizer: `adam` or `adagrad` (the TFRS tutorials' choice).
@@ -95,11 +101,14 @@ class ExperimentConfig(Config):
     architecture: Architecture | None = None
     weighting: Weighting = "fixed"
     retrieval_negatives: Literal["in_batch", "logq", "full_catalogue"] = "logq"
-    embedding_dim: int = 32
+    embedding_dim: int = 64
+    tower_hidden_dims: tuple[int, ...] = ()
+    use_l2_norm: bool = True
+    retrieval_temperature: float = 0.2
     epochs: int = 5
-    batch_size: int = 2048
+    batch_size: int = 1024
     optimizer: Literal["adam", "adagrad"] = "adam"
-    learning_rate: float = 0.005
+    learning_rate: float = 0.002
     seed: int = 42
     validate_each_epoch: bool = True
     index: IndexConfig = dataclasses.field(default_factory=IndexConfig)
@@ -132,6 +141,14 @@ class ExperimentConfig(Config):
         )
         require(len(set(self.tasks)) == len(self.tasks), f"tasks={list(self.tasks)} repeats")
         require(self.embedding_dim >= 1, f"embedding_dim={self.embedding_dim} must be >= 1")
+        require(
+            all(dim >= 1 for dim in self.tower_hidden_dims),
+            f"tower_hidden_dims={list(self.tower_hidden_dims)} must all be >= 1",
+        )
+        require(
+            self.retrieval_temperature > 0,
+            f"retrieval_temperature={self.retrieval_temperature} must be > 0",
+        )
         require(self.epochs >= 1, f"epochs={self.epochs} must be >= 1")
         require(self.batch_size >= 1, f"batch_size={self.batch_size} must be >= 1")
         require(self.learning_rate > 0, f"learning_rate={self.learning_rate} must be > 0")
@@ -176,6 +193,7 @@ class ExperimentConfig(Config):
             columns: the data's columns, when known: features the data lacks are dropped
                 (e.g. `brand` and `price` on Taobao), and so are tasks whose label it lacks.
         """
+        from tfrs_mtl.layers import TowerConfig
         from tfrs_mtl.models import ecommerce_config, movielens_config
 
         if is_movielens(self.dataset):
@@ -213,13 +231,21 @@ class ExperimentConfig(Config):
                 use_logq_correction=self.retrieval_negatives == "logq",
                 use_full_catalogue=full,
                 remove_accidental_hits=not full,
+                temperature=self.retrieval_temperature,
             )
             if task.kind == "retrieval"
             else task
             for task in tasks
         )
+        tower = TowerConfig(
+            hidden_dims=self.tower_hidden_dims,
+            output_dim=self.embedding_dim,
+            use_l2_norm=self.use_l2_norm,
+        )
         return preset.replace(
             tasks=tasks,
+            query_tower=tower,
+            candidate_tower=tower,
             learning_rate=self.learning_rate,
             seed=self.seed,
             eval_top_k=(),
