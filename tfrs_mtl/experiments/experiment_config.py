@@ -71,6 +71,8 @@ class ExperimentConfig(Config):
         optimizer: `adam` or `adagrad` (the TFRS tutorials' choice).
         learning_rate: the optimizer's learning rate.
         seed: seeds weight initialisation, shuffling, sampling and the baselines.
+        deterministic: turn on TensorFlow op determinism (for the whole process) before
+            training, so that the same seed and config give the same metrics.
         validate_each_epoch: evaluate the test losses after every epoch (validation curves in
             the report; never used to choose anything).
         index: the candidate index served and evaluated (`index/recall@10_vs_exact`).
@@ -110,6 +112,7 @@ class ExperimentConfig(Config):
     optimizer: Literal["adam", "adagrad"] = "adam"
     learning_rate: float = 0.002
     seed: int = 42
+    deterministic: bool = True
     validate_each_epoch: bool = True
     index: IndexConfig = dataclasses.field(default_factory=IndexConfig)
     index_target_recall: float | None = None

@@ -154,6 +154,10 @@ def train_and_evaluate(
     """Trains on the training rows and scores on the test rows; writes `out` when given."""
     log = progress_logger(progress)
     tf.keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        # Process-wide and idempotent; kernels with several implementations (e.g. parallel
+        # reductions) then always pick the reproducible one.
+        tf.config.experimental.enable_op_determinism()
     model_config = config.model_config(data.frame.columns)
     trained = {task.name for task in model_config.tasks}
     dropped = [name for name in config.task_names if name not in trained]
