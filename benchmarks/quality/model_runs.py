@@ -30,7 +30,7 @@ from tfrs_mtl.evaluation import (
     retrieval_metrics,
     rmse,
 )
-from tfrs_mtl.models import MultiTaskConfig, MultiTaskModel, build_dataset
+from tfrs_mtl.models import MultiTaskConfig, MultiTaskModel, build_dataset, predict_task_outputs
 from tfrs_mtl.serving import IndexConfig, Recommender
 
 K = 10
@@ -70,23 +70,6 @@ def train(
     dataset = build_dataset(data.train, training.batch_size, shuffle=True, seed=seed)
     model.fit(dataset, epochs=training.epochs, verbose=0)
     return model, time.perf_counter() - start
-
-
-def _outputs(model: MultiTaskModel, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    names = {*model.query_feature_names, *model.candidate_feature_names}
-    collected: dict[str, list[np.ndarray]] = {}
-    size = len(next(iter(arrays.values())))
-    for start in range(0, size, _BATCH):
-        batch = {
-            name: tf.constant(values[start : start + _BATCH].astype(str))
-            if values.dtype == object
-            else tf.constant(values[start : start + _BATCH])
-            for name, values in arrays.items()
-            if name in names
-        }
-        for name, value in model.task_outputs(batch, training=False).items():
-            collected.setdefault(name, []).append(np.asarray(value))
-    return {name: np.concatenate(parts) for name, parts in collected.items()}
 
 
 def _tower_embeddings(model: MultiTaskModel, data: QualityData) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +135,7 @@ def evaluate(model: MultiTaskModel, data: QualityData, use_index: bool) -> dict[
             found = _index_metrics(model, data, query, items)
             metrics.update({f"index/{name}": value for name, value in found.items()})
     if "rating" in tasks:
-        predicted = _outputs(model, data.test)[tasks["rating"]]
+        predicted = predict_task_outputs(model, data.test, _BATCH)[tasks["rating"]]
         labels = data.test["user_rating"]
         metrics["rating/rmse"] = rmse(labels, predicted)
         metrics["rating/mae"] = mae(labels, predicted)

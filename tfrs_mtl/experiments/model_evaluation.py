@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
 from tfrs_mtl.evaluation import (
     binary_auc,
@@ -35,7 +34,7 @@ from tfrs_mtl.evaluation import (
     rmse,
 )
 from tfrs_mtl.experiments.experiment_data import ExperimentData, feature_arrays
-from tfrs_mtl.models import MultiTaskModel
+from tfrs_mtl.models import MultiTaskModel, predict_task_outputs
 from tfrs_mtl.models.catalogue import key_strings
 
 INDEX_K = 10
@@ -88,28 +87,11 @@ def user_table(
     return {name: arrays[name] for name in model.query_feature_names if name in arrays}
 
 
-def _batched_outputs(model: MultiTaskModel, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    num_rows = len(next(iter(arrays.values())))
-    names = {*model.query_feature_names, *model.candidate_feature_names}
-    collected: dict[str, list[np.ndarray]] = {}
-    for start in range(0, num_rows, _BATCH_SIZE):
-        batch = {
-            name: tf.constant(values[start : start + _BATCH_SIZE].astype(str))
-            if values.dtype == object
-            else tf.constant(values[start : start + _BATCH_SIZE])
-            for name, values in arrays.items()
-            if name in names
-        }
-        for name, value in model.task_outputs(batch, training=False).items():
-            collected.setdefault(name, []).append(np.asarray(value))
-    return {name: np.concatenate(parts) for name, parts in collected.items()}
-
-
 def task_metrics(
     model: MultiTaskModel, test_arrays: Mapping[str, np.ndarray]
 ) -> dict[str, dict[str, float]]:
     """Metrics of every non-retrieval task on the test rows (see the module docstring)."""
-    outputs = _batched_outputs(model, test_arrays)
+    outputs = predict_task_outputs(model, test_arrays, _BATCH_SIZE)
     metrics: dict[str, dict[str, float]] = {}
     statistics = model.task_statistics
     for task in model.config.tasks:

@@ -6,6 +6,7 @@ from tfrs_mtl.models.input_pipeline import build_dataset
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.models.multitask_model import MultiTaskModel
 from tfrs_mtl.models.presets import ecommerce_config, movielens_config
+from tfrs_mtl.models.task_predictions import predict_task_outputs
 from tfrs_mtl.models.task_statistics import TaskStatistics
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "build_dataset",
     "ecommerce_config",
     "movielens_config",
+    "predict_task_outputs",
 ]
