@@ -15,12 +15,12 @@ endif
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test test-slow lint install
+.PHONY: demo test test-slow test-notebooks lint install
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -33,6 +33,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
+
+# The notebooks, executed top to bottom with small settings.
+test-notebooks: $(STAMP)
+	TFRS_MTL_NOTEBOOK_SMALL=1 $(PY) -m pytest -m notebook
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
