@@ -32,8 +32,9 @@ from tfrs_mtl.features import (
     to_key_strings,
 )
 from tfrs_mtl.layers import CandidateTower, QueryTower, TaskHead
-from tfrs_mtl.models import model_files, training_steps
+from tfrs_mtl.models import cross_replica, model_files, training_steps
 from tfrs_mtl.models.catalogue import Catalogue
+from tfrs_mtl.models.divergence import StopOnNonFiniteLoss
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.models.ranking_scorer import RankingScorer
 from tfrs_mtl.models.serving_views import ServingViews
@@ -244,6 +245,10 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         # Accidental hits compare ids pairwise ([batch, batch]): 64-bit hashes compare ~10x
         # faster than strings, and a collision is vanishingly rare.
         hashed_ids = tf.strings.to_hash_bucket_fast(ids, np.iinfo(np.int64).max)
+        # Under a strategy, the negatives are the whole global batch (no-op on one replica).
+        candidate, hashed_ids, probability = cross_replica.gather_candidates(
+            (candidate, hashed_ids, probability)
+        )
         return layer(
             query,
             candidate,
@@ -353,10 +358,13 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         return self.step_logs(loss, regularization_loss, training=False)
 
     def fit(self, *args: Any, callbacks: Any = None, **kwargs: Any) -> Any:
-        """`tf.keras.Model.fit`, with a `LossWeightingCallback` added (epoch-based weights)."""
+        """`tf.keras.Model.fit`, with a `LossWeightingCallback` (epoch-based weights) and a
+        `StopOnNonFiniteLoss` (raises `TrainingDivergedError` on a NaN/inf loss) added."""
         callbacks = list(callbacks or [])
         if not any(isinstance(callback, LossWeightingCallback) for callback in callbacks):
             callbacks.append(LossWeightingCallback())
+        if not any(isinstance(callback, StopOnNonFiniteLoss) for callback in callbacks):
+            callbacks.append(StopOnNonFiniteLoss())
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
