@@ -32,9 +32,18 @@ def _run_errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
     """The errors a run reports as `Error: ...` (imported late: they pull in TensorFlow)."""
     from tfrs_mtl.config import ConfigError
     from tfrs_mtl.data import DataError, DataNotFoundError
+    from tfrs_mtl.models.divergence import TrainingDivergedError
     from tfrs_mtl.serving import ExportError
 
-    return (ConfigError, DataError, DataNotFoundError, ExportError, FileExistsError, *extra)
+    return (
+        ConfigError,
+        DataError,
+        DataNotFoundError,
+        ExportError,
+        FileExistsError,
+        TrainingDivergedError,
+        *extra,
+    )
 
 
 @click.command()
@@ -44,13 +53,38 @@ def _run_errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
     "--out",
     required=True,
     type=click.Path(path_type=str),
-    help="Run folder: model/, export/, metrics.json, history.json, report.md, tensorboard/.",
+    help="Run folder: model/, export/, metrics.json, history.json, report.md, tensorboard/. "
+    "An interrupted run in it (same options) is resumed.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace the files of a non-empty --out.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the files of a non-empty --out (an interrupted run in it starts over).",
+)
+@click.option(
+    "--backup-every",
+    "backup_every_steps",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Training steps between backups of the training state in OUT/.backup (a killed run "
+    "resumes from the last one); one is also made at every epoch's end.",
+)
 @quiet_option
-def train(out: str, overwrite: bool, quiet: bool, split: str | None, **options: Any) -> None:
+def train(
+    out: str,
+    overwrite: bool,
+    backup_every_steps: int,
+    quiet: bool,
+    split: str | None,
+    **options: Any,
+) -> None:
     """Trains a multi-task model, builds its index, evaluates it beside baselines and writes
     the run folder.
+
+    Rerun with the same options and --out to resume a run that was killed or interrupted
+    (it continues from its last backup and ends with the same metrics); a finished --out is
+    refused unless --overwrite.
 
     Example: tfrs-mtl train --dataset movielens-100k --tasks retrieval,rating,genres
     --architecture mmoe --weighting uncertainty --epochs 3 --out runs/ml100k
@@ -61,7 +95,13 @@ def train(out: str, overwrite: bool, quiet: bool, split: str | None, **options: 
     config = build_config(split=split, **options)
     quiet_tensorflow_warnings()
     try:
-        result = run_experiment(config, folder, progress=not quiet, overwrite=overwrite)
+        result = run_experiment(
+            config,
+            folder,
+            progress=not quiet,
+            overwrite=overwrite,
+            backup_every_steps=backup_every_steps,
+        )
     except _run_errors() as error:
         fail(str(error))
     if not quiet:

@@ -14,11 +14,31 @@ Layout of a run folder `OUT`:
     report.md            tables and plots (loss_curves.png, task_weights.png, recall_at_k.png)
     tensorboard/         TensorBoard logs
     checkpoints/         weights after every epoch (ModelCheckpoint)
+    .backup/             only while the run is unfinished: the training backup (see below)
+
+Resuming. While it trains, a run keeps `OUT/.backup/` (`training_backup.TrainingBackup`): its
+`experiment.yaml`, a checkpoint of the whole training state every `backup_every_steps` steps and
+at each epoch's end, and the finished epochs' logs. It is removed once the run folder is
+complete (`metrics.json` written). A run killed at any point after its data loaded (SIGKILL
+included) and started again with the same config and `OUT` resumes from that checkpoint and
+ends with the same metrics as an uninterrupted run (bit for bit with op determinism on and
+no dropout). The rules for an existing `OUT`:
+
+* holds `.backup/` with the same `experiment.yaml`: resumed (a line on stderr says where);
+  with another config: refused unless `overwrite` (which starts over);
+* otherwise not empty (e.g. a finished run): refused unless `overwrite`.
+
+A run that fails with an exception (bad input, `TrainingDivergedError`) removes its training
+folders (`.backup/`, `tensorboard/`, `checkpoints/`) and an `OUT` it created; an interrupt
+(Ctrl-C) keeps the backup, so the run can be resumed.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import math
 import shutil
 import sys
 import time
@@ -43,12 +63,23 @@ from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue
 from tfrs_mtl.experiments.run_report import experiment_yaml, write_run_report
 from tfrs_mtl.experiments.serving_data import FILE_NAME as SERVING_DATA_FILE
 from tfrs_mtl.experiments.serving_data import ServingData
+from tfrs_mtl.experiments.training_backup import (
+    TrainingBackup,
+    full_history,
+    resumable_stream,
+    saved_position,
+)
 from tfrs_mtl.models import Catalogue, MultiTaskModel, build_dataset
 from tfrs_mtl.serving import Recommender
 from tfrs_mtl.serving import save as save_export
+from tfrs_mtl.tasks import LossWeightingCallback
 
 Log = Callable[[str], None]
 CATALOGUE_FILE = "item_catalogue.npz"
+BACKUP_DIR = ".backup"
+HISTORY_CSV = "history.csv"
+TRAINING_FOLDERS = (BACKUP_DIR, files.TENSORBOARD_DIR, files.CHECKPOINT_DIR)
+DEFAULT_BACKUP_EVERY_STEPS = 100
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -98,12 +129,15 @@ def _model_columns(model: MultiTaskModel) -> set[str]:
     return names
 
 
-def _callbacks(out: Path | None) -> list[tf.keras.callbacks.Callback]:
+def _callbacks(
+    out: Path | None, resume: bool, backup_every_steps: int, steps_per_epoch: int
+) -> list[tf.keras.callbacks.Callback]:
     if out is None:
-        return []
-    for name in (files.TENSORBOARD_DIR, files.CHECKPOINT_DIR):
-        shutil.rmtree(out / name, ignore_errors=True)  # a previous run's, when overwriting
-    (out / files.CHECKPOINT_DIR).mkdir()
+        return [LossWeightingCallback()]
+    if not resume:
+        for name in (files.TENSORBOARD_DIR, files.CHECKPOINT_DIR):
+            shutil.rmtree(out / name, ignore_errors=True)  # a previous run's, when overwriting
+    (out / files.CHECKPOINT_DIR).mkdir(exist_ok=True)
     return [
         tf.keras.callbacks.TensorBoard(
             log_dir=str(out / files.TENSORBOARD_DIR), write_graph=False, profile_batch=0
@@ -113,7 +147,9 @@ def _callbacks(out: Path | None) -> list[tf.keras.callbacks.Callback]:
             save_weights_only=True,
             save_freq="epoch",
         ),
-        tf.keras.callbacks.CSVLogger(str(out / "history.csv")),
+        # Before the backup: an epoch's backup must hold the weighting's end-of-epoch state.
+        LossWeightingCallback(),
+        TrainingBackup(out / BACKUP_DIR, backup_every_steps, steps_per_epoch),
     ]
 
 
@@ -150,8 +186,14 @@ def train_and_evaluate(
     out: Path | None = None,
     *,
     progress: bool = True,
+    resume: bool = False,
+    backup_every_steps: int = DEFAULT_BACKUP_EVERY_STEPS,
 ) -> ExperimentResult:
-    """Trains on the training rows and scores on the test rows; writes `out` when given."""
+    """Trains on the training rows and scores on the test rows; writes `out` when given.
+
+    With `out`, training is backed up in `out/.backup` (see the module docstring); `resume`
+    continues from that backup instead of starting over.
+    """
     log = progress_logger(progress)
     tf.keras.utils.set_random_seed(config.seed)
     if config.deterministic:
@@ -172,6 +214,17 @@ def train_and_evaluate(
     train = build_dataset(
         select_columns(train_arrays, columns), config.batch_size, seed=config.seed
     )
+    steps_per_epoch = math.ceil(len(train_positions) / config.batch_size)
+    start_at = (0, 0)
+    if out is not None and resume:
+        start_at = saved_position(out / BACKUP_DIR, steps_per_epoch) or (0, 0)
+        epoch, step = start_at
+        _announce(
+            f"resuming from checkpoint at epoch {epoch + 1} step {step}"
+            f" ({steps_per_epoch} steps an epoch, {config.epochs} epochs)"
+            if epoch < config.epochs
+            else f"resuming after training ({config.epochs} epochs done): evaluating and writing"
+        )
     validation = None
     if config.validate_each_epoch and len(test_positions):
         test_arrays = select_columns(feature_arrays(data, test_positions), columns)
@@ -179,14 +232,17 @@ def train_and_evaluate(
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
     start = time.perf_counter()
     fitted = model.fit(
-        train,
+        resumable_stream(train, config.epochs, steps_per_epoch, start_at),
         epochs=config.epochs,
+        steps_per_epoch=steps_per_epoch,
         validation_data=validation,
-        callbacks=_callbacks(out),
+        callbacks=_callbacks(out, resume, backup_every_steps, steps_per_epoch),
         verbose=verbose,
     )
     train_seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
+    if out is not None:  # every epoch, those trained before an interruption included
+        history = full_history(out / BACKUP_DIR)
     log(f"trained in {train_seconds:.1f} s; building the {config.index.kind} index")
     catalogue = item_catalogue(data, model)
     users = user_table(data, model, train_positions)
@@ -235,6 +291,7 @@ def _write_run(result: ExperimentResult, recall_curve: np.ndarray, log: Log) -> 
     export = save_export(result.recommender, out / files.EXPORT_DIR, overwrite=True)
     result.serving_data.save(export / SERVING_DATA_FILE)
     files.write_json_atomically(out / files.HISTORY_FILE, files.history_content(result.history))
+    files.write_text_atomically(out / HISTORY_CSV, history_csv(result.history))
     write_run_report(
         out,
         result.nested_metrics,
@@ -245,6 +302,22 @@ def _write_run(result: ExperimentResult, recall_curve: np.ndarray, log: Log) -> 
         title=f"tfrs_mtl experiment: {result.config.dataset}",
         notes=_run_notes(result),
     )
+
+
+def history_csv(history: dict[str, list[float]]) -> str:
+    """`history.csv`: one row per epoch (0-based `epoch`, as Keras' `CSVLogger` writes it)."""
+    keys = sorted(history)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for epoch in range(max((len(values) for values in history.values()), default=0)):
+        writer.writerow([epoch, *(history[key][epoch] for key in keys)])
+    return text.getvalue()
+
+
+def _announce(message: str) -> None:
+    """A line on stderr that even a quiet run prints (a resume changes what the run does)."""
+    print(f"[tfrs-mtl] {message}", file=sys.stderr, flush=True)
 
 
 def save_catalogue(result: ExperimentResult, path: Path) -> None:
@@ -289,35 +362,98 @@ def _run_notes(result: ExperimentResult) -> str:
     return "\n".join(lines)
 
 
+def interrupted_run(out_dir: str | Path, config: ExperimentConfig) -> bool:
+    """Whether `out_dir` holds an interrupted run of `config` (one to resume).
+
+    Raises:
+        FileExistsError: it holds an interrupted run of another config.
+    """
+    recorded = Path(out_dir) / BACKUP_DIR / files.EXPERIMENT_FILE
+    if not recorded.is_file():
+        return False
+    if recorded.read_text(encoding="utf-8") != experiment_yaml(config):
+        raise FileExistsError(
+            f"{out_dir} holds an interrupted run of another experiment (see {recorded}); "
+            "rerun it with the same options to resume, or pass --overwrite to start over"
+        )
+    return True
+
+
+def remove_training_folders(out: Path, created: bool) -> None:
+    """After a failed run: its training folders go, and `out` itself when the run made it."""
+    for name in TRAINING_FOLDERS:
+        shutil.rmtree(out / name, ignore_errors=True)
+    if created and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+
+
 def run_experiment(
     config: ExperimentConfig,
     out_dir: str | Path | None,
     *,
     progress: bool = True,
     overwrite: bool = False,
+    backup_every_steps: int = DEFAULT_BACKUP_EVERY_STEPS,
 ) -> ExperimentResult:
     """Runs the experiment end to end and writes the run folder (see the module docstring).
 
     Args:
         config: the experiment.
-        out_dir: the run folder; None keeps everything in memory.
+        out_dir: the run folder; None keeps everything in memory. An interrupted run of the
+            same config in it is resumed.
         progress: progress bars and log lines on stderr.
-        overwrite: allow a non-empty `out_dir` (its files are replaced).
+        overwrite: allow a non-empty `out_dir` (its files are replaced; an interrupted run in
+            it is started over).
+        backup_every_steps: training steps between mid-epoch backups of the training state.
 
     Returns:
         An `ExperimentResult`.
+
+    Raises:
+        FileExistsError: `out_dir` is a file, or not empty and neither `overwrite` nor an
+            interrupted run of `config`.
+        TrainingDivergedError: a loss became NaN or infinite.
 
     Example:
         >>> result = run_experiment(ExperimentConfig(epochs=1), "runs/ml100k")  # doctest: +SKIP
         >>> result.metrics["retrieval/recall@10"]  # doctest: +SKIP
     """
     out = None
+    resume = False
+    created = False
     if out_dir is not None:
-        out = files.prepare_out_dir(out_dir, overwrite=overwrite, create=False)
+        resume = not overwrite and interrupted_run(out_dir, config)
+        out = files.prepare_out_dir(out_dir, overwrite=overwrite or resume, create=False)
+        created = not out.exists()
     log = progress_logger(progress)
     log(f"loading {config.dataset}")
     data = load_experiment_data(config)
     train_positions, test_positions = split_experiment_data(data, config.split)
-    if out is not None:  # only now: bad input must not leave an empty folder behind
-        out.mkdir(parents=True, exist_ok=True)
-    return train_and_evaluate(config, data, train_positions, test_positions, out, progress=progress)
+    if out is None:
+        return train_and_evaluate(
+            config, data, train_positions, test_positions, None, progress=progress
+        )
+    # Only now: bad input must not leave an empty folder behind.
+    out.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)  # an interrupted run, overwritten
+        (out / BACKUP_DIR).mkdir()
+        files.write_text_atomically(
+            out / BACKUP_DIR / files.EXPERIMENT_FILE, experiment_yaml(config)
+        )
+    try:
+        result = train_and_evaluate(
+            config,
+            data,
+            train_positions,
+            test_positions,
+            out,
+            progress=progress,
+            resume=resume,
+            backup_every_steps=backup_every_steps,
+        )
+    except Exception:
+        remove_training_folders(out, created)
+        raise
+    shutil.rmtree(out / BACKUP_DIR)  # the run is complete: nothing to resume
+    return result
