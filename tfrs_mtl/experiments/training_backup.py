@@ -61,6 +61,8 @@ def resumable_stream(
 
     Pass it to `fit` with `steps_per_epoch`: `fit` then draws each epoch's batches from the one
     stream, and a resumed `fit` (starting at `start`) gets the batches it would have had.
+    `dataset` must be freshly built with a seeded shuffle (a dataset already iterated draws
+    the next shuffle seeds).
     """
     epoch, step = start
     return dataset.repeat(epochs).skip(epoch * steps_per_epoch + step)
@@ -116,6 +118,7 @@ class TrainingBackup(tf.keras.callbacks.BackupAndRestore):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_epoch_begin(epoch, logs)
+        self._batches_count = 0  # every `save_every_steps` steps of each epoch, from its start
         if self._metric_state is not None:
             for variable, value in zip(self._metric_variables(), self._metric_state, strict=True):
                 variable.assign(value)
