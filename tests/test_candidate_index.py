@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfrs_mtl.serving.candidate_index import (
     BruteForceIndex,
@@ -117,3 +118,14 @@ def test_fingerprint_changes_with_embeddings_and_ids(embeddings) -> None:
     assert base == index_fingerprint(embeddings.copy(), ids.copy())
     assert base != index_fingerprint(embeddings * 2, ids)
     assert base != index_fingerprint(embeddings, ids[::-1])
+
+
+def test_traced_search_equals_eager_search(embeddings, queries) -> None:
+    # Eager calls take a one-op fast path; traced calls (the export) the graph path.
+    index = build_index(embeddings, IndexConfig(num_leaves=10, num_leaves_to_search=1))
+    traced = tf.function(lambda batch, k: index.search(batch, k))
+    for k in (5, 400):  # 400: more than one leaf holds, so both paths pad
+        eager_scores, eager_rows = index.search(queries, k)
+        traced_scores, traced_rows = traced(tf.constant(queries), tf.constant(k))
+        np.testing.assert_array_equal(eager_rows.numpy(), traced_rows.numpy())
+        np.testing.assert_array_equal(eager_scores.numpy(), traced_scores.numpy())

@@ -155,10 +155,14 @@ class ScannIndex(CandidateIndex):
         pre_reorder_num_neighbors: int | tf.Tensor | None = None,
     ) -> tuple[tf.Tensor, tf.Tensor]:
         """As `CandidateIndex.search`; the last two override the built config (for tuning)."""
-        num_neighbors = tf.convert_to_tensor(num_neighbors, tf.int32)
         if not self.config.uses_partitioning:
             leaves_to_search = None  # no tree: every item is scored
         reordering = self.config.num_reordering_candidates
+        if tf.executing_eagerly():
+            return self._search_eagerly(
+                queries, int(num_neighbors), leaves_to_search, pre_reorder_num_neighbors
+            )
+        num_neighbors = tf.convert_to_tensor(num_neighbors, tf.int32)
         if pre_reorder_num_neighbors is None and reordering is not None:
             # ScaNN returns at most the reordering depth: deepen it when more are asked for.
             pre_reorder_num_neighbors = tf.maximum(num_neighbors, reordering)
@@ -185,6 +189,37 @@ class ScannIndex(CandidateIndex):
             return tf.zeros([0, num_neighbors], tf.float32), tf.zeros([0, num_neighbors], tf.int32)
 
         scores, rows = tf.cond(batch_size > 0, run, empty)
+        if self.config.distance_measure == "squared_l2":
+            scores = -scores
+        return scores, rows
+
+    def _search_eagerly(
+        self,
+        queries: tf.Tensor,
+        num_neighbors: int,
+        leaves_to_search: int | None,
+        pre_reorder_num_neighbors: int | tf.Tensor | None,
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """`search` as one ScaNN op call: eagerly, `tf.cond` and the padding ops cost several
+        times a one-query ScaNN search, so they only run when ScaNN left slots empty."""
+        if np.shape(queries)[0] == 0:  # ScaNN rejects an empty batch
+            return tf.zeros([0, num_neighbors], tf.float32), tf.zeros([0, num_neighbors], tf.int32)
+        reordering = self.config.num_reordering_candidates
+        if pre_reorder_num_neighbors is None and reordering is not None:
+            pre_reorder_num_neighbors = max(num_neighbors, reordering)
+        result = self._searcher.search_batched(
+            queries,
+            final_num_neighbors=num_neighbors,
+            pre_reorder_num_neighbors=pre_reorder_num_neighbors,
+            leaves_to_search=leaves_to_search,
+        )
+        scores, rows = result.distances, result.indices
+        if (
+            scores.shape[1] != num_neighbors
+            or rows.dtype != tf.int32
+            or np.isnan(scores.numpy()).any()
+        ):
+            scores, rows = _pad_columns(scores, rows, tf.constant(num_neighbors))
         if self.config.distance_measure == "squared_l2":
             scores = -scores
         return scores, rows
