@@ -34,6 +34,9 @@ from tfrs_mtl.serving.index_config import IndexConfig
 if TYPE_CHECKING:
     import pandas as pd
 
+# Floats of brute force's score matrix per call while tuning (256 MiB).
+_SCORE_BUDGET = 64 * 2**20
+
 
 @dataclasses.dataclass(frozen=True)
 class IndexMeasurement:
@@ -100,7 +103,7 @@ def tune_index(
     k: int = 10,
     base_config: IndexConfig | None = None,
     num_leaves: Sequence[int] | None = None,
-    leaves_to_search_fractions: Sequence[float] = (0.05, 0.1, 0.2, 0.4),
+    leaves_to_search_fractions: Sequence[float] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4),
     num_reordering_candidates: Sequence[int] | None = None,
     repeats: int = 3,
     progress: bool = True,
@@ -138,14 +141,23 @@ def tune_index(
         raise ValueError("tune_index needs at least one held-out query")
     base = (base_config or IndexConfig()).replace(kind="scann")
     exact = BruteForceIndex(candidates, base)
-    exact_rows = exact.search(queries, k)[1].numpy()
+    # Brute force scores [queries, items] at once: in chunks, a 1M catalogue stays in memory.
+    chunk = max(1, _SCORE_BUDGET // len(candidates))
+
+    def exact_search() -> np.ndarray:
+        return np.concatenate(
+            [
+                exact.search(queries[start : start + chunk], k)[1].numpy()
+                for start in range(0, len(queries), chunk)
+            ]
+        )
+
+    exact_rows = exact_search()
     measurements = [
         IndexMeasurement(
             config=base.replace(kind="brute_force"),
             recall=1.0,
-            queries_per_second=_queries_per_second(
-                lambda: exact.search(queries, k), len(queries), repeats
-            ),
+            queries_per_second=_queries_per_second(exact_search, len(queries), repeats),
             build_seconds=0.0,
         )
     ]
