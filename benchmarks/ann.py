@@ -1,0 +1,327 @@
+"""Nearest-neighbour search: the library's ScaNN index against exact search and its peers.
+
+    .venv/bin/python benchmarks/ann.py [--sizes 100000 1000000] [--queries 1000] [--quick]
+
+Catalogues: synthetic clustered N x 64 (1,000 Gaussian centres, noise 0.5; held-out queries
+from the same distribution) and the item embeddings of a default joint model trained on
+MovieLens-100K in the same run (1,682 items; queries are the 943 users' query embeddings).
+For every method and setting: recall@10 against exact search (faiss IndexFlatIP), single-query
+QPS (one query per call, 1 / median latency over `--queries` calls after warm-up), batched QPS
+(`--batch-size` queries per call, best of 3), build time and index bytes. Every query runs on
+one thread (TensorFlow intra/inter-op 1, faiss OMP 1, hnswlib 1). The ScaNN tuned points come
+from `tune_index` on separate tuning queries. Results: `ann.json`, `ann.md` and
+`ann_recall_qps.png` under `--out` (default benchmarks/results). Fixed seeds; the machine may
+be shared, so ratios measured in one run are what hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import tfrs_mtl  # noqa: F401  (selects Keras 2 before TensorFlow loads)
+
+# isort: split
+import ann_methods as methods
+import numpy as np
+import tensorflow as tf
+from ann_report import markdown, plot, targets
+
+from tfrs_mtl.serving import IndexConfig, tune_index
+
+K = 10
+RESULTS = Path(__file__).parent / "results"
+TUNED_RECALLS = (0.90, 0.95, 0.98)
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """The settings measured: `tune_index`'s grid (None: its defaults), the manual ScaNN points
+    (fractions of sqrt(N) leaves searched x reordering depths) and the peers' query knobs."""
+
+    tuning: dict[str, Any] = dataclasses.field(default_factory=dict)
+    leaves_fractions: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)
+    reorderings: tuple[int, ...] = (100, 250)
+    nprobes: tuple[int, ...] = (4, 8, 16, 32, 64)
+    k_factors: tuple[int, ...] = (10, 25)
+    efs: tuple[int, ...] = (16, 32, 64, 128, 256)
+    build_threads: int = 2
+
+
+QUICK = Grid(
+    tuning={
+        "leaves_to_search_fractions": (0.1, 0.5),
+        "num_reordering_candidates": (100,),
+        "repeats": 1,
+    },
+    leaves_fractions=(0.1,),
+    reorderings=(100,),
+    nprobes=(8, 32),
+    k_factors=(25,),
+    efs=(16, 64),
+    build_threads=1,
+)
+
+
+def clustered(num_points: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Points around 1,000 fixed Gaussian centres (the same centres for every call)."""
+    centres = np.random.default_rng(0).normal(size=(1000, dim))
+    labels = rng.integers(len(centres), size=num_points)
+    return (centres[labels] + 0.5 * rng.normal(size=(num_points, dim))).astype(np.float32)
+
+
+def recall(rows: np.ndarray, exact: np.ndarray) -> float:
+    hits = [len(set(a) & set(e)) for a, e in zip(rows.tolist(), exact.tolist(), strict=True)]
+    return float(np.sum(hits) / exact.size)
+
+
+def single_query_qps(
+    one: Any, queries: np.ndarray, calls: int, prefix: str = "single"
+) -> dict[str, float]:
+    """One query per call, `calls` calls after 20 warm-up calls: 1 / median latency."""
+    for query in queries[:20]:
+        one(query[np.newaxis])
+    times = []
+    for i in range(calls):
+        query = queries[i % len(queries)][np.newaxis]
+        start = time.perf_counter()
+        one(query)
+        times.append(time.perf_counter() - start)
+    median = float(np.median(times))
+    return {
+        f"{prefix}_qps": 1.0 / median,
+        f"{prefix}_median_ms": median * 1e3,
+        f"{prefix}_p99_ms": float(np.percentile(times, 99)) * 1e3,
+    }
+
+
+def batched_qps(searcher: methods.Searcher, queries: np.ndarray, repeats: int = 3) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        searcher.batch(queries)
+        best = min(best, time.perf_counter() - start)
+    return len(queries) / best
+
+
+def measure(
+    searcher: methods.Searcher,
+    queries: np.ndarray,
+    exact: np.ndarray,
+    calls: int,
+    batch_size: int,
+) -> dict[str, Any]:
+    searcher.prepare()
+    rows = searcher.batch(queries)
+    point = {
+        "family": searcher.family,
+        "settings": searcher.settings,
+        "recall_at_10": recall(np.asarray(rows), exact),
+        "build_seconds": searcher.build_seconds,
+        "index_bytes": searcher.index_bytes,
+        "notes": searcher.notes,
+    }
+    point.update(single_query_qps(searcher.one, queries, calls))
+    if searcher.one_traced is not None:
+        point.update(single_query_qps(searcher.one_traced, queries, calls, "traced_single"))
+    point["batched_qps"] = batched_qps(searcher, queries[:batch_size])
+    return point
+
+
+def scann_points(tuning: Any, num_items: int, grid: Grid) -> list[tuple[IndexConfig, str]]:
+    """The tuned choice at each recall target, plus a manual grid on the sqrt(N) tree."""
+    points: list[tuple[IndexConfig, str]] = []
+    for target in TUNED_RECALLS:
+        passing = [m for m in tuning.measurements if m.recall >= target]
+        best = max(passing, key=lambda m: (m.queries_per_second, m.recall))
+        if best.config.kind == "scann":
+            points.append((best.config, f"tuned@{target:.2f}"))
+    leaves = max(1, round(np.sqrt(num_items)))
+    for fraction in grid.leaves_fractions:
+        for depth in grid.reorderings:
+            to_search = max(1, round(fraction * leaves))
+            config = IndexConfig(
+                num_leaves=leaves, num_leaves_to_search=to_search, num_reordering_candidates=depth
+            )
+            points.append((config, "manual"))
+    return points
+
+
+def run_catalogue(
+    name: str,
+    candidates: np.ndarray,
+    queries: np.ndarray,
+    tuning_queries: np.ndarray,
+    *,
+    calls: int,
+    batch_size: int,
+    grid: Grid = Grid(),
+    extra_scann: tuple[IndexConfig, ...] = (),
+    log: Any = print,
+) -> dict[str, Any]:
+    """Measures every method on one catalogue.
+
+    Args:
+        name: the catalogue's title.
+        candidates: `[num_items, dim]` float32.
+        queries: `[num_queries, dim]` evaluation queries.
+        tuning_queries: `[num_tuning, dim]` queries `tune_index` tunes on (held out from
+            `queries`).
+        calls: single-query calls timed per point.
+        batch_size: queries per batched call.
+        grid: the settings measured.
+        extra_scann: more library ScaNN configs to measure (e.g. an exhaustive one).
+        log: progress lines.
+
+    Returns:
+        `{"name", "num_items", "dim", ..., "skipped": [family], "points": [point]}`, a point
+        being `{"family", "settings", "recall_at_10", "single_qps", "batched_qps",
+        "build_seconds", "index_bytes", ...}`.
+    """
+    num_items, dim = candidates.shape
+    log(f"[{name}] exact ground truth for {len(queries)} queries")
+    exact = methods.exact_rows(candidates, queries, K)
+    log(f"[{name}] tune_index on {len(tuning_queries)} tuning queries")
+    start = time.perf_counter()
+    tuning = tune_index(
+        candidates, tuning_queries, target_recall=0.95, k=K, progress=False, **grid.tuning
+    )
+    tuning_seconds = time.perf_counter() - start
+    scann_configs = scann_points(tuning, num_items, grid) + [(c, "extra") for c in extra_scann]
+    root = max(1, round(np.sqrt(num_items)))
+    raw = sorted(
+        {
+            (root, max(1, round(f * root)), depth)
+            for f in grid.leaves_fractions
+            for depth in grid.reorderings
+        }
+    )
+    threads = grid.build_threads
+    families = [
+        ("tfrs_brute_force", lambda: methods.brute_force(candidates, K)),
+        ("scann_library", lambda: methods.library_scann(candidates, K, scann_configs)),
+        ("scann_pybind", lambda: methods.raw_scann(candidates, K, raw, 1)),
+        (
+            "faiss_ivfpq_fastscan",
+            lambda: methods.faiss_ivfpq(candidates, K, grid.nprobes, grid.k_factors, threads),
+        ),
+        ("faiss_hnsw", lambda: methods.faiss_hnsw(candidates, K, grid.efs, threads)),
+        ("hnswlib", lambda: methods.hnswlib_index(candidates, K, grid.efs, threads)),
+    ]
+    points, skipped = [], []
+    for family, searchers in families:
+        log(f"[{name}] {family}")
+        found = False
+        for searcher in searchers():
+            found = True
+            points.append(measure(searcher, queries, exact, calls, batch_size))
+            log(
+                f"    {searcher.settings}: recall {points[-1]['recall_at_10']:.4f}, "
+                f"1-query {points[-1]['single_qps']:.0f}/s, batched "
+                f"{points[-1]['batched_qps']:.0f}/s"
+            )
+        if not found:
+            skipped.append(family)
+            log(f"[{name}] {family}: not installed, skipped")
+    return {
+        "name": name,
+        "num_items": num_items,
+        "dim": dim,
+        "num_queries": len(queries),
+        "num_tuning_queries": len(tuning_queries),
+        "tuning_seconds": tuning_seconds,
+        "tuning_grid": json.loads(tuning.to_frame().to_json(orient="records")),
+        "skipped": skipped,
+        "points": points,
+    }
+
+
+def movielens_embeddings(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate and query embeddings of the default joint model trained on ml-100k."""
+    from tfrs_mtl.experiments import ExperimentConfig, run_experiment
+
+    config = ExperimentConfig(data_dir=data_dir, baselines=(), validate_each_epoch=False)
+    result = run_experiment(config, None, progress=False)
+    recommender = result.recommender
+    queries = recommender.encode_queries(result.serving_data.users)
+    return np.asarray(recommender.candidate_embeddings, np.float32), queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--queries", type=int, default=1000, help="evaluation queries")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--no-movielens", action="store_true")
+    parser.add_argument(
+        "--data-dir",
+        default=str(Path(os.environ.get("TFRS_MTL_DATA_DIR", "../shared/data")) / "ml-100k"),
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    grid = Grid()
+    if args.quick:
+        args.sizes, args.queries, args.dim, args.no_movielens = [2000], 200, 16, True
+        grid = QUICK
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, TF {tf.__version__}",
+        "load_average_start": os.getloadavg(),
+        "peers": methods.available_peers(),
+        "threads": "1 query thread for every method (single and batched); builds: ScaNN 1 "
+        "thread (the library's reproducible setting), faiss/hnswlib 2 threads",
+        "k": K,
+        "catalogues": [],
+    }
+    for size in args.sizes:
+        rng = np.random.default_rng(1)
+        candidates = clustered(size, args.dim, rng)
+        queries, tuning = clustered(args.queries, args.dim, rng), clustered(1000, args.dim, rng)
+        results["catalogues"].append(
+            run_catalogue(
+                f"clustered {size:,} x {args.dim}",
+                candidates,
+                queries,
+                tuning,
+                calls=max(1000, args.queries),
+                batch_size=args.batch_size,
+                grid=grid,
+            )
+        )
+    if not args.no_movielens:
+        candidates, users = movielens_embeddings(args.data_dir)
+        # Half of the users tune, the other half measure.
+        order = np.random.default_rng(3).permutation(len(users))
+        half = len(users) // 2
+        results["catalogues"].append(
+            run_catalogue(
+                f"MovieLens-100K items {len(candidates):,} x {candidates.shape[1]}",
+                candidates,
+                users[order[half:]],
+                users[order[:half]],
+                calls=1000,
+                batch_size=args.batch_size,
+                grid=grid,
+            )
+        )
+    results["load_average_end"] = os.getloadavg()
+    results["targets"] = targets(results["catalogues"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ann.json").write_text(json.dumps(results, indent=2) + "\n")
+    text = markdown(results)
+    (args.out / "ann.md").write_text(text)
+    plot(results["catalogues"], args.out / "ann_recall_qps.png")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Targets, markdown tables and the recall-vs-QPS plot of `ann.py`'s results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+PEERS = ("faiss_ivfpq_fastscan", "faiss_hnsw", "hnswlib")
+RECALL_TARGET = 0.95
+SPEEDUP_TARGET = 20.0
+TARGET_SIZE = 1_000_000
+
+
+def _best(points: list[dict], family: str, measure: str) -> dict | None:
+    passing = [p for p in points if p["family"] == family and p["recall_at_10"] >= RECALL_TARGET]
+    return max(passing, key=lambda p: p[measure], default=None)
+
+
+def catalogue_targets(catalogue: dict[str, Any]) -> dict[str, Any]:
+    """ScaNN's speed-up over BruteForce at recall >= 0.95, and whether its best point there
+    is at least as fast as every peer's best point there (single query and batched)."""
+    points = catalogue["points"]
+    brute = next((p for p in points if p["family"] == "tfrs_brute_force"), None)
+    result: dict[str, Any] = {"catalogue": catalogue["name"]}
+    for family in ("scann_library", "scann_pybind"):
+        entry: dict[str, Any] = {}
+        for measure in ("single_qps", "batched_qps"):
+            best = _best(points, family, measure)
+            peers = {peer: _best(points, peer, measure) for peer in PEERS}
+            entry[measure] = {
+                "best": None if best is None else best[measure],
+                "best_settings": None if best is None else best["settings"],
+                "recall": None if best is None else best["recall_at_10"],
+                "peers_best": {
+                    peer: None if point is None else point[measure] for peer, point in peers.items()
+                },
+                "on_frontier": best is not None
+                and all(
+                    point is None or best[measure] >= point[measure] for point in peers.values()
+                ),
+            }
+            if brute is not None and best is not None:
+                entry[measure]["speedup_over_brute_force"] = best[measure] / brute[measure]
+        result[family] = entry
+    library = result["scann_library"]["single_qps"]
+    result["speedup_met"] = library.get("speedup_over_brute_force", 0.0) >= SPEEDUP_TARGET
+    return result
+
+
+def targets(catalogues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [catalogue_targets(catalogue) for catalogue in catalogues]
+
+
+def _settings(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in settings.items() if key != "index")
+
+
+def _met(flag: bool) -> str:
+    return "**met**" if flag else "**not met**"
+
+
+def _target_lines(target: dict[str, Any], num_items: int) -> list[str]:
+    lines = []
+    for family in ("scann_library", "scann_pybind"):
+        single, batched = target[family]["single_qps"], target[family]["batched_qps"]
+        if single["best"] is None:
+            lines.append(f"- {family}: no point reaches recall@10 >= {RECALL_TARGET}")
+            continue
+        name = "ScaNN (library index)" if family == "scann_library" else "ScaNN (pybind, no TF)"
+        speedup = single.get("speedup_over_brute_force", float("nan"))
+        flag = _met(speedup >= SPEEDUP_TARGET) if family == "scann_library" else "(reference)"
+        lines.append(
+            f"- {name}: recall@10 >= {RECALL_TARGET} at {single['best']:.0f} single-query QPS "
+            f"({_settings(single['best_settings'])}, recall {single['recall']:.4f}) = "
+            f"**{speedup:.1f}x** BruteForce's single-query QPS (target >= {SPEEDUP_TARGET:.0f}x"
+            f"{' on 1M' if num_items >= TARGET_SIZE else ''}): {flag}"
+        )
+        for measure, entry in (("single-query", single), ("batched", batched)):
+            peers = ", ".join(
+                f"{peer} {'never reaches 0.95' if value is None else f'{value:.0f}'}"
+                for peer, value in entry["peers_best"].items()
+            )
+            lines.append(
+                f"  - Pareto frontier at recall >= {RECALL_TARGET}, {measure}: "
+                f"best {entry['best']:.0f} QPS vs peers' best ({peers}): "
+                f"{_met(entry['on_frontier'])}"
+            )
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    load_start = ", ".join(f"{v:.2f}" for v in results["load_average_start"])
+    load_end = ", ".join(f"{v:.2f}" for v in results["load_average_end"])
+    lines = [
+        f"# Nearest-neighbour search ({results['machine']})",
+        "",
+        f"k={results['k']}. {results['threads']}. Load average (1, 5, 15 min) at start "
+        f"{load_start}, at end {load_end} (the machine is shared). Single-query QPS = 1 / "
+        "median latency of one-query calls; batched QPS = queries per second with 1,000 "
+        "queries per call (best of 3). Memory = index bytes (serialized index; BruteForce: "
+        "the float32 embeddings). Peers installed: "
+        + ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in results["peers"].items())
+        + ".",
+        "",
+    ]
+    for catalogue, target in zip(results["catalogues"], results["targets"], strict=True):
+        lines += [
+            f"## {catalogue['name']}",
+            "",
+            f"{catalogue['num_queries']} evaluation queries, {catalogue['num_tuning_queries']} "
+            f"tuning queries (tune_index: {catalogue['tuning_seconds']:.0f} s)."
+            + (
+                f" Skipped (not installed): {catalogue['skipped']}." if catalogue["skipped"] else ""
+            ),
+            "",
+            "| method | settings | recall@10 | 1-query QPS | 1-query p50 / p99 ms "
+            "| 1-query QPS in tf.function | batched QPS | build s | index MB |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for p in catalogue["points"]:
+            traced = f"{p['traced_single_qps']:.0f}" if "traced_single_qps" in p else "-"
+            lines.append(
+                f"| {p['family']} | {_settings(p['settings'])} | {p['recall_at_10']:.4f} | "
+                f"{p['single_qps']:.0f} | {p['single_median_ms']:.3f} / {p['single_p99_ms']:.3f} "
+                f"| {traced} | {p['batched_qps']:.0f} | {p['build_seconds']:.1f} | "
+                f"{p['index_bytes'] / 2**20:.1f} |"
+            )
+        lines += ["", "Targets:", "", *_target_lines(target, catalogue["num_items"]), ""]
+    return "\n".join(lines)
+
+
+def plot(catalogues: list[dict[str, Any]], path: Path) -> None:
+    """Recall@10 vs single-query and batched QPS (log), one line per method family."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, len(catalogues), figsize=(5 * len(catalogues), 8), squeeze=False)
+    for column, catalogue in enumerate(catalogues):
+        families = sorted({p["family"] for p in catalogue["points"]})
+        for row, measure in enumerate(("single_qps", "batched_qps")):
+            axis = axes[row][column]
+            for family in families:
+                points = sorted(
+                    (p for p in catalogue["points"] if p["family"] == family),
+                    key=lambda p: p["recall_at_10"],
+                )
+                axis.plot(
+                    [p["recall_at_10"] for p in points],
+                    [p[measure] for p in points],
+                    marker="o",
+                    linestyle="-" if len(points) > 1 else "none",
+                    label=family,
+                )
+            axis.axvline(RECALL_TARGET, color="grey", linestyle="--", linewidth=1)
+            axis.set_yscale("log")
+            axis.set_xlabel("recall@10")
+            axis.set_ylabel("single-query QPS" if row == 0 else "batched QPS")
+            axis.set_title(catalogue["name"], fontsize=9)
+            axis.grid(True, which="both", alpha=0.3)
+        axes[0][column].legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
