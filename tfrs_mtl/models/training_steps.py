@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import tensorflow as tf
 
+from tfrs_mtl.models.cross_replica import scale_for_replicas
 from tfrs_mtl.tasks import LossWeighting, combine_losses, project_conflicting_gradients
 
 
@@ -60,7 +61,9 @@ def weighted_sum_step(
         loss = combine_losses(terms)
         regularization_loss = model.regularization_loss()
         total_loss = loss + regularization_loss
-    _apply(model, tape.gradient(total_loss, model.trainable_variables))
+        # Under a strategy the optimizer sums the replicas' gradients (no-op on one replica).
+        replica_loss = scale_for_replicas(total_loss)
+    _apply(model, tape.gradient(replica_loss, model.trainable_variables))
     model.loss_weighting.observe(losses)
     return model.step_logs(loss, regularization_loss, training=True)
 
