@@ -29,6 +29,17 @@ ALLOWED: dict[str, set[str]] = {
         "serving",
         "evaluation",
     },
+    # Beside experiments: batch jobs on Apache Beam (an optional extra).
+    "pipelines": {
+        "config",
+        "data",
+        "features",
+        "layers",
+        "tasks",
+        "models",
+        "serving",
+        "evaluation",
+    },
     "cli": {
         "config",
         "data",
@@ -39,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
         "serving",
         "evaluation",
         "experiments",
+        "pipelines",
     },
 }
 
