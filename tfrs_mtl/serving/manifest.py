@@ -86,8 +86,11 @@ def write_manifest(folder: Path, content: dict[str, Any]) -> None:
         "format_version": FORMAT_VERSION,
         "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         **content,
-        "files": list_files(folder),
     }
+    from tfrs_mtl.serving.export_content import content_fingerprints
+
+    manifest["content_fingerprints"] = content_fingerprints(folder, manifest)
+    manifest["files"] = list_files(folder)
     with (folder / MANIFEST_NAME).open("w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=2, sort_keys=True)
         handle.write("\n")
@@ -103,8 +106,9 @@ def verify_export(folder: str | Path) -> dict[str, Any]:
 
     Raises:
         ExportError: naming the missing folder or manifest, the JSON error, the missing
-            manifest keys, an unsupported format version, or every missing, resized or
-            changed file (expected vs found).
+            manifest keys, an unsupported format version, every missing, resized or
+            changed file (expected vs found), or fingerprints recomputed from the content
+            (index, vocabulary tables) that differ from the manifest's (`export_content`).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -134,6 +138,14 @@ def verify_export(folder: str | Path) -> dict[str, Any]:
     if problems:
         raise ExportError(
             f"{folder}: the export is corrupt or partial:\n  " + "\n  ".join(problems)
+        )
+    from tfrs_mtl.serving.export_content import content_problems
+
+    mismatches = content_problems(folder, manifest)
+    if mismatches:
+        raise ExportError(
+            f"{folder}: the export's content does not match its manifest (files swapped in "
+            "from another export?):\n  " + "\n  ".join(mismatches)
         )
     _warn_on_version_drift(folder, manifest["versions"])
     return manifest
