@@ -3,11 +3,16 @@ naming the task and the step; `tfrs-mtl train` then fails with one Error line.""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
+from click.testing import CliRunner
 
 from tests.test_multitask_model import movielens_arrays
+from tfrs_mtl.cli import main
 from tfrs_mtl.models import MultiTaskModel, build_dataset, movielens_config
 from tfrs_mtl.models.divergence import TrainingDivergedError, non_finite_losses
 
@@ -48,3 +53,34 @@ def test_a_later_fit_reports_its_own_epoch_and_step_and_the_global_step() -> Non
     arrays["user_rating"][10] = np.inf  # 2nd batch of the 2nd epoch: global step 6 + 2
     with pytest.raises(TrainingDivergedError, match=r"epoch 1, step 2 \(global step 8\)"):
         model.fit(build_dataset(arrays, 8, shuffle=False), epochs=1, verbose=0)
+
+
+@pytest.mark.slow
+def test_train_with_a_huge_learning_rate_fails_with_one_error_line(
+    data_root: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--max-rows",
+            "600",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "64",
+            "--learning-rate",
+            "1e30",
+            "--baselines",
+            "none",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.output
+    assert re.search(r"task '\w+' loss became (nan|inf) at epoch 1, step \d+", errors[0])
+    assert not out.exists()  # nothing half-written: the run made the folder, and removed it
