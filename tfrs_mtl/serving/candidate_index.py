@@ -132,6 +132,8 @@ class ScannIndex(CandidateIndex):
                 training_sample_size=config.training_sample_size,
                 training_iterations=config.training_iterations,
                 min_partition_size=config.min_partition_size,
+                spherical=config.use_spherical_partitioning
+                and config.distance_measure == "dot_product",
             )
         if len(embeddings) >= MIN_ITEMS_FOR_HASHING:
             builder = builder.score_ah(

@@ -43,6 +43,13 @@ class IndexConfig(Config):
             step; ScaNN's default of 50 therefore makes builds irreproducible. 1 keeps the
             k-means leaves as trained (reproducible with `training_threads=1`).
         min_items_per_leaf: the adaptation rule for small catalogues (see `adapted_to`).
+        use_spherical_partitioning: for `"dot_product"`, train the leaves by spherical
+            k-means (unit-norm centres), so that the leaves a query searches (by dot product
+            with the centres) are the leaves its neighbours were put in. ScaNN's generic
+            k-means puts items in leaves by L2 distance instead: on unnormalised embeddings
+            (clustered 100,000 x 64 in `benchmarks/ann.py`) 16 of 316 leaves reach
+            recall@10 0.95 that way, against 0.997 from 2 spherical leaves. Ignored for
+            `"squared_l2"` (its leaves are searched by L2 distance).
 
     Example:
         >>> IndexConfig(num_leaves=100, num_leaves_to_search=10).adapted_to(1000).num_leaves
@@ -60,6 +67,7 @@ class IndexConfig(Config):
     training_threads: int = 1
     min_partition_size: int = 1
     min_items_per_leaf: int = 50
+    use_spherical_partitioning: bool = True
 
     def validate(self) -> None:
         require(self.num_leaves >= 1, f"num_leaves={self.num_leaves} must be at least 1")
