@@ -67,7 +67,26 @@ class Ranker(tf.keras.Model):
     ) -> dict[str, tf.Tensor]:
         query = self.query_tower(features, training=False)
         candidate = self.candidate_tower(features, training=False)
-        return dict(self.scorer(features, query, candidate, training=False))
+        return self.score_embeddings(features, query, candidate)
+
+    def score_embeddings(
+        self,
+        features: Mapping[str, tf.Tensor],
+        query_embeddings: tf.Tensor,
+        candidate_embeddings: tf.Tensor,
+    ) -> dict[str, tf.Tensor]:
+        """`call` from tower outputs already computed: `{task: [batch_size]}`.
+
+        Serving scores retrieved candidates this way: the query embedding of stage 1 and the
+        catalogue's precomputed candidate embeddings replace running both towers on every
+        pair, which is most of stage 2's work.
+
+        Args:
+            features: the raw pair features (the scorer reads the id features, for biases).
+            query_embeddings: `[batch_size, dim]` query tower outputs, one per pair.
+            candidate_embeddings: `[batch_size, dim]` candidate tower outputs, one per pair.
+        """
+        return dict(self.scorer(features, query_embeddings, candidate_embeddings, training=False))
 
 
 class ServingViews:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,11 +86,7 @@ def save(recommender: Recommender, path: str | Path, *, overwrite: bool = False)
             tf.saved_model.save(
                 graph,
                 str(staging),
-                signatures={
-                    "recommend": graph.recommend.get_concrete_function(),
-                    "retrieve": graph.retrieve.get_concrete_function(),
-                    "score": graph.score.get_concrete_function(),
-                },
+                signatures=graph.signatures(),
                 options=SAVE_OPTIONS,
             )
         write_manifest(staging, _manifest_content(recommender))
@@ -144,14 +140,8 @@ class LoadedRecommender(RecommenderBase):
             for name, spec in manifest["query_features"].items()
         }
 
-    def _run_recommend(self, *inputs: Any) -> Mapping[str, Any]:
-        return self._restored.recommend(*inputs)
-
-    def _run_retrieve(self, *inputs: Any) -> Mapping[str, Any]:
-        return self._restored.retrieve(*inputs)
-
-    def _run_score(self, *inputs: Any) -> Mapping[str, Any]:
-        return self._restored.score(*inputs)
+    def _serving_function(self, name: str) -> Any:
+        return getattr(self._restored, name)
 
 
 def _manifest_content(recommender: Recommender) -> dict[str, Any]:

@@ -94,6 +94,7 @@ class Recommender(RecommenderBase):
             candidate_feature_names=tuple(model.candidate_feature_names),
             query_signature=self.query_signature,
             ranking_task_names=self.ranking_task_names,
+            candidate_embeddings=self.candidate_embeddings,
         )
 
     def encode_queries(self, query_features: Mapping[str, Any]) -> np.ndarray:
@@ -128,11 +129,5 @@ class Recommender(RecommenderBase):
         """Exports one SavedModel folder with a manifest; see `tfrs_mtl.serving.save`."""
         return export.save(self, path, overwrite=overwrite)
 
-    def _run_recommend(self, *inputs: Any) -> Mapping[str, Any]:
-        return self.graph.recommend(*inputs)
-
-    def _run_retrieve(self, *inputs: Any) -> Mapping[str, Any]:
-        return self.graph.retrieve(*inputs)
-
-    def _run_score(self, *inputs: Any) -> Mapping[str, Any]:
-        return self.graph.score(*inputs)
+    def _serving_function(self, name: str) -> Any:
+        return getattr(self.graph, name)

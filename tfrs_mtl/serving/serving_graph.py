@@ -5,11 +5,21 @@ candidates' features from the catalogue tensors by row (`tf.gather`), repeats ea
 features once per candidate, scores every pair with the multi-task ranker in one call, blends
 the task scores and keeps the best `k`. The same traced functions serve in-process and after
 `tf.saved_model.load`, so both give the same results.
+
+Latency: when the ranker can score tower outputs (`score_embeddings`, as
+`tfrs_mtl.models.MultiTaskModel`'s can), stage 2 reuses the query embedding of stage 1 and
+gathers the catalogue's precomputed candidate embeddings instead of running both towers again
+on every (query, candidate) pair; exclusions are matched by catalogue row, not by id text.
+The functions are traced without AutoGraph (no tensor-dependent Python control flow here),
+which also shortens export, and each graph keys TensorFlow's retracing detector to itself, so
+building many recommenders in one process (k-fold CV) traces each once without warnings.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -21,6 +31,26 @@ from tfrs_mtl.serving.catalogue_encoding import padding_id_for
 RESERVED_INPUT_NAMES = ("exclusions", "k", "num_candidates", "blend_weights", "candidate_ids")
 RETRIEVAL_SCORE = "retrieval"
 TASK_SCORE_PREFIX = "scores/"
+
+
+class _Untracked:
+    """Holds the Keras models out of sight of TensorFlow's object tracking."""
+
+    def __init__(self, query_encoder: tf.keras.Model, ranker: tf.keras.Model | None) -> None:
+        self.query_encoder = query_encoder
+        self.ranker = ranker
+
+
+def _resources_of(*models: tf.keras.Model | None) -> list[Any]:
+    """Every variable and resource (lookup tables) the models hold, each once."""
+    found: dict[int, Any] = {}
+    for model in models:
+        if model is None:
+            continue
+        for trackable in tf.train.TrackableView(model).descendants():
+            if isinstance(trackable, tf.Variable | tf.saved_model.experimental.TrackableResource):
+                found.setdefault(id(trackable), trackable)
+    return list(found.values())
 
 
 class ServingGraph(tf.Module):
@@ -52,6 +82,7 @@ class ServingGraph(tf.Module):
         candidate_feature_names: tuple[str, ...],
         query_signature: Mapping[str, tf.TensorSpec],
         ranking_task_names: tuple[str, ...],
+        candidate_embeddings: np.ndarray | None = None,
     ) -> None:
         super().__init__(name="serving_graph")
         clashes = sorted(set(query_signature) & set(RESERVED_INPUT_NAMES))
@@ -59,8 +90,11 @@ class ServingGraph(tf.Module):
             raise ValueError(
                 f"query feature name(s) {clashes} clash with serving inputs {RESERVED_INPUT_NAMES}"
             )
-        self.query_encoder = query_encoder
-        self.ranker = ranker
+        # The Keras models stay untracked: SavedModel would otherwise serialize every Keras
+        # layer with call functions of its own (most of the export and load time). The
+        # serving functions need only the models' variables and lookup tables, which
+        # `signatures` tracks.
+        self._models = _Untracked(query_encoder, ranker)
         self.index = index
         self.catalogue = {
             name: tf.Variable(values, trainable=False, name=name)
@@ -71,6 +105,16 @@ class ServingGraph(tf.Module):
         self._candidate_feature_names = candidate_feature_names
         self._query_feature_names = tuple(query_signature)
         self._task_names = ranking_task_names
+        # [num_items, embedding_dim]: stage 2 gathers these instead of re-running the tower.
+        self.candidate_embeddings = (
+            tf.Variable(
+                np.asarray(candidate_embeddings, np.float32),
+                trainable=False,
+                name="candidate_embeddings",
+            )
+            if candidate_embeddings is not None and hasattr(ranker, "score_embeddings")
+            else None
+        )
         ids = self.catalogue[candidate_id_feature]
         self.padding_id = tf.constant(padding_id_for(ids.dtype), ids.dtype)
         self.id_to_row = tf.lookup.StaticHashTable(
@@ -85,7 +129,8 @@ class ServingGraph(tf.Module):
             for name, spec in query_signature.items()
         }
         self.recommend = tf.function(
-            self._recommend,
+            functools.partial(ServingGraph._recommend, self),
+            autograph=False,
             input_signature=[
                 features,
                 tf.TensorSpec([None, None], ids.dtype, name="exclusions"),
@@ -95,28 +140,54 @@ class ServingGraph(tf.Module):
             ],
         )
         self.retrieve = tf.function(
-            self._retrieve, input_signature=[features, tf.TensorSpec([], tf.int32, name="k")]
+            functools.partial(ServingGraph._retrieve, self),
+            autograph=False,
+            input_signature=[features, tf.TensorSpec([], tf.int32, name="k")],
         )
         self.score = tf.function(
-            self._score,
+            functools.partial(ServingGraph._score, self),
+            autograph=False,
             input_signature=[
                 features,
                 tf.TensorSpec([None, None], ids.dtype, name="candidate_ids"),
             ],
         )
 
+    def signatures(self) -> dict[str, Any]:
+        """The concrete `recommend`, `retrieve` and `score` functions to export.
+
+        Tracing them creates any variable the models build lazily; every variable and lookup
+        table of the models is then tracked as `model_resources`, so SavedModel saves them.
+        """
+        functions = {
+            name: getattr(self, name).get_concrete_function()
+            for name in ("recommend", "retrieve", "score")
+        }
+        self.model_resources = _resources_of(self._models.query_encoder, self._models.ranker)
+        return functions
+
+    # Bound methods share one code object, which TensorFlow's retracing detector keys on: the
+    # partials above give each graph its own key (one trace per graph is no retracing).
+
     def _encode_queries(self, query_features: Mapping[str, tf.Tensor]) -> tf.Tensor:
         inputs = {name: query_features[name] for name in self._query_feature_names}
-        return tf.cast(self.query_encoder(inputs, training=False), tf.float32)
+        return tf.cast(self._models.query_encoder(inputs, training=False), tf.float32)
 
     def _ids_at(self, rows: tf.Tensor) -> tf.Tensor:
         return tf.gather(self.catalogue[self._id_feature], tf.maximum(rows, 0))
 
     def _rank(
-        self, query_features: Mapping[str, tf.Tensor], rows: tf.Tensor
+        self,
+        query_features: Mapping[str, tf.Tensor],
+        query_embeddings: tf.Tensor | None,
+        rows: tf.Tensor,
     ) -> dict[str, tf.Tensor]:
-        """Scores `[batch_size, num_candidates]` (query, catalogue row) pairs with the ranker."""
-        if not self._task_names or self.ranker is None:
+        """Scores `[batch_size, num_candidates]` (query, catalogue row) pairs with the ranker.
+
+        `query_embeddings` `[batch_size, embedding_dim]` are the query tower's outputs when
+        already computed (stage 1), else None.
+        """
+        if not self._task_names or self._models.ranker is None:
             return {}
         batch_size, num_candidates = tf.shape(rows)[0], tf.shape(rows)[1]
         flat_rows = tf.reshape(tf.maximum(rows, 0), [-1])
@@ -126,7 +197,16 @@ class ServingGraph(tf.Module):
         }
         for name in self._candidate_feature_names:
             inputs[name] = tf.gather(self.catalogue[name], flat_rows)
-        outputs = self.ranker(inputs, training=False)
+        if self.candidate_embeddings is None:
+            outputs = self._models.ranker(inputs, training=False)
+        else:
+            if query_embeddings is None:
+                query_embeddings = self._encode_queries(query_features)
+            outputs = self._models.ranker.score_embeddings(
+                inputs,
+                tf.repeat(query_embeddings, num_candidates, axis=0),
+                tf.gather(self.candidate_embeddings, flat_rows),
+            )
         return {
             task: tf.reshape(tf.cast(outputs[task], tf.float32), [batch_size, num_candidates])
             for task in self._task_names
@@ -144,16 +224,19 @@ class ServingGraph(tf.Module):
         k = tf.clip_by_value(k, 1, num_candidates)
         # Over-fetch by the number of exclusions so that num_candidates unseen items remain.
         num_fetched = tf.minimum(num_candidates + tf.shape(exclusions)[1], self.num_items)
-        scores, rows = self.index.search(self._encode_queries(query_features), num_fetched)
+        query_embeddings = self._encode_queries(query_features)
+        scores, rows = self.index.search(query_embeddings, num_fetched)
+        # Excluded ids as catalogue rows (padding and unknown ids: -1, never a valid row).
+        excluded_rows = self.id_to_row.lookup(exclusions)
         excluded = tf.reduce_any(
-            tf.equal(self._ids_at(rows)[:, :, tf.newaxis], exclusions[:, tf.newaxis, :]), axis=-1
+            tf.equal(rows[:, :, tf.newaxis], excluded_rows[:, tf.newaxis, :]), axis=-1
         )
         valid = (rows >= 0) & ~excluded
         scores, positions = tf.math.top_k(tf.where(valid, scores, -np.inf), k=num_candidates)
         rows = tf.gather(rows, positions, batch_dims=1)
         valid = tf.gather(valid, positions, batch_dims=1)
 
-        task_scores = self._rank(query_features, rows)
+        task_scores = self._rank(query_features, query_embeddings, rows)
         stacked = tf.stack([scores, *(task_scores[task] for task in self._task_names)], axis=-1)
         # multiply_no_nan: a zero weight ignores a -inf retrieval score instead of making NaN.
         blended = tf.reduce_sum(tf.math.multiply_no_nan(stacked, blend_weights), axis=-1)
@@ -191,4 +274,5 @@ class ServingGraph(tf.Module):
         )
         with tf.control_dependencies([check]):
             rows = tf.identity(rows)
-        return {TASK_SCORE_PREFIX + task: s for task, s in self._rank(query_features, rows).items()}
+        task_scores = self._rank(query_features, None, rows)
+        return {TASK_SCORE_PREFIX + task: scores for task, scores in task_scores.items()}
