@@ -38,6 +38,7 @@ from tfrs_mtl.serving import IndexConfig, tune_index
 K = 10
 RESULTS = Path(__file__).parent / "results"
 TUNED_RECALLS = (0.90, 0.95, 0.98)
+TRACED_CALLS = 300
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,11 +47,11 @@ class Grid:
     (fractions of sqrt(N) leaves searched x reordering depths) and the peers' query knobs."""
 
     tuning: dict[str, Any] = dataclasses.field(default_factory=dict)
-    leaves_fractions: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)
+    leaves_fractions: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.1)
     reorderings: tuple[int, ...] = (100, 250)
-    nprobes: tuple[int, ...] = (4, 8, 16, 32, 64)
+    nprobes: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
     k_factors: tuple[int, ...] = (10, 25)
-    efs: tuple[int, ...] = (16, 32, 64, 128, 256)
+    efs: tuple[int, ...] = (10, 16, 32, 64, 128, 256)
     build_threads: int = 2
 
 
@@ -129,27 +130,32 @@ def measure(
     }
     point.update(single_query_qps(searcher.one, queries, calls))
     if searcher.one_traced is not None:
-        point.update(single_query_qps(searcher.one_traced, queries, calls, "traced_single"))
+        point.update(single_query_qps(searcher.one_traced, queries, TRACED_CALLS, "traced_single"))
     point["batched_qps"] = batched_qps(searcher, queries[:batch_size])
     return point
 
 
 def scann_points(tuning: Any, num_items: int, grid: Grid) -> list[tuple[IndexConfig, str]]:
-    """The tuned choice at each recall target, plus a manual grid on the sqrt(N) tree."""
+    """The tuned choice at each recall target, the default `IndexConfig()`, and a manual grid
+    on the sqrt(N) tree."""
     points: list[tuple[IndexConfig, str]] = []
     for target in TUNED_RECALLS:
         passing = [m for m in tuning.measurements if m.recall >= target]
         best = max(passing, key=lambda m: (m.queries_per_second, m.recall))
         if best.config.kind == "scann":
             points.append((best.config, f"tuned@{target:.2f}"))
+    points.append((IndexConfig(), "default"))
     leaves = max(1, round(np.sqrt(num_items)))
     for fraction in grid.leaves_fractions:
+        to_search = max(1, round(fraction * leaves))
         for depth in grid.reorderings:
-            to_search = max(1, round(fraction * leaves))
             config = IndexConfig(
                 num_leaves=leaves, num_leaves_to_search=to_search, num_reordering_candidates=depth
             )
             points.append((config, "manual"))
+        # ScaNN's generic (L2) k-means leaves, the library's build before spherical leaves.
+        generic = config.replace(use_spherical_partitioning=False, num_reordering_candidates=100)
+        points.append((generic, "generic leaves"))
     return points
 
 
@@ -266,7 +272,16 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="combine the ann.json of earlier runs (e.g. one run per catalogue) into --out",
+    )
     args = parser.parse_args()
+    if args.merge:
+        write(merge([json.loads(path.read_text()) for path in args.merge]), args.out)
+        return
     grid = Grid()
     if args.quick:
         args.sizes, args.queries, args.dim, args.no_movielens = [2000], 200, 16, True
@@ -314,12 +329,30 @@ def main() -> None:
             )
         )
     results["load_average_end"] = os.getloadavg()
+    write(results, args.out)
+
+
+def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs: their catalogues in order, each run's load averages."""
+    merged = {**runs[0], "catalogues": [c for run in runs for c in run["catalogues"]]}
+    merged["runs"] = [
+        {
+            "catalogues": [c["name"] for c in run["catalogues"]],
+            "load_average_start": run["load_average_start"],
+            "load_average_end": run["load_average_end"],
+        }
+        for run in runs
+    ]
+    return merged
+
+
+def write(results: dict[str, Any], out: Path) -> None:
     results["targets"] = targets(results["catalogues"])
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ann.json").write_text(json.dumps(results, indent=2) + "\n")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ann.json").write_text(json.dumps(results, indent=2) + "\n")
     text = markdown(results)
-    (args.out / "ann.md").write_text(text)
-    plot(results["catalogues"], args.out / "ann_recall_qps.png")
+    (out / "ann.md").write_text(text)
+    plot(results["catalogues"], out / "ann_recall_qps.png")
     print(text)
 
 

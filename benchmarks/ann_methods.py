@@ -134,10 +134,13 @@ def library_scann(
     labels: dict[IndexConfig, list[str]] = {}
     for config, label in points:
         labels.setdefault(config.adapted_to(len(candidates)), []).append(label)
-    by_leaves: dict[int, list[tuple[IndexConfig, str]]] = {}
+    # One build per tree: configs differing only in query-time settings share it.
+    by_tree: dict[IndexConfig, list[tuple[IndexConfig, str]]] = {}
     for config, names in labels.items():
-        by_leaves.setdefault(config.num_leaves, []).append((config, "+".join(names)))
-    for leaves, configs in by_leaves.items():
+        tree = config.replace(num_leaves_to_search=1, num_reordering_candidates=None)
+        by_tree.setdefault(tree, []).append((config, "+".join(names)))
+    for tree, configs in by_tree.items():
+        leaves = tree.num_leaves
         deepest = max(c.num_reordering_candidates or k for c, _ in configs)
         start = time.perf_counter()
         index = build_index(
@@ -162,6 +165,7 @@ def library_scann(
                     "num_leaves": leaves,
                     "num_leaves_to_search": config.num_leaves_to_search,
                     "num_reordering_candidates": depth,
+                    "spherical": config.use_spherical_partitioning,
                     "label": label,
                 },
                 functools.partial(_call_rows, search),
@@ -177,7 +181,8 @@ def raw_scann(
     candidates: np.ndarray, k: int, points: list[tuple[int, int, int]], threads: int
 ) -> Iterator[Searcher]:
     """ScaNN's own Python API (`scann_ops_pybind`, no TensorFlow) with the library's build
-    settings: tree(min_partition_size=1) + AH(2 dims/block, threshold 0.2) + reorder."""
+    settings: spherical tree(min_partition_size=1) + AH(2 dims/block, threshold 0.2) +
+    reorder."""
     scann = optional_module("scann")
     if scann is None:
         return
@@ -193,6 +198,7 @@ def raw_scann(
                 num_leaves_to_search=settings[0][0],
                 training_sample_size=min(100_000, len(candidates)),
                 min_partition_size=1,
+                spherical=True,
             )
             .score_ah(2, anisotropic_quantization_threshold=0.2)
             .reorder(max(depth for _, depth in settings))

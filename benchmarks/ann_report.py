@@ -88,16 +88,28 @@ def _target_lines(target: dict[str, Any], num_items: int) -> list[str]:
     return lines
 
 
+def _load_text(results: dict[str, Any]) -> str:
+    """Load averages (the machine is shared), per run when results were merged."""
+    runs = results.get("runs") or [{"catalogues": None, **results}]
+    parts = []
+    for run in runs:
+        start = ", ".join(f"{v:.2f}" for v in run["load_average_start"])
+        end = ", ".join(f"{v:.2f}" for v in run["load_average_end"])
+        which = f" ({'; '.join(run['catalogues'])})" if run["catalogues"] else ""
+        parts.append(f"start {start}, end {end}{which}")
+    return "Load average (1, 5, 15 min; 2 cores, shared machine): " + "; ".join(parts) + "."
+
+
 def markdown(results: dict[str, Any]) -> str:
-    load_start = ", ".join(f"{v:.2f}" for v in results["load_average_start"])
-    load_end = ", ".join(f"{v:.2f}" for v in results["load_average_end"])
     lines = [
         f"# Nearest-neighbour search ({results['machine']})",
         "",
-        f"k={results['k']}. {results['threads']}. Load average (1, 5, 15 min) at start "
-        f"{load_start}, at end {load_end} (the machine is shared). Single-query QPS = 1 / "
-        "median latency of one-query calls; batched QPS = queries per second with 1,000 "
-        "queries per call (best of 3). Memory = index bytes (serialized index; BruteForce: "
+        f"k={results['k']}. {results['threads']}. {_load_text(results)} "
+        "Single-query QPS = 1 / "
+        "median latency of one-query calls (eager `index.search` for the library; the "
+        "tf.function column: the same call traced, as the serving graph makes it, 300 calls); "
+        "batched QPS = queries per second with 1,000 queries per call (best of 3). "
+        "Memory = index bytes (serialized index; BruteForce: "
         "the float32 embeddings). Peers installed: "
         + ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in results["peers"].items())
         + ".",

@@ -103,7 +103,7 @@ def tune_index(
     k: int = 10,
     base_config: IndexConfig | None = None,
     num_leaves: Sequence[int] | None = None,
-    leaves_to_search_fractions: Sequence[float] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4),
+    leaves_to_search_fractions: Sequence[float] = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4),
     num_reordering_candidates: Sequence[int] | None = None,
     repeats: int = 3,
     progress: bool = True,
