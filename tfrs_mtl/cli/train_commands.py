@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
 
+from tfrs_mtl._atomic_files import UnsafeOutputPathError, refuse_links_inside
 from tfrs_mtl.cli.experiment_options import (
     build_config,
-    checked_output_path,
     experiment_options,
     quiet_tensorflow_warnings,
     split_overrides,
 )
 from tfrs_mtl.cli.metric_tables import comparison_table, summary_table
-from tfrs_mtl.cli.options import fail
+from tfrs_mtl.cli.options import fail, output_path
 
 split_option = click.option(
     "--split",
@@ -91,7 +92,7 @@ def train(
     """
     from tfrs_mtl.experiments import run_experiment
 
-    folder = checked_output_path(out, "--out")
+    folder = output_path(out, "--out")
     config = build_config(split=split, **options)
     quiet_tensorflow_warnings()
     try:
@@ -134,6 +135,10 @@ def evaluate(
     from tfrs_mtl.data.split_config import SplitConfig
     from tfrs_mtl.experiments import evaluate_experiment, load_run_config
 
+    try:  # it writes into RUN/evaluations: never through a link there
+        refuse_links_inside(Path(run_dir) / "evaluations")
+    except UnsafeOutputPathError as error:
+        fail(f"--model: {error}")
     try:
         config = load_run_config(run_dir)
     except _run_errors(FileNotFoundError) as error:
@@ -174,7 +179,7 @@ def cv(folds: str, out: str | None, as_json: bool, quiet: bool, **options: Any) 
         fold_splits(folds)
     except ValueError as error:
         fail(f"--folds: {error}")
-    folder = checked_output_path(out, "--out") if out is not None else None
+    folder = output_path(out, "--out") if out is not None else None
     config = build_config(**options)
     try:
         result = cross_validate_experiment(config, folds, folder, progress=not quiet)

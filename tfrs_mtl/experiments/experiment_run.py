@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from tfrs_mtl._atomic_files import refuse_links_inside
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation, run_baselines
@@ -58,6 +59,7 @@ from tfrs_mtl.experiments.experiment_data import (
     load_experiment_data,
     select_columns,
     split_experiment_data,
+    training_feature_arrays,
 )
 from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
 from tfrs_mtl.experiments.run_report import experiment_yaml, write_run_report
@@ -205,7 +207,7 @@ def train_and_evaluate(
     dropped = [name for name in config.task_names if name not in trained]
     if dropped:
         log(f"{config.dataset} has no labels for task(s) {dropped}: trained without them")
-    train_arrays = feature_arrays(data, train_positions)
+    train_arrays = training_feature_arrays(data, train_positions)
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     model = MultiTaskModel.from_data(model_config, train_arrays)  # vocabularies: train only
     optimizers = {"adam": tf.keras.optimizers.Adam, "adagrad": tf.keras.optimizers.Adagrad}
@@ -433,6 +435,7 @@ def run_experiment(
         return train_and_evaluate(
             config, data, train_positions, test_positions, None, progress=progress
         )
+    refuse_links_inside(out)  # never write through a link inside the run folder
     # Only now: bad input must not leave an empty folder behind.
     out.mkdir(parents=True, exist_ok=True)
     if not resume:
