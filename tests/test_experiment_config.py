@@ -41,7 +41,16 @@ def test_model_config_keeps_only_chosen_tasks_with_overrides() -> None:
     model = config.model_config()
     assert [task.name for task in model.tasks] == ["retrieval", "rating"]
     assert (model.architecture, model.learning_rate, model.seed) == ("mmoe", 0.05, 7)
-    assert model.task("retrieval").use_logq_correction  # the default negatives
+    assert model.task("retrieval").use_full_catalogue  # the default negatives
+    assert not model.task("retrieval").use_logq_correction
+
+
+def test_model_config_reads_the_user_history_and_no_side_features_by_default() -> None:
+    model = ExperimentConfig().model_config(columns=("user_id", "movie_id", "user_rating"))
+    assert [f.name for f in model.features.query_features] == ["user_id", "user_history"]
+    assert model.features.feature("user_history").table_name == "movie_id"
+    plain = ExperimentConfig(user_history_length=0, side_features=True).model_config()
+    assert "user_history" not in plain.features.names and "timestamp" in plain.features.names
 
 
 def test_cascade_parent_dropped_detaches_the_child() -> None:

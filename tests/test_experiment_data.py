@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,10 +12,14 @@ from tfrs_mtl.data.split_config import SplitConfig
 from tfrs_mtl.experiments import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import (
     ExperimentData,
+    feature_arrays,
+    fit_user_histories,
     load_experiment_data,
     split_experiment_data,
+    training_feature_arrays,
 )
 from tfrs_mtl.experiments.model_evaluation import user_table
+from tfrs_mtl.features.user_history import HISTORY_FEATURE
 
 
 def _data(positive_key: str | None = "click") -> ExperimentData:
@@ -88,3 +94,62 @@ def test_synthetic_split_sizes_and_sample(tmp_path) -> None:
 def test_canonical_split_needs_all_rows() -> None:
     with pytest.raises(Exception, match="max_rows"):
         ExperimentConfig(max_rows=10, split=SplitConfig(method="canonical"))
+
+
+def _movielens_like() -> ExperimentData:
+    frame = pd.DataFrame(
+        {
+            "user_id": ["a", "a", "a", "b", "b", "a"],
+            "movie_id": ["1", "2", "3", "2", "4", "4"],
+            "user_rating": np.array([5, 4, 3, 2, 1, 5], np.float32),
+        }
+    )
+    return ExperimentData(
+        frame=frame,
+        user_ids=np.array(["a", "b"], dtype=object),
+        item_ids=np.array(["1", "2", "3", "4"], dtype=object),
+        user_index=np.array([0, 0, 0, 1, 1, 0]),
+        item_index=np.array([0, 1, 2, 1, 3, 3]),
+        positive_key=None,
+        rating_key="user_rating",
+        display_key=None,
+        data_dir=None,
+        has_tfds_keys=False,
+        item_key="movie_id",
+        history_length=5,
+    )
+
+
+def test_user_history_is_built_from_training_rows_only() -> None:
+    data = _movielens_like()
+    train, test = np.array([0, 1, 2, 3]), np.array([4, 5])  # test items: b->4, a->4
+    fit_user_histories(data, train)
+    training = training_feature_arrays(data, train)[HISTORY_FEATURE]
+    evaluation = feature_arrays(data, test)[HISTORY_FEATURE]
+    # A training row never sees its own movie; evaluation rows see the full training history.
+    assert training.tolist() == [[2, 3], [1, 3], [1, 2], [-1, -1]]
+    assert evaluation.tolist() == [[2, -1, -1], [1, 2, 3]]
+    assert 4 not in training and 4 not in evaluation  # no test item in any history
+
+
+def test_user_table_serves_the_full_training_history() -> None:
+    data = _movielens_like()
+    fit_user_histories(data, np.array([0, 1, 2, 3]))
+    model = SimpleNamespace(query_feature_names=("user_id", HISTORY_FEATURE))
+    users = user_table(data, model, np.array([0, 1, 2, 3]))  # type: ignore[arg-type]
+    assert users[HISTORY_FEATURE].tolist() == [[1, 2, 3], [2, -1, -1]]
+
+
+@pytest.mark.slow
+def test_movielens_split_histories_never_hold_a_test_item(ml100k_dir: str) -> None:
+    config = ExperimentConfig(dataset="movielens-100k", data_dir=ml100k_dir)
+    data = load_experiment_data(config)
+    train, test = split_experiment_data(data, config.split)
+    assert data.histories is not None
+    test_items = set(
+        zip(data.user_index[test], data.frame["movie_id"].to_numpy()[test], strict=True)
+    )
+    for user in range(data.num_users):
+        history = {str(item) for item in data.histories.of_user(user)}
+        assert not any((user, item) in test_items for item in history)
+    assert len(data.histories.items) == len(train)

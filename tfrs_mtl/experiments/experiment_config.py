@@ -16,6 +16,7 @@ from tfrs_mtl.config import Config, require
 from tfrs_mtl.data.movielens_schema import MOVIELENS_NAMES
 from tfrs_mtl.data.registry import DATASET_NAMES
 from tfrs_mtl.data.split_config import SplitConfig
+from tfrs_mtl.features.user_history import DEFAULT_HISTORY_LENGTH, HISTORY_FEATURE
 from tfrs_mtl.serving.index_config import IndexConfig
 
 if TYPE_CHECKING:
@@ -61,6 +62,13 @@ class ExperimentConfig(Config):
             ablation of `benchmarks/movielens_quality.py` (tutorial split) in-batch
             negatives reach Recall@10 0.107 and `logq` 0.384.
         embedding_dim: width of every embedding table and of the towers' output.
+        user_history_length: MovieLens: the query tower reads the `user_history` feature, the
+            user's training items through the movie id table
+            (`tfrs_mtl.features.user_history`); a training row's history leaves out its own
+            movie and keeps at most this many (seeded random subset). 0: no history feature.
+        side_features: MovieLens: the towers also read age bucket, gender, occupation and
+            rating time (query) and the title (candidate); off by default (they hurt
+            retrieval in the ml-100k quality search).
         tower_hidden_dims: hidden layers of the query and candidate towers (empty: the
             towers are a linear map of the concatenated features).
         use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with
@@ -102,8 +110,10 @@ class ExperimentConfig(Config):
     tasks: tuple[str, ...] = ()
     architecture: Architecture | None = None
     weighting: Weighting = "fixed"
-    retrieval_negatives: Literal["in_batch", "logq", "full_catalogue"] = "logq"
+    retrieval_negatives: Literal["in_batch", "logq", "full_catalogue"] = "full_catalogue"
     embedding_dim: int = 64
+    user_history_length: int = DEFAULT_HISTORY_LENGTH
+    side_features: bool = False
     tower_hidden_dims: tuple[int, ...] = ()
     use_l2_norm: bool = True
     retrieval_temperature: float = 0.2
@@ -144,6 +154,10 @@ class ExperimentConfig(Config):
         )
         require(len(set(self.tasks)) == len(self.tasks), f"tasks={list(self.tasks)} repeats")
         require(self.embedding_dim >= 1, f"embedding_dim={self.embedding_dim} must be >= 1")
+        require(
+            self.user_history_length >= 0,
+            f"user_history_length={self.user_history_length} must be >= 0 (0: no history)",
+        )
         require(
             all(dim >= 1 for dim in self.tower_hidden_dims),
             f"tower_hidden_dims={list(self.tower_hidden_dims)} must all be >= 1",
@@ -204,6 +218,8 @@ class ExperimentConfig(Config):
                 embedding_dim=self.embedding_dim,
                 architecture=self.architecture or "shared_bottom",
                 weighting=self.weighting,
+                user_history=self.user_history_length > 0,
+                side_features=self.side_features,
             )
         else:
             preset = ecommerce_config(
@@ -213,7 +229,8 @@ class ExperimentConfig(Config):
             )
         wanted = set(self.task_names)
         if columns is not None:
-            present = set(columns)
+            # The history is no frame column: the experiment data builds it per split.
+            present = set(columns) | {HISTORY_FEATURE}
             wanted = {
                 task.name
                 for task in preset.tasks

@@ -4,6 +4,12 @@ MovieLens gives one row per rating. An e-commerce log becomes one row per (user,
 with 0/1 labels per behaviour, plus sampled unclicked impressions (ESMM's entire space). Users
 and items get dense indices over the whole frame, shared by the model's evaluation and the
 baselines, so that every score matrix is `[num_users, num_items]` in the same order.
+
+With `ExperimentConfig.user_history_length > 0` (MovieLens), every row also gets the
+`user_history` query feature (`tfrs_mtl.features.user_history`): `split_experiment_data`
+fits the users' histories on the split's training rows, `training_feature_arrays` gives a
+training row its history without its own item (capped), `feature_arrays` gives any other row
+(evaluation, the user table served) the user's full training history.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import pandas as pd
 from tfrs_mtl.data import load_dataset, split_from_config, to_feature_arrays
 from tfrs_mtl.data.split_config import SplitConfig
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig, is_movielens
+from tfrs_mtl.features.user_history import HISTORY_FEATURE, UserHistories, integer_item_ids
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -37,6 +44,10 @@ class ExperimentData:
         data_dir: where the dataset was read (for canonical folds).
         has_tfds_keys: the frame index holds TFDS example keys (MovieLens), which the
             `tutorial` split shuffles in TFDS order.
+        item_key: the item id column (`movie_id`, `item_id`).
+        history_length: items of a training row's `user_history` (0: no history feature).
+        seed: seeds the histories' subsampling.
+        histories: the users' training items of the last split (`fit_user_histories`).
     """
 
     frame: pd.DataFrame
@@ -49,6 +60,10 @@ class ExperimentData:
     display_key: str | None
     data_dir: str | None
     has_tfds_keys: bool
+    item_key: str = "movie_id"
+    history_length: int = 0
+    seed: int = 0
+    histories: UserHistories | None = None
 
     @property
     def num_users(self) -> int:
@@ -107,6 +122,9 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
         display_key=display_key,
         data_dir=config.data_dir,
         has_tfds_keys=is_movielens(config.dataset),
+        item_key=item_column,
+        history_length=config.user_history_length if is_movielens(config.dataset) else 0,
+        seed=config.seed,
     )
 
 
@@ -140,15 +158,60 @@ def _ecommerce_frame(config: ExperimentConfig) -> pd.DataFrame:
 def split_experiment_data(
     data: ExperimentData, split: SplitConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`(train_positions, test_positions)` in `data.frame` of the configured split."""
+    """`(train_positions, test_positions)` in `data.frame` of the configured split.
+
+    When `data.history_length > 0`, also fits `data.histories` on the training rows (see
+    `fit_user_histories`): the arrays built afterwards read this split's histories.
+    """
     if split.method == "tutorial" and not data.has_tfds_keys:
         split = split.replace(order="frame")
     parts = split_from_config(data.frame, split, data.data_dir)
-    return data.rows(parts.train), data.rows(parts.test)
+    train, test = data.rows(parts.train), data.rows(parts.test)
+    if data.history_length:
+        fit_user_histories(data, train)
+    return train, test
+
+
+def fit_user_histories(data: ExperimentData, train_positions: np.ndarray) -> None:
+    """Sets `data.histories` to the users' items among `train_positions` (retrieval positives).
+
+    Only these rows are read, so no item of any other row can appear in a history. The
+    histories belong to one split: `split_experiment_data` refits them for every split.
+    """
+    users, _ = data.pairs(train_positions)
+    keep = train_positions
+    if data.positive_key is not None:
+        keep = train_positions[data.frame[data.positive_key].to_numpy()[train_positions] > 0]
+    items = integer_item_ids(data.frame[data.item_key].to_numpy()[keep])
+    # The dataclass is frozen for its data; the histories follow the split in use.
+    object.__setattr__(data, "histories", UserHistories.fit(users, items, data.num_users))
 
 
 def feature_arrays(data: ExperimentData, positions: np.ndarray) -> dict[str, np.ndarray]:
-    """The model's flat feature dict of the rows at `positions` (multi-valued padded -1)."""
+    """The model's flat feature dict of the rows at `positions` (multi-valued padded -1).
+
+    With fitted histories, `user_history` is each row's user's full training history (for
+    evaluation rows and served users; training rows use `training_feature_arrays`).
+    """
+    arrays = _frame_arrays(data, positions)
+    if data.histories is not None:
+        arrays[HISTORY_FEATURE] = data.histories.full(data.user_index[positions])
+    return arrays
+
+
+def training_feature_arrays(data: ExperimentData, positions: np.ndarray) -> dict[str, np.ndarray]:
+    """`feature_arrays` of training rows: each row's `user_history` leaves out the row's own
+    item and keeps at most `data.history_length` items (a seeded random subset)."""
+    arrays = _frame_arrays(data, positions)
+    if data.histories is not None:
+        own = integer_item_ids(data.frame[data.item_key].to_numpy()[positions])
+        arrays[HISTORY_FEATURE] = data.histories.for_training(
+            data.user_index[positions], own, data.history_length, data.seed
+        )
+    return arrays
+
+
+def _frame_arrays(data: ExperimentData, positions: np.ndarray) -> dict[str, np.ndarray]:
     arrays = to_feature_arrays(data.frame.iloc[positions], pad_value=-1)
     return {name: values for name, values in arrays.items() if _usable(values)}
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tfrs_mtl.features import ecommerce_feature_spec, movielens_feature_spec
+from tfrs_mtl.features import FeatureSpec, ecommerce_feature_spec, movielens_feature_spec
+from tfrs_mtl.features.user_history import user_history_feature
 from tfrs_mtl.layers import ExpertsConfig, TowerConfig
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.tasks import TaskConfig, WeightingConfig
@@ -16,6 +17,14 @@ from tfrs_mtl.tasks import TaskConfig, WeightingConfig
 NUM_MOVIELENS_GENRES = 21
 WeightingMethod = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
 ArchitectureName = Literal["shared_bottom", "mmoe", "ple"]
+#: MovieLens user and rating-context features (`side_features=True`).
+MOVIELENS_QUERY_SIDE_FEATURES = (
+    "bucketized_user_age",
+    "user_gender",
+    "user_occupation_label",
+    "timestamp",
+)
+MOVIELENS_CANDIDATE_SIDE_FEATURES = ("movie_title",)
 
 
 def movielens_config(
@@ -30,12 +39,33 @@ def movielens_config(
     use_rating_biases: bool = True,
     use_interest: bool = False,
     eval_top_k: tuple[int, ...] = (10, 100),
+    user_history: bool = False,
+    side_features: bool = True,
+    temperature: float = 1.0,
+    learning_rate: float = 0.01,
+    tower_hidden_dims: tuple[int, ...] = (64,),
+    use_l2_norm: bool = False,
 ) -> MultiTaskConfig:
     """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
 
-    Query tower: user id, age bucket, gender, occupation, timestamp. Candidate tower: movie id
-    and title; `movie_genres` is the genre task's target, so it is excluded from the
-    candidate features (`movielens_feature_spec(exclude=("movie_genres",))`).
+    Query tower: user id, plus with `side_features` age bucket, gender, occupation and
+    timestamp, plus with `user_history` the user's training movies read through the movie id
+    table (`tfrs_mtl.features.user_history`; the data must provide it:
+    `tfrs_mtl.experiments` builds it, leakage-free, per split). Candidate tower: movie id
+    (and title with `side_features`); `movie_genres` is the genre task's target, so it is
+    excluded from the candidate features.
+
+    The direct defaults are the TFRS tutorials' recipe (in-batch softmax, one hidden tower
+    layer, learning rate 0.01) on the raw TFDS features, so that `to_feature_arrays(ratings)`
+    feeds them as is. The recommended model (`ExperimentConfig`'s defaults, `tfrs-mtl
+    quickstart`; `benchmarks/quality/EXPLORATION.md`) is much stronger::
+
+        movielens_config(
+            embedding_dim=64, use_full_catalogue=True, temperature=0.2, learning_rate=0.002,
+            tower_hidden_dims=(), use_l2_norm=True, user_history=True, side_features=False,
+        )
+
+    (the history must then be in the data: `tfrs_mtl.experiments` builds it per split).
 
     Args:
         embedding_dim: Width of every table and of the towers' output.
@@ -50,6 +80,13 @@ def movielens_config(
         use_interest: Add a user-interest task predicting `user_genre_profile` (attach it
             with `tfrs_mtl.tasks.attach_interest_profiles`) from the query tower.
         eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
+        user_history: Add the `user_history` query feature (the data must provide it).
+        side_features: Add the user's age bucket, gender, occupation and rating time (query)
+            and the movie title (candidate).
+        temperature: Retrieval softmax temperature (cosine logits divided by it).
+        learning_rate: Adam learning rate.
+        tower_hidden_dims: Hidden layers of both towers (empty: a linear map).
+        use_l2_norm: L2-normalise both towers' outputs (cosine logits).
     """
     tasks = [
         TaskConfig(
@@ -59,6 +96,7 @@ def movielens_config(
             use_full_catalogue=use_full_catalogue,
             use_logq_correction=use_logq_correction,
             remove_accidental_hits=not use_full_catalogue,
+            temperature=temperature,
         ),
         TaskConfig(
             name="rating",
@@ -90,16 +128,27 @@ def movielens_config(
                 source_side="query",
             )
         )
+    side = MOVIELENS_QUERY_SIDE_FEATURES + MOVIELENS_CANDIDATE_SIDE_FEATURES
+    features = movielens_feature_spec(
+        exclude=("movie_genres", *(() if side_features else side)), embedding_dim=embedding_dim
+    )
+    if user_history:
+        history = user_history_feature("movie_id", embedding_dim)
+        features = FeatureSpec(features=(*features.features, history))
+    tower = TowerConfig(
+        hidden_dims=tower_hidden_dims, output_dim=embedding_dim, use_l2_norm=use_l2_norm
+    )
     return MultiTaskConfig(
-        features=movielens_feature_spec(exclude=("movie_genres",), embedding_dim=embedding_dim),
+        features=features,
         tasks=tuple(tasks),
-        query_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
-        candidate_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),
+        query_tower=tower,
+        candidate_tower=tower,
         experts=ExpertsConfig(architecture=architecture, expert_hidden_dims=(64,)),
         weighting=WeightingConfig(method=weighting),
         query_id_feature="user_id",
         candidate_id_feature="movie_id",
         eval_top_k=eval_top_k,
+        learning_rate=learning_rate,
     )
 
 
