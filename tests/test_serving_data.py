@@ -52,3 +52,19 @@ def test_npz_round_trip_without_pickles(tmp_path: Path) -> None:
     assert loaded.seen(["u1"]) == [["a", "b"]]
     assert list(loaded.query_features(["u2"])["bucketized_user_age"]) == [35.0]
     assert [p.name for p in tmp_path.iterdir()] == ["serving_data.npz"]
+
+
+def test_unknown_user_has_an_empty_multi_valued_feature() -> None:
+    data = ServingData(
+        "user_id",
+        {
+            "user_id": np.array(["a", "b"], dtype=object),
+            "user_history": np.array([[3, 4], [5, -1]], np.int64),
+        },
+        np.array([], dtype=str),
+        np.array([0, 0, 0]),
+        np.array(["x"]),
+        np.array([""]),
+    )
+    found = data.query_features(["b", "zz"])
+    assert found["user_history"].tolist() == [[5, -1], [-1, -1]]

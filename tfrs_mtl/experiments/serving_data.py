@@ -134,6 +134,7 @@ def _most_common(values: np.ndarray) -> object:
     if len(values) == 0:
         return ""
     if values.ndim > 1:
-        return values[0]
+        # A multi-valued feature (e.g. `user_history`) of an unknown user is empty: padding.
+        return np.full(values.shape[1:], "" if values.dtype.kind in "OUS" else -1, values.dtype)
     unique, counts = np.unique(values, return_counts=True)
     return unique[np.argmax(counts)]
