@@ -108,7 +108,9 @@ def markdown(results: dict[str, Any]) -> str:
         "Single-query QPS = 1 / "
         "median latency of one-query calls (eager `index.search` for the library; the "
         "tf.function column: the same call traced, as the serving graph makes it, 300 calls); "
-        "batched QPS = queries per second with 1,000 queries per call (best of 3). "
+        "batched QPS = queries per CPU-second of this process with 1,000 queries per call "
+        "(best of 3; every query runs on one thread; by wall clock in the json as "
+        "`batched_wall_qps`, which the machine's load depresses). "
         "Memory = index bytes (serialized index; BruteForce: "
         "the float32 embeddings). Peers installed: "
         + ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in results["peers"].items())
