@@ -143,8 +143,20 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _frontier(points: list[dict], measure: str) -> list[dict]:
+    """The points no other point beats on both recall and `measure`, by recall."""
+    best = -1.0
+    frontier = []
+    for point in sorted(points, key=lambda p: (-p["recall_at_10"], -p[measure])):
+        if point[measure] > best:
+            frontier.append(point)
+            best = point[measure]
+    return frontier[::-1]
+
+
 def plot(catalogues: list[dict[str, Any]], path: Path) -> None:
-    """Recall@10 vs single-query and batched QPS (log), one line per method family."""
+    """Recall@10 vs single-query and batched QPS (log): every point, and one line per method
+    family through its recall-QPS frontier."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -155,16 +167,22 @@ def plot(catalogues: list[dict[str, Any]], path: Path) -> None:
         families = sorted({p["family"] for p in catalogue["points"]})
         for row, measure in enumerate(("single_qps", "batched_qps")):
             axis = axes[row][column]
-            for family in families:
-                points = sorted(
-                    (p for p in catalogue["points"] if p["family"] == family),
-                    key=lambda p: p["recall_at_10"],
-                )
-                axis.plot(
+            for number, family in enumerate(families):
+                points = [p for p in catalogue["points"] if p["family"] == family]
+                colour = f"C{number}"
+                axis.scatter(
                     [p["recall_at_10"] for p in points],
                     [p[measure] for p in points],
+                    color=colour,
+                    alpha=0.35,
+                    s=14,
+                )
+                frontier = _frontier(points, measure)
+                axis.plot(
+                    [p["recall_at_10"] for p in frontier],
+                    [p[measure] for p in frontier],
+                    color=colour,
                     marker="o",
-                    linestyle="-" if len(points) > 1 else "none",
                     label=family,
                 )
             axis.axvline(RECALL_TARGET, color="grey", linestyle="--", linewidth=1)
