@@ -1,9 +1,14 @@
 """The MovieLens-100K `tutorial` split as arrays, index maps, user and item tables.
 
-Users and movies get dense indices over the whole ratings frame (943 x 1,682), so every score
-matrix of the models and the baselines is `[num_users, num_items]` in the same order and all
-1,682 movies are candidates. With `validation=True` the evaluation part is a seeded 10% of
-the tutorial TRAINING rows (the test rows are never read): hyper-parameters are explored there.
+Built from the library's experiment data (`tfrs_mtl.experiments.experiment_data`), so the
+benchmark trains on exactly what `tfrs-mtl train` trains on, `user_history` included: the
+histories are fitted on the training rows only; a training row's history leaves out its own
+movie and keeps at most `history_length` movies, evaluation rows and the user table read the
+user's full training history. Users and movies get dense indices over the whole ratings
+frame (943 x 1,682), so every score matrix of the models and the baselines is
+`[num_users, num_items]` in the same order and all 1,682 movies are candidates. With
+`validation=True` the evaluation part is a seeded 10% of the tutorial TRAINING rows (the test
+rows are never read): hyper-parameters are explored there.
 """
 
 from __future__ import annotations
@@ -11,39 +16,21 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pandas as pd
 
-from tfrs_mtl.data import load_movielens, split, to_feature_arrays
+from tfrs_mtl.experiments import ExperimentConfig
+from tfrs_mtl.experiments.experiment_data import (
+    ExperimentData,
+    feature_arrays,
+    fit_user_histories,
+    load_experiment_data,
+    split_experiment_data,
+    training_feature_arrays,
+)
+from tfrs_mtl.features.user_history import DEFAULT_HISTORY_LENGTH, HISTORY_FEATURE
+
+__all__ = ["HISTORY_FEATURE", "QualityData", "load_quality_data"]
 
 VALIDATION_FRACTION = 0.1
-HISTORY_FEATURE = "user_history"
-
-
-def _histories(
-    train: pd.DataFrame, frame: pd.DataFrame, length: int, exclude_own: bool, seed: int
-) -> np.ndarray:
-    """`[len(frame), length]` int64 movie ids the row's user rated in `train`, -1 padded.
-
-    A random subset (seeded) when the user has more than `length`; with `exclude_own` the
-    row's own movie is left out, so a training row never sees its positive in its query (the
-    query must predict held-out items from the others, as EASE does).
-    """
-    by_user = {
-        user: group.to_numpy(dtype=np.int64)
-        for user, group in train["movie_id"].astype(int).groupby(train["user_id"].astype(str))
-    }
-    rng = np.random.default_rng(seed)
-    out = np.full((len(frame), length), -1, dtype=np.int64)
-    users = frame["user_id"].astype(str).to_numpy()
-    movies = frame["movie_id"].astype(int).to_numpy()
-    for row, (user, movie) in enumerate(zip(users, movies, strict=True)):
-        items = by_user.get(user, np.zeros(0, np.int64))
-        if exclude_own:
-            items = items[items != movie]
-        if len(items) > length:
-            items = rng.choice(items, length, replace=False)
-        out[row, : len(items)] = items
-    return out
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -77,52 +64,41 @@ class QualityData:
         return len(self.item_ids)
 
 
-def _pairs(frame: pd.DataFrame, users: pd.Index, items: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    return (
-        users.get_indexer(frame["user_id"].astype(str)).astype(np.int64),
-        items.get_indexer(frame["movie_id"].astype(str)).astype(np.int64),
-    )
+def _user_rows(data: ExperimentData, train: np.ndarray) -> np.ndarray:
+    """Each user's latest training row (by timestamp), else their latest row; user order."""
+    is_train = np.zeros(len(data.frame), dtype=bool)
+    is_train[train] = True
+    times = data.frame["timestamp"].to_numpy(dtype=np.int64)
+    order = np.arange(len(data.frame))
+    ranked = np.lexsort((order, times, is_train, data.user_index))
+    last = np.r_[data.user_index[ranked][1:] != data.user_index[ranked][:-1], True]
+    return ranked[last]
 
 
 def load_quality_data(
-    validation: bool = False, history_length: int = 0, seed: int = 0
+    validation: bool = False, history_length: int = DEFAULT_HISTORY_LENGTH, seed: int = 0
 ) -> QualityData:
     """Loads ml-100k (from `$TFRS_MTL_DATA_DIR`) and splits it as the TFRS tutorial does.
 
-    With `history_length > 0`, every array gets `user_history`: the movies the user rated in
-    training (training rows: up to `history_length` of them, their own movie excluded;
-    evaluation rows and the user table: all of them).
+    `history_length=0` leaves out the `user_history` feature.
     """
-    ratings = load_movielens("movielens-100k").ratings
-    parts = split(ratings, "tutorial")
-    train, test = parts.train, parts.test
+    config = ExperimentConfig(user_history_length=history_length, seed=seed)
+    data = load_experiment_data(config)
+    train, test = split_experiment_data(data, config.split)
     if validation:
         held_out = np.random.default_rng(seed).random(len(train)) < VALIDATION_FRACTION
         train, test = train[~held_out], train[held_out]
-    user_index = pd.Index(np.unique(ratings["user_id"].astype(str)))
-    item_index = pd.Index(np.unique(ratings["movie_id"].astype(str)))
-    # Query features of a user: their latest training row (no evaluation row is read).
-    latest = train.sort_values("timestamp", kind="stable").drop_duplicates("user_id", keep="last")
-    missing = ratings[~ratings["user_id"].isin(latest["user_id"])].drop_duplicates("user_id")
-    user_rows = pd.concat([latest, missing])
-    user_rows = user_rows.iloc[user_index.get_indexer(user_rows["user_id"].astype(str)).argsort()]
-    item_rows = ratings.drop_duplicates("movie_id")
-    item_rows = item_rows.iloc[item_index.get_indexer(item_rows["movie_id"].astype(str)).argsort()]
-    arrays = {"train": to_feature_arrays(train), "test": to_feature_arrays(test)}
-    user_arrays = to_feature_arrays(user_rows)
-    if history_length:
-        longest = int(train.groupby("user_id").size().max())
-        arrays["train"][HISTORY_FEATURE] = _histories(train, train, history_length, True, seed)
-        arrays["test"][HISTORY_FEATURE] = _histories(train, test, longest, False, seed)
-        user_arrays[HISTORY_FEATURE] = _histories(train, user_rows, longest, False, seed)
+        if history_length:
+            fit_user_histories(data, train)  # the carve-out's items are not in any history
+    _, first_rows = np.unique(data.item_index, return_index=True)
     return QualityData(
-        train=arrays["train"],
-        test=arrays["test"],
-        user_ids=user_index.to_numpy(dtype=object),
-        item_ids=item_index.to_numpy(dtype=object),
-        train_pairs=_pairs(train, user_index, item_index),
-        test_pairs=_pairs(test, user_index, item_index),
-        users=user_arrays,
-        catalogue=to_feature_arrays(item_rows),
+        train=training_feature_arrays(data, train),
+        test=feature_arrays(data, test),
+        user_ids=data.user_ids,
+        item_ids=data.item_ids,
+        train_pairs=data.pairs(train),
+        test_pairs=data.pairs(test),
+        users=feature_arrays(data, _user_rows(data, train)),
+        catalogue=feature_arrays(data, first_rows),
         evaluation="validation" if validation else "test",
     )

@@ -7,9 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from quality.model_runs import TrainingConfig
-from quality.movielens_data import HISTORY_FEATURE
-from tfrs_mtl.features import FeatureConfig, FeatureSpec
-from tfrs_mtl.layers import TowerConfig
+from tfrs_mtl.features import FeatureSpec
 from tfrs_mtl.models import MultiTaskConfig, movielens_config
 
 Variant = tuple[MultiTaskConfig, TrainingConfig]
@@ -38,12 +36,13 @@ BEST: dict[str, Any] = {
     "drop_features": (),
 }
 
-QUERY_SIDE_FEATURES = ("bucketized_user_age", "user_gender", "user_occupation_label", "timestamp")
-CANDIDATE_SIDE_FEATURES = ("movie_title",)
-
 
 def build(**overrides: Any) -> Variant:
-    """The `BEST` knobs with `overrides`, as a `(MultiTaskConfig, TrainingConfig)`."""
+    """The `BEST` knobs with `overrides`, as a `(MultiTaskConfig, TrainingConfig)`.
+
+    With the `BEST` knobs the model is exactly the library default,
+    `ExperimentConfig().model_config()` (checked by `tests/test_quality_variants.py`).
+    """
     unknown = sorted(set(overrides) - set(BEST))
     if unknown:
         raise KeyError(f"unknown knobs {unknown}; known: {sorted(BEST)}")
@@ -58,30 +57,15 @@ def build(**overrides: Any) -> Variant:
         use_full_catalogue=knobs["use_full_catalogue"],
         use_logq_correction=knobs["use_logq_correction"],
         eval_top_k=(),
-    )
-    tower = TowerConfig(
-        hidden_dims=tuple(knobs["hidden_dims"]),
-        output_dim=knobs["embedding_dim"],
+        user_history=knobs["history"],
+        side_features=knobs["side_features"],
+        temperature=knobs["temperature"],
+        learning_rate=knobs["learning_rate"],
+        tower_hidden_dims=tuple(knobs["hidden_dims"]),
         use_l2_norm=knobs["use_l2_norm"],
     )
-    tasks = tuple(
-        task.replace(temperature=knobs["temperature"]) if task.kind == "retrieval" else task
-        for task in config.tasks
-        if task.name in knobs["tasks"]
-    )
+    tasks = tuple(task for task in config.tasks if task.name in knobs["tasks"])
     features = config.features
-    if knobs["history"]:
-        # The user's rated movies, read from the movie_id table (shared with the candidate
-        # tower): the query embeds a user by the items they chose, item-item structure as in
-        # EASE, and unseen users get a representation from their history alone.
-        history = FeatureConfig(
-            name=HISTORY_FEATURE,
-            kind="multi_hot",
-            side="query",
-            table="movie_id",
-            embedding_dim=knobs["embedding_dim"],
-        )
-        features = FeatureSpec(features=(*features.features, history))
     if knobs["user_id_dim"] not in (None, knobs["embedding_dim"]):
         # A narrower user-id embedding: per-user free parameters overfit ~70 ratings a user.
         features = FeatureSpec(
@@ -92,15 +76,7 @@ def build(**overrides: Any) -> Variant:
         )
     if knobs["drop_features"]:
         features = features.without(tuple(knobs["drop_features"]))
-    if not knobs["side_features"]:
-        features = features.without(QUERY_SIDE_FEATURES + CANDIDATE_SIDE_FEATURES)
-    config = config.replace(
-        features=features,
-        tasks=tasks,
-        query_tower=tower,
-        candidate_tower=tower,
-        learning_rate=knobs["learning_rate"],
-    )
+    config = config.replace(features=features, tasks=tasks)
     training = TrainingConfig(
         epochs=knobs["epochs"], batch_size=knobs["batch_size"], weight_decay=knobs["weight_decay"]
     )
@@ -132,8 +108,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "in_batch_logq": {"use_full_catalogue": False, "use_logq_correction": True},
     "mmoe": {"architecture": "mmoe"},
     "uncertainty": {"weighting": "uncertainty"},
+    "ple": {"architecture": "ple"},
+    "dwa": {"weighting": "dwa"},
     "dim32": {"embedding_dim": 32},
-    "epochs10": {"epochs": 10},
+    "epochs3": {"epochs": 3},
     "no_genres": {"tasks": ("retrieval", "rating")},
     # Follow-up candidates (run with --variants ... --tag ...).
     "retrieval_only_in_batch_logq": {
