@@ -8,9 +8,11 @@ from tfrs_mtl.features.presets import ecommerce_feature_spec, movielens_feature_
 from tfrs_mtl.features.raw_values import to_key_strings, tokenize
 from tfrs_mtl.features.shared_embeddings import SharedEmbeddings
 from tfrs_mtl.features.signature import feature_signature
+from tfrs_mtl.features.user_history import HISTORY_FEATURE, UserHistories, user_history_feature
 from tfrs_mtl.features.vocabularies import FeatureVocabularies, NumericStatistics, TimeStatistics
 
 __all__ = [
+    "HISTORY_FEATURE",
     "FeatureConfig",
     "FeatureEncoder",
     "FeatureError",
@@ -19,10 +21,12 @@ __all__ = [
     "NumericStatistics",
     "SharedEmbeddings",
     "TimeStatistics",
+    "UserHistories",
     "ecommerce_feature_spec",
     "feature_output_dim",
     "feature_signature",
     "movielens_feature_spec",
     "to_key_strings",
     "tokenize",
+    "user_history_feature",
 ]
