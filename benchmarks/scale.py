@@ -126,6 +126,9 @@ def _max_rss_bytes() -> int:
 class Stages:
     sampler: MemorySampler
     rows: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    #: Called after every stage (the results so far are written, so a run cut short by
+    #: time or memory still leaves its measured stages behind).
+    on_stage: Callable[[dict[str, dict[str, Any]]], None] = lambda rows: None
 
     @contextmanager
     def stage(self, name: str, **extra: Any) -> Iterator[dict[str, Any]]:
@@ -145,6 +148,7 @@ class Stages:
             ru_maxrss_gib=_max_rss_bytes() / GIB,
         )
         self.rows[name] = row
+        self.on_stage(self.rows)
         print(
             f"[scale] {name}: {row['wall_seconds']:.1f} s, peak {row['rss_peak_gib']:.2f} GiB",
             file=sys.stderr,
@@ -173,10 +177,12 @@ def _exact_top_k(query: np.ndarray, items: np.ndarray, k: int, block: int = 64) 
     return found
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(
+    args: argparse.Namespace, on_stage: Callable[[dict[str, dict[str, Any]]], None]
+) -> dict[str, Any]:
     import pandas as pd
 
-    stages = Stages(MemorySampler())
+    stages = Stages(MemorySampler(), on_stage=on_stage)
     with stages.sampler:
         stage = stages.stage
         with stage("generate") as row:
@@ -235,11 +241,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             columns = {name: train_arrays[name] for name in names if name in train_arrays}
             dataset = build_dataset(columns, args.batch_size, seed=args.seed)
 
+        num_train = len(train_arrays["user_id"])
+        epoch_steps = -(-num_train // args.batch_size)
+        steps = min(args.max_train_steps or epoch_steps, epoch_steps)
         with stage("train_epoch", batch_size=args.batch_size) as row:
-            history = model.fit(dataset, epochs=1, verbose=2 if args.progress else 0)
+            history = model.fit(dataset.take(steps), epochs=1, verbose=2 if args.progress else 0)
             row["loss"] = float(history.history["loss"][-1])
+            row.update(steps=steps, epoch_steps=epoch_steps)
+            row["examples"] = min(num_train, steps * args.batch_size)
         train_row = stages.rows["train_epoch"]
-        train_row["examples_per_second"] = len(train_arrays["user_id"]) / train_row["wall_seconds"]
+        train_row["examples_per_second"] = train_row["examples"] / train_row["wall_seconds"]
+        # A partial epoch: the whole epoch's time at the measured rate.
+        train_row["epoch_seconds_estimate"] = num_train / train_row["examples_per_second"]
+        stages.on_stage(stages.rows)
         # Free the training columns the evaluation does not read (their tensors live on in
         # the dataset until here).
         train_arrays = {name: train_arrays[name] for name in ("user_id", "item_id", "click")}
@@ -320,6 +334,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def markdown(results: dict[str, Any]) -> str:
     meta, stages = results["meta"], results["stages"]
+    generate = stages.get("generate", {})
+    prepare = stages.get("prepare", {"train_rows": 0, "test_rows": 0})
     lines = [
         "# Scale on one machine: synthetic e-commerce, one training epoch, index, evaluation",
         "",
@@ -327,9 +343,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"{meta['tensorflow']}; load average before/after: {meta['load_average_before']} / "
         f"{meta['load_average_after']}.",
         "",
-        f"{meta['events']:,} views requested ({stages['generate']['events']:,} events with the "
+        f"{meta['events']:,} views requested ({generate.get('events', 0):,} events with the "
         f"funnel), {meta['items']:,} items, {meta['users']:,} users; "
-        f"{stages['prepare']['train_rows']:,} training / {stages['prepare']['test_rows']:,} "
+        f"{prepare['train_rows']:,} training / {prepare['test_rows']:,} "
         f"test rows (user-item pairs + {NEGATIVES_PER_USER} unclicked impressions per user); "
         f"batch {meta['batch_size']}, in-batch softmax retrieval.",
         "",
@@ -338,7 +354,13 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     notes = {
         "train_epoch": lambda r: (
-            f"{r['examples_per_second']:,.0f} examples/s, loss {r['loss']:.3f}"
+            f"{r['steps']:,} of {r['epoch_steps']:,} steps, "
+            f"{r.get('examples_per_second', 0):,.0f} examples/s, loss {r['loss']:.3f}"
+            + (
+                f"; whole epoch est. {r['epoch_seconds_estimate']:.0f} s"
+                if r["steps"] < r["epoch_steps"] and "epoch_seconds_estimate" in r
+                else ""
+            )
         ),
         "embed_and_index": lambda r: (
             f"{r['items']:,} items; index build {r['index_build_seconds']:.1f} s"
@@ -374,6 +396,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Peak memory of the whole run {total['ru_maxrss_gib']:.2f} GiB (ru_maxrss): target "
         f"< {MEMORY_TARGET_GIB:g} GiB {verdict}.",
     ]
+    if not meta["complete"]:
+        lines += ["", f"**Incomplete run**: stopped after `{list(stages)[-1]}`."]
     for note_text in results.get("notes", []):
         lines += ["", note_text]
     return "\n".join(lines) + "\n"
@@ -392,45 +416,65 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="100k events, 10k items/users")
     parser.add_argument("--progress", action="store_true", help="Keras progress line")
+    parser.add_argument(
+        "--max-train-steps",
+        type=int,
+        default=0,
+        help="train this many steps of the epoch (0: all); the epoch time is then estimated",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "scale", help="file stem")
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.items, args.users, args.eval_users = 100_000, 10_000, 10_000, 1_000
     load_before = [round(v, 2) for v in os.getloadavg()]
     wall, cpu = time.perf_counter(), time.process_time()
-    stages = run(args)
-    results = {
-        "meta": {
-            "events": args.events,
-            "items": args.items,
-            "users": args.users,
-            "batch_size": args.batch_size,
-            "embedding_dim": args.embedding_dim,
-            "eval_users": args.eval_users,
-            "seed": args.seed,
-            "command": " ".join(["benchmarks/scale.py", *(sys.argv[1:] if argv is None else argv)]),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"{psutil.virtual_memory().total / GIB:.0f} GiB RAM, shared with other jobs",
-            "tensorflow": tf.__version__,
-            "load_average_before": load_before,
-            "load_average_after": [round(v, 2) for v in os.getloadavg()],
-        },
-        "stages": stages,
-        "total": {
-            "wall_seconds": time.perf_counter() - wall,
-            "cpu_seconds": time.process_time() - cpu,
-            "peak_gib": max(row["rss_peak_gib"] for row in stages.values()),
-            "ru_maxrss_gib": _max_rss_bytes() / GIB,
-            "memory_target_gib": MEMORY_TARGET_GIB,
-        },
-    }
-    results["total"]["memory_target_met"] = results["total"]["ru_maxrss_gib"] < MEMORY_TARGET_GIB
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
-    table = markdown(results)
-    args.out.with_suffix(".md").write_text(table)
-    print(table)
+
+    def results_of(stages: dict[str, dict[str, Any]], complete: bool) -> dict[str, Any]:
+        results = {
+            "meta": {
+                "events": args.events,
+                "items": args.items,
+                "users": args.users,
+                "batch_size": args.batch_size,
+                "embedding_dim": args.embedding_dim,
+                "eval_users": args.eval_users,
+                "max_train_steps": args.max_train_steps,
+                "seed": args.seed,
+                "complete": complete,
+                "command": " ".join(
+                    ["benchmarks/scale.py", *(sys.argv[1:] if argv is None else argv)]
+                ),
+                "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                f"{psutil.virtual_memory().total / GIB:.0f} GiB RAM, shared with other jobs",
+                "tensorflow": tf.__version__,
+                "load_average_before": load_before,
+                "load_average_after": [round(v, 2) for v in os.getloadavg()],
+            },
+            "stages": stages,
+            "total": {
+                "wall_seconds": time.perf_counter() - wall,
+                "cpu_seconds": time.process_time() - cpu,
+                "peak_gib": max(row["rss_peak_gib"] for row in stages.values()),
+                "ru_maxrss_gib": _max_rss_bytes() / GIB,
+                "memory_target_gib": MEMORY_TARGET_GIB,
+            },
+        }
+        results["total"]["memory_target_met"] = (
+            results["total"]["ru_maxrss_gib"] < MEMORY_TARGET_GIB
+        )
+        return results
+
+    def write(results: dict[str, Any]) -> str:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+        table = markdown(results)
+        args.out.with_suffix(".md").write_text(table)
+        return table
+
+    stages = run(args, lambda rows: write(results_of(rows, complete=False)))
+    results = results_of(stages, complete=True)
+    print(write(results))
     return results
 
 

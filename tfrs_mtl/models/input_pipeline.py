@@ -30,6 +30,7 @@ def _permutation_batches(num_examples: int, batch_size: int, seed: int) -> tf.da
     """Row indices `[batch_size]` of a fresh seeded permutation at every iteration (epoch)."""
     rows = tf.range(num_examples, dtype=tf.int64)
 
+    @tf.autograph.experimental.do_not_convert  # no control flow to convert
     def batches(epoch_seed: tf.Tensor) -> tf.data.Dataset:
         key = tf.stack([tf.constant(seed, tf.int64), epoch_seed])
         order = tf.random.experimental.stateless_shuffle(rows, seed=key)
@@ -42,8 +43,12 @@ def _permutation_batches(num_examples: int, batch_size: int, seed: int) -> tf.da
 
 def _range_batches(num_examples: int, batch_size: int) -> tf.data.Dataset:
     """Row indices of consecutive batches, in order."""
-    starts = tf.data.Dataset.range(0, num_examples, batch_size)
-    return starts.map(lambda start: tf.range(start, tf.minimum(start + batch_size, num_examples)))
+
+    @tf.autograph.experimental.do_not_convert
+    def rows(start: tf.Tensor) -> tf.Tensor:
+        return tf.range(start, tf.minimum(start + batch_size, num_examples))
+
+    return tf.data.Dataset.range(0, num_examples, batch_size).map(rows)
 
 
 def build_dataset(
@@ -82,11 +87,12 @@ def build_dataset(
         if shuffle
         else _range_batches(num_examples, batch_size)
     )
-    dataset = indices.map(
-        lambda rows: {name: tf.gather(tensor, rows) for name, tensor in tensors.items()},
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True,
-    )
+
+    @tf.autograph.experimental.do_not_convert
+    def gather(rows: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {name: tf.gather(tensor, rows) for name, tensor in tensors.items()}
+
+    dataset = indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     # flat_map hides the number of batches; Keras progress bars and callbacks want it.
     num_batches = -(-num_examples // batch_size)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
