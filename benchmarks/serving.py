@@ -147,13 +147,18 @@ def build_model(arrays: Mapping[str, np.ndarray], train_steps: int) -> MultiTask
 
 
 def index_config_for(num_items: int) -> IndexConfig:
-    """ScaNN for the catalogue size: about sqrt(n) leaves (1,000 at 1M), 4% searched,
-    AH with 2 dimensions per block, exact reordering of 2x the candidates fetched."""
+    """ScaNN for the catalogue size: about sqrt(n) leaves (1,000 at 1M), 4% searched, AH with
+    2 dimensions per block, and 10x the 200 candidates rescored exactly.
+
+    At 1M items of this model, reordering is what limits recall@200, not the leaves: 40
+    leaves with 400 reordered give 0.61, with 2,000 reordered 0.85 at the same CPU cost per
+    query (about 1 ms); 80 leaves with 2,000 give 0.91 for about 0.7 ms more.
+    """
     num_leaves = max(2, round(math.sqrt(num_items)))
     return IndexConfig(
         num_leaves=num_leaves,
         num_leaves_to_search=max(1, round(0.04 * num_leaves)),
-        num_reordering_candidates=2 * NUM_CANDIDATES,
+        num_reordering_candidates=10 * NUM_CANDIDATES,
         training_sample_size=min(num_items, 100_000),
         training_threads=0,
     )
