@@ -110,3 +110,22 @@ def test_a_crafted_object_array_npz_is_refused_without_running_it(tmp_path, read
     with pytest.raises(ValueError, match="allow_pickle=False"):
         reader(crafted)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("reader", [ServingData.load, Catalogue.load])
+@pytest.mark.parametrize(
+    "content", [b"not a zip at all", b"PK\x03\x04 truncated"], ids=["text", "truncated-zip"]
+)
+def test_a_file_that_is_not_an_npz_is_refused_naming_it(tmp_path, reader, content) -> None:
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(content)
+    with pytest.raises(ValueError, match=r"broken\.npz: not a readable"):
+        reader(broken)
+
+
+@pytest.mark.parametrize("reader", [ServingData.load, Catalogue.load])
+def test_an_npz_missing_its_arrays_is_refused_naming_it(tmp_path, reader) -> None:
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, something=np.arange(3))
+    with pytest.raises(ValueError, match=r"partial\.npz: not a readable"):
+        reader(partial)

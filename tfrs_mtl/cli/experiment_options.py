@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tfrs_mtl.cli.options import fail
+from tfrs_mtl.cli.options import fail, output_path
 from tfrs_mtl.data.registry import DATASET_NAMES
 
 SPLIT_CHOICES = ("tutorial", "random", "temporal", "leave_last_n", "kfold", "canonical")
@@ -25,17 +25,9 @@ def quiet_tensorflow_warnings() -> None:
     tf.get_logger().setLevel("ERROR")
 
 
-def checked_output_path(path: str, option: str) -> Path:
-    """`path` as given; a relative path may not climb out of the working folder (`..`)."""
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        resolved = (Path.cwd() / candidate).resolve()
-        if not resolved.is_relative_to(Path.cwd().resolve()):
-            fail(
-                f"{option} {path!r} escapes the working folder; give an absolute path or one "
-                "inside the current folder"
-            )
-    return candidate
+def checked_output_path(path: str, option: str, *, is_file: bool = False) -> Path:
+    """`path` checked by the output-path rule (`tfrs_mtl.cli.options.output_path`)."""
+    return output_path(path, option, is_file=is_file)
 
 
 def parse_list(value: str | None) -> tuple[str, ...] | None:

@@ -139,7 +139,7 @@ def recommend(
         fail("give exactly one of --user-id or --user-ids-file")
     if user_ids_file is not None and output is None and not as_json:
         fail("--user-ids-file needs --output FILE.csv|FILE.jsonl (or --json for stdout)")
-    target = checked_output_path(output, "--output") if output is not None else None
+    target = checked_output_path(output, "--output", is_file=True) if output is not None else None
     if target is not None and target.suffix not in (".csv", ".jsonl"):
         fail(f"--output {output}: expected a .csv or .jsonl file name")
     folder = _export_folder(export_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from tfrs_mtl._atomic_files import safe_component
 from tfrs_mtl.data.split_config import SplitConfig
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
@@ -89,7 +90,10 @@ def evaluate_experiment(
 def split_name(split: SplitConfig) -> str:
     """A short name of a split: `tutorial`, `u1`, `kfold-2-of-5`, ..."""
     if split.method == "canonical":
-        return split.canonical_fold
-    if split.method == "kfold":
-        return f"kfold-{split.fold_index}-of-{split.num_folds}"
-    return split.method
+        name = split.canonical_fold
+    elif split.method == "kfold":
+        name = f"kfold-{split.fold_index}-of-{split.num_folds}"
+    else:
+        name = split.method
+    # The name becomes a folder under RUN/evaluations: one plain path component only.
+    return safe_component(name, "split name")

@@ -16,6 +16,7 @@ value among known users.
 from __future__ import annotations
 
 import uuid
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -110,6 +111,22 @@ class ServingData:
 
     @classmethod
     def load(cls, path: str | Path) -> ServingData:
+        """Reads a file written by `save`; never unpickles.
+
+        Raises:
+            ValueError: `path` is not such a file (names the file and what was wrong).
+        """
+        try:
+            return cls._read(path)
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise ValueError(
+                f"{path}: not a readable serving-data file written by tfrs_mtl ({error})"
+            ) from error
+
+    @classmethod
+    def _read(cls, path: str | Path) -> ServingData:
         with np.load(path, allow_pickle=False) as stored:
             users = {
                 key.removeprefix(_USER_PREFIX): stored[key]

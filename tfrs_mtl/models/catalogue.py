@@ -9,6 +9,7 @@ as `catalogue.npz` (no pickles).
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -71,6 +72,22 @@ class Catalogue:
 
     @classmethod
     def load(cls, path: str | Path) -> Catalogue:
+        """Reads a file written by `save`; never unpickles.
+
+        Raises:
+            ValueError: `path` is not such a file (names the file and what was wrong).
+        """
+        try:
+            return cls._read(path)
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise ValueError(
+                f"{path}: not a readable item-catalogue file written by tfrs_mtl ({error})"
+            ) from error
+
+    @classmethod
+    def _read(cls, path: str | Path) -> Catalogue:
         with np.load(path, allow_pickle=False) as stored:
             features = {
                 key.removeprefix("feature:"): stored[key]
