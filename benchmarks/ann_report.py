@@ -90,7 +90,7 @@ def _target_lines(target: dict[str, Any], num_items: int) -> list[str]:
 
 def _load_text(results: dict[str, Any]) -> str:
     """Load averages (the machine is shared), per run when results were merged."""
-    runs = results.get("runs") or [{"catalogues": None, **results}]
+    runs = results.get("runs") or [{**results, "catalogues": None}]
     parts = []
     for run in runs:
         start = ", ".join(f"{v:.2f}" for v in run["load_average_start"])
