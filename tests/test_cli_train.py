@@ -129,6 +129,19 @@ def test_recommend_batch_writes_csv_and_jsonl(run_dir: Path, tmp_path: Path) -> 
         assert len(lines) == 3 * 4 + (1 if suffix == "csv" else 0)
 
 
+def test_recommend_does_not_write_through_a_link(run_dir: Path, tmp_path: Path) -> None:
+    ids = tmp_path / "users.txt"
+    ids.write_text("1\n")
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("keep me\n")
+    link = tmp_path / "recs.csv"
+    link.symlink_to(elsewhere)
+    result = invoke("recommend", "--model", str(run_dir), "--user-ids-file", str(ids),
+                    "--output", str(link))  # fmt: skip
+    assert result.exit_code == 1 and "symbolic link" in result.output
+    assert elsewhere.read_text() == "keep me\n"
+
+
 def test_export_from_run_folder_serves_the_same_items(run_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "exported"
     result = invoke("export", "--model", str(run_dir), "--out", str(target), "--index",
