@@ -39,6 +39,14 @@ K = 10
 RESULTS = Path(__file__).parent / "results"
 TUNED_RECALLS = (0.90, 0.95, 0.98)
 TRACED_CALLS = 300
+FAMILIES = (
+    "tfrs_brute_force",
+    "scann_library",
+    "scann_pybind",
+    "faiss_ivfpq_fastscan",
+    "faiss_hnsw",
+    "hnswlib",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +181,7 @@ def run_catalogue(
     batch_size: int,
     grid: Grid = Grid(),
     extra_scann: tuple[IndexConfig, ...] = (),
+    families: tuple[str, ...] | None = None,
     log: Any = print,
 ) -> dict[str, Any]:
     """Measures every method on one catalogue.
@@ -187,6 +196,8 @@ def run_catalogue(
         batch_size: queries per batched call.
         grid: the settings measured.
         extra_scann: more library ScaNN configs to measure (e.g. an exhaustive one).
+        families: measure only these method families (None: all); `tune_index` runs only
+            with `scann_library`.
         log: progress lines.
 
     Returns:
@@ -198,12 +209,19 @@ def run_catalogue(
     log(f"[{name}] exact ground truth for {len(queries)} queries")
     exact = methods.exact_rows(candidates, queries, K)
     log(f"[{name}] tune_index on {len(tuning_queries)} tuning queries")
-    start = time.perf_counter()
-    tuning = tune_index(
-        candidates, tuning_queries, target_recall=0.95, k=K, progress=False, **grid.tuning
-    )
-    tuning_seconds = time.perf_counter() - start
-    scann_configs = scann_points(tuning, num_items, grid) + [(c, "extra") for c in extra_scann]
+    wanted = FAMILIES if families is None else families
+    tuning_grid: list[dict[str, Any]] = []
+    tuning_seconds = 0.0
+    scann_configs: list[tuple[IndexConfig, str]] = []
+    if "scann_library" in wanted:
+        start = time.perf_counter()
+        tuning = tune_index(
+            candidates, tuning_queries, target_recall=0.95, k=K, progress=False, **grid.tuning
+        )
+        tuning_seconds = time.perf_counter() - start
+        tuning_grid = json.loads(tuning.to_frame().to_json(orient="records"))
+        scann_configs = scann_points(tuning, num_items, grid)
+        scann_configs += [(c, "extra") for c in extra_scann]
     root = max(1, round(np.sqrt(num_items)))
     raw = sorted(
         {
@@ -213,7 +231,7 @@ def run_catalogue(
         }
     )
     threads = grid.build_threads
-    families = [
+    methods_by_family = [
         ("tfrs_brute_force", lambda: methods.brute_force(candidates, K)),
         ("scann_library", lambda: methods.library_scann(candidates, K, scann_configs)),
         ("scann_pybind", lambda: methods.raw_scann(candidates, K, raw, 1)),
@@ -225,7 +243,9 @@ def run_catalogue(
         ("hnswlib", lambda: methods.hnswlib_index(candidates, K, grid.efs, threads)),
     ]
     points, skipped = [], []
-    for family, searchers in families:
+    for family, searchers in methods_by_family:
+        if family not in wanted:
+            continue
         log(f"[{name}] {family}")
         found = False
         for searcher in searchers():
@@ -246,7 +266,7 @@ def run_catalogue(
         "num_queries": len(queries),
         "num_tuning_queries": len(tuning_queries),
         "tuning_seconds": tuning_seconds,
-        "tuning_grid": json.loads(tuning.to_frame().to_json(orient="records")),
+        "tuning_grid": tuning_grid,
         "skipped": skipped,
         "points": points,
     }
@@ -273,6 +293,10 @@ def main() -> None:
     parser.add_argument(
         "--data-dir",
         default=str(Path(os.environ.get("TFRS_MTL_DATA_DIR", "../shared/data")) / "ml-100k"),
+    )
+    parser.add_argument("--tuning-queries", type=int, default=1000)
+    parser.add_argument(
+        "--families", nargs="+", choices=FAMILIES, help="measure only these (default: all)"
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -304,7 +328,8 @@ def main() -> None:
     for size in args.sizes:
         rng = np.random.default_rng(1)
         candidates = clustered(size, args.dim, rng)
-        queries, tuning = clustered(args.queries, args.dim, rng), clustered(1000, args.dim, rng)
+        queries = clustered(args.queries, args.dim, rng)
+        tuning = clustered(args.tuning_queries, args.dim, rng)
         results["catalogues"].append(
             run_catalogue(
                 f"clustered {size:,} x {args.dim}",
@@ -314,6 +339,7 @@ def main() -> None:
                 calls=max(1000, args.queries),
                 batch_size=args.batch_size,
                 grid=grid,
+                families=args.families,
             )
         )
     if not args.no_movielens:
@@ -338,7 +364,21 @@ def main() -> None:
 
 def merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One result from several runs: their catalogues in order, each run's load averages."""
-    merged = {**runs[0], "catalogues": [c for run in runs for c in run["catalogues"]]}
+    catalogues: dict[str, dict[str, Any]] = {}
+    for run in runs:  # runs of some families each: the points of one catalogue are joined
+        for catalogue in run["catalogues"]:
+            if catalogue["name"] not in catalogues:
+                catalogues[catalogue["name"]] = {**catalogue, "points": []}
+            joined = catalogues[catalogue["name"]]
+            joined["points"] += catalogue["points"]
+            if catalogue["tuning_grid"]:
+                joined["tuning_grid"] = catalogue["tuning_grid"]
+                joined["tuning_seconds"] = catalogue["tuning_seconds"]
+                joined["num_tuning_queries"] = catalogue["num_tuning_queries"]
+    for joined in catalogues.values():
+        order = {family: number for number, family in enumerate(FAMILIES)}
+        joined["points"].sort(key=lambda point: order[point["family"]])
+    merged = {**runs[0], "catalogues": list(catalogues.values())}
     merged["runs"] = [
         {
             "catalogues": [c["name"] for c in run["catalogues"]],
