@@ -58,7 +58,7 @@ class Grid:
     leaves_fractions: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.1)
     reorderings: tuple[int, ...] = (100, 250)
     nprobes: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
-    k_factors: tuple[int, ...] = (10, 25)
+    k_factors: tuple[int, ...] = (10, 25, 100)
     efs: tuple[int, ...] = (10, 16, 32, 64, 128, 256)
     build_threads: int = 2
 
@@ -298,6 +298,10 @@ def main() -> None:
     parser.add_argument(
         "--families", nargs="+", choices=FAMILIES, help="measure only these (default: all)"
     )
+    parser.add_argument(
+        "--k-factors", type=int, nargs="+", help="faiss refine depths / k (default 10 25 100)"
+    )
+    parser.add_argument("--nprobes", type=int, nargs="+", help="faiss IVF lists searched")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
@@ -314,6 +318,10 @@ def main() -> None:
     if args.quick:
         args.sizes, args.queries, args.dim, args.no_movielens = [2000], 200, 16, True
         grid = QUICK
+    if args.k_factors:
+        grid = dataclasses.replace(grid, k_factors=tuple(args.k_factors))
+    if args.nprobes:
+        grid = dataclasses.replace(grid, nprobes=tuple(args.nprobes))
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     results: dict[str, Any] = {
