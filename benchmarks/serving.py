@@ -151,8 +151,9 @@ def index_config_for(num_items: int) -> IndexConfig:
     2 dimensions per block, and 10x the 200 candidates rescored exactly.
 
     At 1M items of this model, reordering is what limits recall@200, not the leaves: 40
-    leaves with 400 reordered give 0.61, with 2,000 reordered 0.85 at the same CPU cost per
-    query (about 1 ms); 80 leaves with 2,000 give 0.91 for about 0.7 ms more.
+    leaves with 400 reordered give 0.61, with 2,000 reordered 0.84; the whole request then
+    costs about 1 ms more CPU (benchmarks/results/serving.md). 80 leaves with 2,000 give 0.91
+    for about 0.7 ms more again.
     """
     num_leaves = max(2, round(math.sqrt(num_items)))
     return IndexConfig(
