@@ -45,11 +45,14 @@ class IndexConfig(Config):
         min_items_per_leaf: the adaptation rule for small catalogues (see `adapted_to`).
         use_spherical_partitioning: for `"dot_product"`, train the leaves by spherical
             k-means (unit-norm centres), so that the leaves a query searches (by dot product
-            with the centres) are the leaves its neighbours were put in. ScaNN's generic
-            k-means puts items in leaves by L2 distance instead: on unnormalised embeddings
-            (clustered 100,000 x 64 in `benchmarks/ann.py`) 16 of 316 leaves reach
-            recall@10 0.95 that way, against 0.997 from 2 spherical leaves. Ignored for
-            `"squared_l2"` (its leaves are searched by L2 distance).
+            with the centres) are the leaves its neighbours were put in; generic k-means (the
+            default, ScaNN's) files items by L2 distance. Measured in `benchmarks/ann.py` on
+            unnormalised clustered data: at 100,000 x 64 spherical leaves reach recall@10
+            0.997 from 2 of 316 leaves (generic: 0.65; 0.95 needs 16), but at 1,000,000 x 64
+            the AH codes of the residuals to unit-norm centres are coarse, so recall stops at
+            0.94 with 250 reordered (generic: 0.95 from 5 of 1,000 leaves, 100 reordered).
+            For L2-normalised embeddings both train near-identical leaves. Ignored for
+            `"squared_l2"`.
 
     Example:
         >>> IndexConfig(num_leaves=100, num_leaves_to_search=10).adapted_to(1000).num_leaves
@@ -67,7 +70,7 @@ class IndexConfig(Config):
     training_threads: int = 1
     min_partition_size: int = 1
     min_items_per_leaf: int = 50
-    use_spherical_partitioning: bool = True
+    use_spherical_partitioning: bool = False
 
     def validate(self) -> None:
         require(self.num_leaves >= 1, f"num_leaves={self.num_leaves} must be at least 1")
