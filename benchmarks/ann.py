@@ -2,6 +2,15 @@
 
     .venv/bin/python benchmarks/ann.py [--sizes 100000 1000000] [--queries 1000] [--quick]
 
+On the shared 2-core machine the committed results were measured in parts and merged (same
+seeds, so the same catalogues, queries and ground truth in every part):
+
+    .venv/bin/python benchmarks/ann.py --sizes 100000 --out /tmp/ann/a   # + MovieLens
+    .venv/bin/python benchmarks/ann.py --sizes 1000000 --no-movielens --tuning-queries 300 \
+        --families tfrs_brute_force scann_library scann_pybind --out /tmp/ann/b
+    (likewise --families faiss_ivfpq_fastscan faiss_hnsw / hnswlib, in parallel)
+    .venv/bin/python benchmarks/ann.py --merge /tmp/ann/*/ann.json
+
 Catalogues: synthetic clustered N x 64 (1,000 Gaussian centres, noise 0.5; held-out queries
 from the same distribution) and the item embeddings of a default joint model trained on
 MovieLens-100K in the same run (1,682 items; queries are the 943 users' query embeddings).
