@@ -2,6 +2,11 @@
 task's loss), its `MultiTaskConfig`, presets and the input pipeline."""
 
 from tfrs_mtl.models.catalogue import Catalogue
+from tfrs_mtl.models.distributed_training import (
+    DistributedTrainingResult,
+    check_distributable,
+    train_distributed,
+)
 from tfrs_mtl.models.input_pipeline import build_dataset
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.models.multitask_model import MultiTaskModel
@@ -11,11 +16,14 @@ from tfrs_mtl.models.task_statistics import TaskStatistics
 
 __all__ = [
     "Catalogue",
+    "DistributedTrainingResult",
     "MultiTaskConfig",
     "MultiTaskModel",
     "TaskStatistics",
     "build_dataset",
+    "check_distributable",
     "ecommerce_config",
     "movielens_config",
     "predict_task_outputs",
+    "train_distributed",
 ]
