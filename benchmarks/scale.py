@@ -169,7 +169,7 @@ def _pairs(
     )
 
 
-def _exact_top_k(query: np.ndarray, items: np.ndarray, k: int, block: int = 64) -> np.ndarray:
+def _exact_top_k(query: np.ndarray, items: np.ndarray, k: int, block: int = 16) -> np.ndarray:
     """`[num_queries, k]` exact top-k item rows by dot product, in blocks of queries."""
     found = np.empty((len(query), k), np.int64)
     for begin in range(0, len(query), block):
