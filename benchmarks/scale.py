@@ -13,7 +13,8 @@ Stages, in one process, through the library's public functions:
 3. `fit_vocabularies`: `FeatureVocabularies.fit`, `TaskStatistics.fit` and the training
    `Catalogue` on the training arrays only.
 4. `build_model`: `MultiTaskModel` of `ecommerce_config` (MMoE; retrieval, click, cart,
-   purchase (ESMM), category, price) compiled with Adam (its variables and Adam slots).
+   purchase (ESMM), category, price) compiled with Adagrad (sparse row updates; `--optimizer
+   adam` for Keras' Adam, which updates every row of the 1M-row tables at every step).
 5. `build_dataset`: `build_dataset` over the training arrays (shuffled each epoch).
 6. `train_epoch`: ONE epoch. Retrieval uses in-batch softmax negatives: a full-catalogue
    softmax over 1M items would score every item for every example of every step
@@ -397,7 +398,10 @@ def markdown(results: dict[str, Any]) -> str:
         "fit_vocabularies": lambda r: ", ".join(
             f"{k} {v:,}" for k, v in r["vocabulary_sizes"].items()
         ),
-        "build_model": lambda r: f"{r['trainable_parameters']:,} parameters (+2x Adam slots)",
+        "build_model": lambda r: (
+            f"{r['trainable_parameters']:,} parameters, {r.get('optimizer', 'adam')} "
+            f"(+{1 if r.get('optimizer') == 'adagrad' else 2}x slots)"
+        ),
     }
     for name, row in stages.items():
         note: Callable[[dict[str, Any]], str] = notes.get(name, lambda r: "")
