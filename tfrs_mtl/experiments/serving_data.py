@@ -16,11 +16,13 @@ value among known users.
 from __future__ import annotations
 
 import uuid
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from tfrs_mtl._npz_files import read_npz
 
 FILE_NAME = "serving_data.npz"
 _USER_PREFIX = "user:"
@@ -116,31 +118,23 @@ class ServingData:
         Raises:
             ValueError: `path` is not such a file (names the file and what was wrong).
         """
-        try:
-            return cls._read(path)
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
-            if isinstance(error, FileNotFoundError):
-                raise
-            raise ValueError(
-                f"{path}: not a readable serving-data file written by tfrs_mtl ({error})"
-            ) from error
+        return read_npz(path, "serving-data", cls._from_stored)
 
     @classmethod
-    def _read(cls, path: str | Path) -> ServingData:
-        with np.load(path, allow_pickle=False) as stored:
-            users = {
-                key.removeprefix(_USER_PREFIX): stored[key]
-                for key in stored.files
-                if key.startswith(_USER_PREFIX)
-            }
-            return cls(
-                str(stored["query_id_feature"]),
-                users,
-                stored["seen_items"],
-                stored["seen_offsets"],
-                stored["item_ids"],
-                stored["item_labels"],
-            )
+    def _from_stored(cls, stored: Any) -> ServingData:
+        users = {
+            key.removeprefix(_USER_PREFIX): stored[key]
+            for key in stored.files
+            if key.startswith(_USER_PREFIX)
+        }
+        return cls(
+            str(stored["query_id_feature"]),
+            users,
+            stored["seen_items"],
+            stored["seen_offsets"],
+            stored["item_ids"],
+            stored["item_labels"],
+        )
 
 
 def _storable(values: np.ndarray) -> np.ndarray:

@@ -9,13 +9,14 @@ as `catalogue.npz` (no pickles).
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+from tfrs_mtl._npz_files import read_npz
 from tfrs_mtl.features import to_key_strings
 
 
@@ -77,24 +78,16 @@ class Catalogue:
         Raises:
             ValueError: `path` is not such a file (names the file and what was wrong).
         """
-        try:
-            return cls._read(path)
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
-            if isinstance(error, FileNotFoundError):
-                raise
-            raise ValueError(
-                f"{path}: not a readable item-catalogue file written by tfrs_mtl ({error})"
-            ) from error
+        return read_npz(path, "item-catalogue", cls._from_stored)
 
     @classmethod
-    def _read(cls, path: str | Path) -> Catalogue:
-        with np.load(path, allow_pickle=False) as stored:
-            features = {
-                key.removeprefix("feature:"): stored[key]
-                for key in stored.files
-                if key.startswith("feature:")
-            }
-            return cls(features, str(stored["id_feature"]), stored["probabilities"])
+    def _from_stored(cls, stored: Any) -> Catalogue:
+        features = {
+            key.removeprefix("feature:"): stored[key]
+            for key in stored.files
+            if key.startswith("feature:")
+        }
+        return cls(features, str(stored["id_feature"]), stored["probabilities"])
 
 
 def _storable(values: np.ndarray) -> np.ndarray:

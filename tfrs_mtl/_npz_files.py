@@ -1,0 +1,36 @@
+"""Reading the `.npz` files tfrs_mtl writes, never unpickling and naming the file on failure."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+
+def read_npz(path: str | Path, what: str, read: Callable[[Any], T]) -> T:
+    """`read(stored)` on the opened `.npz` at `path` (`allow_pickle=False`).
+
+    Args:
+        path: the file.
+        what: what the file holds, for the message (e.g. "serving-data").
+        read: builds the result from numpy's `NpzFile` (indexing it by array name).
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
+        ValueError: `path` is not such a file: not a zip, truncated, missing an array, or
+            holding object arrays (which would need unpickling); names the file and why.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return read(stored)
+    except FileNotFoundError:
+        raise
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"{path}: not a readable {what} file written by tfrs_mtl ({error})"
+        ) from error
