@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from tfrs_mtl._atomic_files import UnsafeOutputPathError, refuse_links_inside
 from tfrs_mtl.data.registry import DATASET_NAMES
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 dataset_option = click.option(
     "--dataset",
@@ -26,6 +29,17 @@ data_dir_option = click.option(
     help="The dataset's own folder (or its official zip). Default: "
     "$TFRS_MTL_DATA_DIR/<official folder name>, then TFDS for MovieLens.",
 )
+
+
+def model_folder_option(parameter: str, help: str) -> Callable[[F], F]:
+    """`--model FOLDER` (required, an existing folder) passed to the command as `parameter`."""
+    return click.option(
+        "--model",
+        parameter,
+        required=True,
+        type=click.Path(exists=True, file_okay=False, path_type=str),
+        help=help,
+    )
 
 
 def fail(message: str) -> NoReturn:

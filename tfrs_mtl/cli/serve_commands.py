@@ -10,19 +10,15 @@ from typing import Any
 import click
 
 from tfrs_mtl.cli.experiment_options import checked_output_path, quiet_tensorflow_warnings
-from tfrs_mtl.cli.options import fail
+from tfrs_mtl.cli.options import fail, model_folder_option
 
 RUN_EXPORT = "export"
 SERVING_DATA = "serving_data.npz"
 
 
 @click.command()
-@click.option(
-    "--model",
-    "model_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="A run folder (from `tfrs-mtl train`) or a model folder (`save_model`).",
+@model_folder_option(
+    "model_dir", "A run folder (from `tfrs-mtl train`) or a model folder (`save_model`)."
 )
 @click.option("--out", required=True, type=click.Path(path_type=str), help="Export folder.")
 @click.option(
@@ -91,13 +87,7 @@ def _read_user_ids(path: str) -> list[str]:
 
 
 @click.command()
-@click.option(
-    "--model",
-    "export_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="An export folder (or a run folder holding export/).",
-)
+@model_folder_option("export_dir", "An export folder (or a run folder holding export/).")
 @click.option("--user-id", default=None, help="The user to recommend for.")
 @click.option(
     "--user-ids-file",

@@ -16,7 +16,7 @@ from tfrs_mtl.cli.experiment_options import (
     split_overrides,
 )
 from tfrs_mtl.cli.metric_tables import comparison_table, summary_table
-from tfrs_mtl.cli.options import fail, output_path
+from tfrs_mtl.cli.options import fail, model_folder_option, output_path
 
 split_option = click.option(
     "--split",
@@ -112,13 +112,7 @@ def train(
 
 
 @click.command()
-@click.option(
-    "--model",
-    "run_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=str),
-    help="A run folder written by `tfrs-mtl train`.",
-)
+@model_folder_option("run_dir", "A run folder written by `tfrs-mtl train`.")
 @split_option
 @click.option("--baselines", default=None, help="Baselines to score beside it (default: none).")
 @click.option("--json", "as_json", is_flag=True, help="Print the flat metrics as JSON.")
