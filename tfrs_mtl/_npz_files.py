@@ -34,3 +34,9 @@ def read_npz(path: str | Path, what: str, read: Callable[[Any], T]) -> T:
         raise ValueError(
             f"{path}: not a readable {what} file written by tfrs_mtl ({error})"
         ) from error
+
+
+def arrays_with_prefix(stored: Any, prefix: str) -> dict[str, np.ndarray]:
+    """The arrays of an opened `.npz` whose names start with `prefix`, keyed without it
+    (how `save` stores a mapping of arrays, e.g. `feature:<name>`)."""
+    return {key.removeprefix(prefix): stored[key] for key in stored.files if key.startswith(prefix)}

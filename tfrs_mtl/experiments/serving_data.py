@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tfrs_mtl._npz_files import read_npz
+from tfrs_mtl._npz_files import arrays_with_prefix, read_npz
 
 FILE_NAME = "serving_data.npz"
 _USER_PREFIX = "user:"
@@ -122,11 +122,7 @@ class ServingData:
 
     @classmethod
     def _from_stored(cls, stored: Any) -> ServingData:
-        users = {
-            key.removeprefix(_USER_PREFIX): stored[key]
-            for key in stored.files
-            if key.startswith(_USER_PREFIX)
-        }
+        users = arrays_with_prefix(stored, _USER_PREFIX)
         return cls(
             str(stored["query_id_feature"]),
             users,

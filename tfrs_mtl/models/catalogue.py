@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfrs_mtl._npz_files import read_npz
+from tfrs_mtl._npz_files import arrays_with_prefix, read_npz
 from tfrs_mtl.features import to_key_strings
 
 
@@ -82,11 +82,7 @@ class Catalogue:
 
     @classmethod
     def _from_stored(cls, stored: Any) -> Catalogue:
-        features = {
-            key.removeprefix("feature:"): stored[key]
-            for key in stored.files
-            if key.startswith("feature:")
-        }
+        features = arrays_with_prefix(stored, "feature:")
         return cls(features, str(stored["id_feature"]), stored["probabilities"])
 
 
