@@ -10,8 +10,8 @@ Stages, in one process, through the library's public functions:
 2. `prepare`: `aggregate_interactions` (one row per user-item pair), 4 sampled unclicked
    impressions per user (`sample_negative_impressions`), a seeded random 80/20 row split
    (`split_from_config`), `to_feature_arrays` of both parts.
-3. `fit_vocabularies`: `FeatureVocabularies.fit`, `TaskStatistics.fit` and the training
-   `Catalogue` on the training arrays only.
+3. `fit_vocabularies`: `MultiTaskModel.fit_inputs` (vocabularies, label statistics and the
+   training `Catalogue`) on the training arrays only.
 4. `build_model`: `MultiTaskModel` of `ecommerce_config` (MMoE; retrieval, click, cart,
    purchase (ESMM), category, price) compiled with Adagrad (sparse row updates; `--optimizer
    adam` for Keras' Adam, which updates every row of the 1M-row tables at every step).
@@ -61,11 +61,8 @@ from tfrs_mtl.data.aggregate import aggregate_interactions, sample_negative_impr
 from tfrs_mtl.data.split_config import SplitConfig
 from tfrs_mtl.data.synthetic import generate_synthetic_ecommerce
 from tfrs_mtl.evaluation import evaluate_retrieved, index_recall, retrieval_depth
-from tfrs_mtl.features import FeatureVocabularies
 from tfrs_mtl.models import (
-    Catalogue,
     MultiTaskModel,
-    TaskStatistics,
     build_dataset,
     ecommerce_config,
 )
@@ -223,13 +220,7 @@ def run(
             learning_rate=_learning_rate(args), seed=args.seed, eval_top_k=()
         )
         with stage("fit_vocabularies") as row:
-            vocabularies = FeatureVocabularies.fit(config.features, train_arrays)
-            statistics = TaskStatistics.fit(config.tasks, train_arrays)
-            catalogue = Catalogue.from_arrays(
-                train_arrays,
-                config.candidate_id_feature,
-                [f.name for f in config.features.candidate_features],
-            )
+            vocabularies, statistics, catalogue = MultiTaskModel.fit_inputs(config, train_arrays)
             row["vocabulary_sizes"] = {
                 table: len(vocabularies.vocabulary(table))
                 for table in ("user_id", "item_id", "brand")

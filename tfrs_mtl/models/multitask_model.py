@@ -163,8 +163,16 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
     def from_data(
         cls, config: MultiTaskConfig, train_arrays: Mapping[str, np.ndarray], **kwargs: Any
     ) -> MultiTaskModel:
-        """Fits vocabularies, label statistics and the catalogue on TRAINING arrays only,
-        then builds the model."""
+        """Fits vocabularies, label statistics and the catalogue on TRAINING arrays only
+        (`fit_inputs`), then builds the model."""
+        return cls(config, *cls.fit_inputs(config, train_arrays), **kwargs)
+
+    @staticmethod
+    def fit_inputs(
+        config: MultiTaskConfig, train_arrays: Mapping[str, np.ndarray]
+    ) -> tuple[FeatureVocabularies, TaskStatistics, Catalogue]:
+        """What a model is built from, fitted on TRAINING arrays only: the vocabularies, the
+        tasks' label statistics and the catalogue (`MultiTaskModel(config, *fitted)`)."""
         vocabularies = FeatureVocabularies.fit(config.features, train_arrays)
         statistics = TaskStatistics.fit(config.tasks, train_arrays)
         catalogue = Catalogue.from_arrays(
@@ -172,7 +180,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             config.candidate_id_feature,
             [f.name for f in config.features.candidate_features],
         )
-        return cls(config, vocabularies, statistics, catalogue, **kwargs)
+        return vocabularies, statistics, catalogue
 
     def _check_catalogue_needs(self) -> None:
         for task in self._config.tasks:
