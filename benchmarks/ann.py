@@ -51,6 +51,8 @@ TRACED_CALLS = 300
 FAMILIES = (
     "tfrs_brute_force",
     "scann_library",
+    "scann_library_fast",
+    "scann_library_arrays",
     "scann_pybind",
     "faiss_ivfpq_fastscan",
     "faiss_hnsw",
@@ -206,7 +208,7 @@ def run_catalogue(
         grid: the settings measured.
         extra_scann: more library ScaNN configs to measure (e.g. an exhaustive one).
         families: measure only these method families (None: all); `tune_index` runs only
-            with `scann_library`.
+            with a `scann_library*` family.
         log: progress lines.
 
     Returns:
@@ -222,7 +224,8 @@ def run_catalogue(
     tuning_grid: list[dict[str, Any]] = []
     tuning_seconds = 0.0
     scann_configs: list[tuple[IndexConfig, str]] = []
-    if "scann_library" in wanted:
+    library = tuple(f for f in FAMILIES if f.startswith("scann_library") and f in wanted)
+    if library:
         start = time.perf_counter()
         tuning = tune_index(
             candidates, tuning_queries, target_recall=0.95, k=K, progress=False, **grid.tuning
@@ -242,7 +245,8 @@ def run_catalogue(
     threads = grid.build_threads
     methods_by_family = [
         ("tfrs_brute_force", lambda: methods.brute_force(candidates, K)),
-        ("scann_library", lambda: methods.library_scann(candidates, K, scann_configs)),
+        # Both library families from one build per tree.
+        ("scann_library", lambda: methods.library_scann(candidates, K, scann_configs, library)),
         ("scann_pybind", lambda: methods.raw_scann(candidates, K, raw, 1)),
         (
             "faiss_ivfpq_fastscan",
@@ -253,7 +257,7 @@ def run_catalogue(
     ]
     points, skipped = [], []
     for family, searchers in methods_by_family:
-        if family not in wanted:
+        if family not in wanted and not (family == "scann_library" and library):
             continue
         log(f"[{name}] {family}")
         found = False
@@ -268,6 +272,8 @@ def run_catalogue(
         if not found:
             skipped.append(family)
             log(f"[{name}] {family}: not installed, skipped")
+    order = {family: number for number, family in enumerate(FAMILIES)}
+    points.sort(key=lambda point: order[point["family"]])  # stable: settings keep their order
     return {
         "name": name,
         "num_items": num_items,
@@ -311,6 +317,11 @@ def main() -> None:
         "--k-factors", type=int, nargs="+", help="faiss refine depths / k (default 10 25 100)"
     )
     parser.add_argument("--nprobes", type=int, nargs="+", help="faiss IVF lists searched")
+    parser.add_argument(
+        "--index-cache",
+        type=Path,
+        help="save the peers' (faiss, hnswlib) indexes here and load them in later runs",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
@@ -323,6 +334,7 @@ def main() -> None:
     if args.merge:
         write(merge([json.loads(path.read_text()) for path in args.merge]), args.out)
         return
+    methods.INDEX_CACHE = args.index_cache
     grid = Grid()
     if args.quick:
         args.sizes, args.queries, args.dim, args.no_movielens = [2000], 200, 16, True

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import importlib
+import json
 import math
 import os
 import tempfile
@@ -29,6 +31,8 @@ import tensorflow as tf
 from tfrs_mtl.serving import IndexConfig, ScannIndex, build_index
 
 Rows = np.ndarray
+# Where peers' indexes are saved and loaded again (`ann.py --index-cache`); None: always built.
+INDEX_CACHE: Path | None = None
 # The exact search's score matrix is kept under this many floats per call (256 MiB).
 SCORE_BUDGET = 64 * 2**20
 
@@ -70,6 +74,38 @@ def exact_rows(candidates: np.ndarray, queries: np.ndarray, k: int) -> Rows:
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
         parts.append(np.take_along_axis(top, order, axis=1))
     return np.concatenate(parts)
+
+
+def _cached(
+    name: str,
+    candidates: np.ndarray,
+    build: Callable[[], Any],
+    save: Callable[[Any, str], None],
+    load: Callable[[str], Any],
+) -> tuple[Any, float, str]:
+    """`(index, build_seconds, note)`: built, or loaded from `INDEX_CACHE` when an earlier
+    run with the same catalogue saved it (its build time is the recorded one)."""
+    if INDEX_CACHE is None:
+        start = time.perf_counter()
+        index = build()
+        return index, time.perf_counter() - start, ""
+    digest = hashlib.sha256(np.ascontiguousarray(candidates).tobytes()).hexdigest()[:16]
+    path = INDEX_CACHE / f"{name}-{len(candidates)}x{candidates.shape[1]}-{digest}.index"
+    meta = path.with_suffix(".json")
+    if meta.exists():
+        recorded = json.loads(meta.read_text())
+        return (
+            load(str(path)),
+            recorded["build_seconds"],
+            "; loaded from --index-cache (build s: when it was built)",
+        )
+    start = time.perf_counter()
+    index = build()
+    seconds = time.perf_counter() - start
+    INDEX_CACHE.mkdir(parents=True, exist_ok=True)
+    save(index, str(path))
+    meta.write_text(json.dumps({"build_seconds": seconds, "load_average": os.getloadavg()}))
+    return index, seconds, ""
 
 
 def _rows(result: Any) -> Rows:
@@ -126,10 +162,18 @@ def scann_state_bytes(index: ScannIndex) -> int:
 
 
 def library_scann(
-    candidates: np.ndarray, k: int, points: list[tuple[IndexConfig, str]]
+    candidates: np.ndarray,
+    k: int,
+    points: list[tuple[IndexConfig, str]],
+    families: tuple[str, ...] = ("scann_library", "scann_library_fast", "scann_library_arrays"),
 ) -> Iterator[Searcher]:
     """The library's ScaNN index: one build per `num_leaves` (at the deepest reordering);
-    leaves searched and reordering depth vary at query time, as `tune_index` measures them."""
+    leaves searched and reordering depth vary at query time, as `tune_index` measures them.
+
+    Each point is measured as `scann_library` (eager `index.search(..., fast_path=False)`:
+    one TF-op call) and as `scann_library_fast` (eager `index.search`, the default: ScaNN's
+    pybind searcher over the same index, results as tensors) and `scann_library_arrays`
+    (`index.search_arrays`: the same, numpy in and out), as far as `families` asks."""
     dim = candidates.shape[1]
     labels: dict[IndexConfig, list[str]] = {}
     for config, label in points:
@@ -153,28 +197,65 @@ def library_scann(
         for config, label in configs:
             to_search = config.num_leaves_to_search if leaves > 1 else None
             depth = config.num_reordering_candidates or k
+            settings = {
+                "num_leaves": leaves,
+                "num_leaves_to_search": config.num_leaves_to_search,
+                "num_reordering_candidates": depth,
+                "spherical": config.use_spherical_partitioning,
+                "label": label,
+            }
 
             def search(
-                queries: Any, to_search: Any = to_search, depth: int = depth, index: Any = index
+                queries: Any,
+                to_search: Any = to_search,
+                depth: int = depth,
+                index: Any = index,
+                fast_path: bool = False,
             ) -> Any:
-                return index.search(queries, k, to_search, depth)
+                return index.search(queries, k, to_search, depth, fast_path=fast_path)
 
-            yield Searcher(
-                "scann_library",
-                {
-                    "num_leaves": leaves,
-                    "num_leaves_to_search": config.num_leaves_to_search,
-                    "num_reordering_candidates": depth,
-                    "spherical": config.use_spherical_partitioning,
-                    "label": label,
-                },
-                functools.partial(_call_rows, search),
-                functools.partial(_call_rows, search),
-                seconds,
-                size,
-                "eager index.search (one ScaNN op call); traced = inside a tf.function",
-                _tf_function(search, dim),
-            )
+            if "scann_library" in families:
+                yield Searcher(
+                    "scann_library",
+                    settings,
+                    functools.partial(_call_rows, search),
+                    functools.partial(_call_rows, search),
+                    seconds,
+                    size,
+                    "eager index.search(fast_path=False) (one ScaNN TF-op call); traced = "
+                    "inside a tf.function",
+                    _tf_function(search, dim),
+                )
+
+            def arrays(
+                queries: np.ndarray,
+                to_search: Any = to_search,
+                depth: int = depth,
+                index: Any = index,
+            ) -> Rows:
+                return index.search_arrays(queries, k, to_search, depth)[1]
+
+            if "scann_library_arrays" in families and index.has_fast_path:
+                yield Searcher(
+                    "scann_library_arrays",
+                    settings,
+                    arrays,
+                    arrays,
+                    seconds,
+                    size,
+                    "eager index.search_arrays: numpy in and out, ScaNN's pybind searcher",
+                )
+            if "scann_library_fast" in families and index.has_fast_path:
+                fast = functools.partial(search, fast_path=True)
+                yield Searcher(
+                    "scann_library_fast",
+                    settings,
+                    functools.partial(_call_rows, fast),
+                    functools.partial(_call_rows, fast),
+                    seconds,
+                    size,
+                    "eager index.search (default): ScaNN's pybind searcher over the same index",
+                )
 
 
 def raw_scann(
@@ -245,12 +326,17 @@ def faiss_ivfpq(
     nlist = max(1, round(math.sqrt(num_items)))
     key = f"IVF{nlist},PQ{dim // 2}x4fs,RFlat"
     faiss.omp_set_num_threads(threads)
-    start = time.perf_counter()
-    index = faiss.index_factory(dim, key, faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(0).permutation(num_items)[: min(num_items, 100_000)]
-    index.train(candidates[sample])
-    index.add(candidates)
-    seconds = time.perf_counter() - start
+
+    def build() -> Any:
+        index = faiss.index_factory(dim, key, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).permutation(num_items)[: min(num_items, 100_000)]
+        index.train(candidates[sample])
+        index.add(candidates)
+        return index
+
+    index, seconds, cached = _cached(
+        f"faiss-{key}", candidates, build, faiss.write_index, faiss.read_index
+    )
     faiss.omp_set_num_threads(1)
     size = _faiss_bytes(faiss, index)
     ivf = faiss.extract_index_ivf(index)
@@ -272,7 +358,7 @@ def faiss_ivfpq(
                 search,
                 seconds,
                 size,
-                f"built with {threads} thread(s); reorder depth = k * k_factor",
+                f"built with {threads} thread(s){cached}; reorder depth = k * k_factor",
                 prepare=configure,
             )
 
@@ -284,11 +370,16 @@ def faiss_hnsw(
     if faiss is None:
         return
     faiss.omp_set_num_threads(threads)
-    start = time.perf_counter()
-    index = faiss.IndexHNSWFlat(candidates.shape[1], m, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = 100
-    index.add(candidates)
-    seconds = time.perf_counter() - start
+
+    def build() -> Any:
+        index = faiss.IndexHNSWFlat(candidates.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 100
+        index.add(candidates)
+        return index
+
+    index, seconds, cached = _cached(
+        f"faiss-HNSW{m}", candidates, build, faiss.write_index, faiss.read_index
+    )
     faiss.omp_set_num_threads(1)
     size = _faiss_bytes(faiss, index)
 
@@ -307,7 +398,7 @@ def faiss_hnsw(
             search,
             seconds,
             size,
-            f"built with {threads} thread(s)",
+            f"built with {threads} thread(s){cached}",
             prepare=configure,
         )
 
@@ -319,12 +410,22 @@ def hnswlib_index(
     if hnswlib is None:
         return
     num_items, dim = candidates.shape
-    start = time.perf_counter()
-    index = hnswlib.Index(space="ip", dim=dim)
-    index.init_index(max_elements=num_items, M=m, ef_construction=100, random_seed=0)
-    index.set_num_threads(threads)
-    index.add_items(candidates, np.arange(num_items))
-    seconds = time.perf_counter() - start
+
+    def build() -> Any:
+        index = hnswlib.Index(space="ip", dim=dim)
+        index.init_index(max_elements=num_items, M=m, ef_construction=100, random_seed=0)
+        index.set_num_threads(threads)
+        index.add_items(candidates, np.arange(num_items))
+        return index
+
+    def load(path: str) -> Any:
+        index = hnswlib.Index(space="ip", dim=dim)
+        index.load_index(path, max_elements=num_items)
+        return index
+
+    index, seconds, cached = _cached(
+        f"hnswlib-M{m}", candidates, build, lambda index, path: index.save_index(path), load
+    )
     index.set_num_threads(1)
     size = int(index.index_file_size())
 
@@ -339,7 +440,7 @@ def hnswlib_index(
             query,
             seconds,
             size,
-            f"built with {threads} thread(s)",
+            f"built with {threads} thread(s){cached}",
             prepare=functools.partial(index.set_ef, max(ef, k)),
         )
 

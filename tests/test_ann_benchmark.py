@@ -48,6 +48,8 @@ def test_every_family_is_measured_with_the_full_schema(catalogue) -> None:
     assert families == {
         "tfrs_brute_force",
         "scann_library",
+        "scann_library_fast",
+        "scann_library_arrays",
         "scann_pybind",
         "faiss_ivfpq_fastscan",
         "faiss_hnsw",
@@ -75,6 +77,18 @@ def test_brute_force_and_exhaustive_scann_equal_exact_search(catalogue) -> None:
     assert len(exhaustive) == 1
     assert exhaustive[0]["settings"]["num_leaves_to_search"] == 40
     assert exhaustive[0]["recall_at_10"] == 1.0
+
+
+def test_the_library_fast_path_finds_what_the_tf_op_finds(catalogue) -> None:
+    def recalls(family: str) -> dict:
+        return {
+            tuple(sorted(p["settings"].items())): p["recall_at_10"]
+            for p in catalogue["points"]
+            if p["family"] == family
+        }
+
+    assert recalls("scann_library_fast") == recalls("scann_library") != {}
+    assert recalls("scann_library_arrays") == recalls("scann_library")
 
 
 def test_targets_compare_the_best_points_at_recall_095() -> None:
