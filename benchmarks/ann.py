@@ -11,6 +11,15 @@ seeds, so the same catalogues, queries and ground truth in every part):
     (likewise --families faiss_ivfpq_fastscan faiss_hnsw / hnswlib, in parallel)
     .venv/bin/python benchmarks/ann.py --merge /tmp/ann/*/ann.json
 
+The 1M comparison of the library's eager fast path against the peers
+(`results/ann_1m_fast_path.*`) ran every family it needs in one invocation, the peers'
+slow HNSW builds loaded from an earlier run's `--index-cache`:
+
+    .venv/bin/python benchmarks/ann.py --sizes 1000000 --no-movielens --tuning-queries 300 \
+        --families tfrs_brute_force scann_library scann_library_fast scann_library_arrays \
+        faiss_ivfpq_fastscan faiss_hnsw hnswlib --nprobes 1 2 4 8 --k-factors 25 50 100 \
+        --index-cache /tmp/ann1m/cache --out /tmp/ann1m/run
+
 Catalogues: synthetic clustered N x 64 (1,000 Gaussian centres, noise 0.5; held-out queries
 from the same distribution) and the item embeddings of a default joint model trained on
 MovieLens-100K in the same run (1,682 items; queries are the 943 users' query embeddings).
