@@ -126,6 +126,21 @@ def test_without_pybind_eager_searches_use_the_tf_op(monkeypatch, embeddings, qu
         np.testing.assert_array_equal(arrays[0], expected[0].numpy())
 
 
+def test_a_pybind_load_failure_falls_back_to_the_tf_op(monkeypatch, embeddings, queries) -> None:
+    reference = build_index(embeddings, BUILDS["tree+ah+reorder"])
+
+    def fail(state: object, pybind: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(scann_pybind_search, "pybind_searcher_from_state", fail)
+    with pytest.warns(RuntimeWarning, match="No space left on device"):
+        index = build_index(embeddings, BUILDS["tree+ah+reorder"])
+    assert not index.has_fast_path
+    expected, got = reference.search(queries, 10), index.search(queries, 10)
+    np.testing.assert_array_equal(got[1].numpy(), expected[1].numpy())
+    np.testing.assert_array_equal(got[0].numpy(), expected[0].numpy())
+
+
 def test_the_built_tf_searcher_is_freed_and_recreated_on_demand(embeddings, queries) -> None:
     index = build_index(embeddings, BUILDS["tree+ah+reorder"])
     assert index._searcher is None  # one copy of the catalogue less: the pybind one serves

@@ -177,7 +177,15 @@ class ScannIndex(CandidateIndex):
             # catalogue less); `search(..., fast_path=False)` recreates it from `state`.
             tf.raw_ops.DestroyResourceOp(resource=searcher.searcher_handle)
             searcher = None
-            self._pybind = scann_pybind_search.pybind_searcher_from_state(self.state, pybind)
+            try:
+                self._pybind = scann_pybind_search.pybind_searcher_from_state(self.state, pybind)
+            except (OSError, RuntimeError, ValueError) as error:
+                warnings.warn(
+                    f"ScaNN's pybind searcher could not be loaded ({error}); eager searches "
+                    "use the TF op",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         self._searcher = searcher
 
     @property
