@@ -7,6 +7,7 @@ import pytest
 
 from tfrs_mtl.evaluation.classification_metrics import (
     macro_f1,
+    mean_kl_divergence,
     multiclass_accuracy,
     multilabel_auc,
     multilabel_f1,
@@ -46,3 +47,13 @@ def test_multilabel_auc_skips_single_class_labels() -> None:
     assert multilabel_auc(labels, scores) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="no label has both"):
         multilabel_auc(labels[:, 2:], scores[:, 2:])
+
+
+def test_mean_kl_divergence_skips_zero_targets() -> None:
+    targets = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
+    predicted = np.log(np.array([[0.25, 0.25, 0.5], [0.5, 0.25, 0.25]]))
+    # Row 1: 0.5 log 2 + 0.5 log 2 = log 2; row 2: log 2 (0 log 0 counts 0).
+    assert mean_kl_divergence(targets, predicted) == pytest.approx(np.log(2))
+    assert mean_kl_divergence(targets, np.log(targets + (targets == 0))) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match=r"targets \[2, 3\] and log_predictions \[2, 2\]"):
+        mean_kl_divergence(targets, predicted[:, :2])

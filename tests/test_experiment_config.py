@@ -111,3 +111,20 @@ def test_tower_and_temperature_settings_reach_the_model_config() -> None:
 def test_impossible_tower_settings_are_refused(overrides: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         ExperimentConfig.from_dict(overrides)
+
+
+def test_interest_is_an_opt_in_task_dropped_without_categories() -> None:
+    shop = ExperimentConfig(dataset="synthetic-ecommerce", baselines=())
+    assert "interest" not in shop.task_names and not shop.use_interest
+    assert "interest" not in [task.name for task in shop.model_config().tasks]
+    chosen = shop.replace(tasks=("retrieval", "interest"))
+    interest = chosen.model_config().task("interest")
+    assert (interest.label_key, interest.num_classes) == ("user_category_profile", 0)
+    with_categories = chosen.model_config(["user_id", "item_id", "category", "click"])
+    assert [task.name for task in with_categories.tasks] == ["retrieval", "interest"]
+    without = chosen.model_config(["user_id", "item_id", "click"])  # RetailRocket's columns
+    assert [task.name for task in without.tasks] == ["retrieval"]
+    movielens = ExperimentConfig(tasks=("retrieval", "rating", "interest")).model_config()
+    assert movielens.task("interest").label_key == "user_genre_profile"
+    with pytest.raises(ConfigError, match=r"unknown task\(s\) \['interests'\]"):
+        ExperimentConfig(tasks=("retrieval", "interests"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,10 +14,12 @@ from tfrs_mtl.experiments import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import (
     ExperimentData,
     feature_arrays,
+    fit_interest_profiles,
     fit_user_histories,
     load_experiment_data,
     split_experiment_data,
     training_feature_arrays,
+    user_profiles,
 )
 from tfrs_mtl.experiments.model_evaluation import user_table
 from tfrs_mtl.features.user_history import HISTORY_FEATURE
@@ -153,3 +156,41 @@ def test_movielens_split_histories_never_hold_a_test_item(ml100k_dir: str) -> No
         history = {str(item) for item in data.histories.of_user(user)}
         assert not any((user, item) in test_items for item in history)
     assert len(data.histories.items) == len(train)
+
+
+def test_interest_profiles_come_from_training_positives_only() -> None:
+    # Items x, y, z are in the categories shoes, hats, bags (classes sorted: bags, hats, shoes).
+    data = dataclasses.replace(
+        _data(),
+        interest_key="user_category_profile",
+        interest_classes=np.array(["bags", "hats", "shoes"], dtype=object),
+        interest_codes=np.array([2, 2, 1, 0, 0]),
+    )
+    train, test = np.array([0, 1, 2]), np.array([3, 4])  # row 2 (a, hats) is not clicked
+    fit_interest_profiles(data, train)
+    # Only a's and b's clicked training items (x: shoes): no hats, no bags from the test rows.
+    assert data.interest_profiles.tolist() == [[0, 0, 1], [0, 0, 1]]
+    assert training_feature_arrays(data, train)["user_category_profile"].tolist() == [
+        [0, 0, 1], [0, 0, 1], [0, 0, 1]
+    ]  # fmt: skip
+    assert feature_arrays(data, test)["user_category_profile"].tolist() == [[0, 0, 1]] * 2
+    assert user_profiles(data, test).tolist() == [[1, 0, 0], [1, 0, 0]]  # held out: bags
+
+
+def test_split_refits_the_interest_profiles_on_its_training_rows() -> None:
+    config = ExperimentConfig(
+        dataset="synthetic-ecommerce",
+        tasks=("retrieval", "interest"),
+        baselines=(),
+        synthetic_num_users=100,
+        synthetic_num_items=60,
+        synthetic_num_events=1500,
+    )
+    data = load_experiment_data(config)
+    categories = sorted(set(data.frame["category"]))
+    assert data.interest_classes.tolist() == categories
+    train, _ = split_experiment_data(data, config.split)
+    np.testing.assert_array_equal(data.interest_profiles, user_profiles(data, train))
+    everything = user_profiles(data, np.arange(len(data.frame)))
+    assert not np.allclose(data.interest_profiles, everything)
+    assert load_experiment_data(config.replace(tasks=())).interest_key is None

@@ -219,6 +219,26 @@ def test_user_interest_task_learns_the_genre_profile() -> None:
     assert model.task_outputs(batch)["interest"].shape == (96, 21)
 
 
+def test_ecommerce_interest_head_is_as_wide_as_the_training_profiles() -> None:
+    tf.keras.utils.set_random_seed(4)
+    arrays = ecommerce_arrays(num_examples=96)
+    codes = np.array([int(category[1:]) for category in arrays["category"]])
+    clicked = arrays["click"] > 0
+    users, profiles = compute_interest_profiles(arrays["user_id"][clicked], codes[clicked], 3)
+    arrays = attach_interest_profiles(arrays, users, profiles, profile_key="user_category_profile")
+    config = ecommerce_config(embedding_dim=8, use_interest=True)
+    assert config.task("interest").num_classes == 0  # read from the data
+    model = MultiTaskModel.from_data(config, arrays)
+    assert model.task_statistics.profile_widths == {"interest": 3}
+    model.compile_default()
+    batch = _tensors(arrays)
+    before = float(model.task_losses(batch)["interest"])
+    model.fit(build_dataset(arrays, 32, seed=1), epochs=8, verbose=0)
+    assert float(model.task_losses(batch)["interest"]) < before
+    assert model.task_outputs(batch)["interest"].shape == (96, 3)
+    assert "interest" not in [task.name for task in ecommerce_config().tasks]
+
+
 def test_reported_losses_are_epoch_means(movielens_model: MultiTaskModel) -> None:
     arrays = movielens_arrays(num_examples=40, seed=7)
     dataset = build_dataset(arrays, 16, shuffle=False)  # batches of 16, 16, 8

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tfrs_mtl.config import ConfigError
 from tfrs_mtl.models import TaskStatistics
 from tfrs_mtl.tasks import TaskConfig
 
@@ -38,3 +39,16 @@ def test_fit_vocabulary_by_frequency_and_regression_statistics() -> None:
 def test_missing_label_names_task_and_key() -> None:
     with pytest.raises(KeyError, match="task 'price': label 'price' is missing"):
         TaskStatistics.fit((PRICE,), {"category": np.array(["a"])})
+
+
+def test_interest_width_comes_from_the_training_profiles() -> None:
+    interest = TaskConfig(
+        name="interest", kind="interest", label_key="profile", source_side="query"
+    )
+    profiles = {"profile": np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]], np.float32)}
+    statistics = TaskStatistics.fit((interest,), profiles)
+    assert statistics.num_classes(interest) == 3
+    assert TaskStatistics.from_dict(statistics.to_dict()) == statistics
+    fixed = interest.replace(num_classes=4)
+    with pytest.raises(ConfigError, match="num_classes=4 but the profiles in 'profile' have 3"):
+        TaskStatistics.fit((fixed,), profiles)

@@ -104,7 +104,8 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--tasks",
             default=None,
             help="Comma-separated tasks to train, e.g. retrieval,rating,genres "
-            "(MovieLens) or retrieval,click,purchase (e-commerce). Default: all of the preset.",
+            "(MovieLens) or retrieval,click,purchase (e-commerce). Default: all of the preset "
+            "but the opt-in interest task (name it to add it).",
         ),
         click.option("--architecture", type=click.Choice(ARCHITECTURES), default=None),
         click.option("--weighting", type=click.Choice(WEIGHTINGS), default=None),

@@ -8,6 +8,7 @@ Example:
 
 from tfrs_mtl.evaluation.classification_metrics import (
     macro_f1,
+    mean_kl_divergence,
     multiclass_accuracy,
     multilabel_auc,
     multilabel_f1,
@@ -54,6 +55,7 @@ __all__ = [
     "log_loss",
     "macro_f1",
     "mae",
+    "mean_kl_divergence",
     "multiclass_accuracy",
     "multilabel_auc",
     "multilabel_f1",

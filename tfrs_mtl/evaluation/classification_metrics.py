@@ -1,5 +1,5 @@
 """Attribute-task metrics: multi-class (accuracy, macro-F1) and multi-label (micro/macro-F1,
-macro AUC)."""
+macro AUC); interest tasks: the KL divergence between class distributions."""
 
 from __future__ import annotations
 
@@ -100,3 +100,24 @@ def multilabel_auc(labels: object, scores: object) -> float:
     if usable.size == 0:
         raise ValueError("no label has both positive and negative examples")
     return float(np.mean([binary_auc(y[:, label], s[:, label]) for label in usable]))
+
+
+def mean_kl_divergence(targets: object, log_predictions: object) -> float:
+    """Mean over rows of KL(target || prediction), in nats (`0 log 0 = 0`).
+
+    Args:
+        targets: `[num_examples, num_classes]` distributions (rows sum to 1).
+        log_predictions: `[num_examples, num_classes]` log-probabilities (e.g. a
+            log-softmax).
+    """
+    p = np.asarray(targets, dtype=np.float64)
+    log_q = np.asarray(log_predictions, dtype=np.float64)
+    if p.ndim != 2 or p.shape != log_q.shape:
+        raise ValueError(
+            f"targets {list(p.shape)} and log_predictions {list(log_q.shape)} must be the same "
+            "[num_examples, num_classes]"
+        )
+    if not len(p):
+        raise ValueError("no examples to evaluate")
+    log_p = np.log(np.where(p > 0, p, 1.0))
+    return float(np.mean(np.sum(np.where(p > 0, p * (log_p - log_q), 0.0), axis=1)))

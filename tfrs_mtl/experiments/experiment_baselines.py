@@ -3,7 +3,8 @@
 Popularity, EASE and biased matrix factorization come from
 `tfrs_mtl.evaluation.baselines.evaluate_baselines`; the TFRS multitask tutorial model from
 `tfrs_mtl.evaluation.baselines.tfrs_tutorial` (MovieLens only). All are scored by the same
-full-ranking code as the model, training items masked.
+full-ranking code as the model, training items masked. With an interest task, popularity
+also predicts every user the global class distribution (`popularity/interest/kl`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from tfrs_mtl.evaluation.baselines import evaluate_baselines
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import ExperimentData
+from tfrs_mtl.experiments.interest_evaluation import popularity_interest_metrics
 
 Log = Callable[[str], None]
 
@@ -68,6 +70,10 @@ def run_baselines(
         )
         metrics.update(results.metrics)
         curves.update(results.recall_curves)
+        if "popularity" in classic and data.interest_profiles is not None:
+            found = popularity_interest_metrics(data, train_positions, test_positions)
+            if found:
+                metrics["popularity"] = {**metrics["popularity"], "interest": found}
         seconds["classic"] = time.perf_counter() - start
     if "tfrs_tutorial" in config.baselines:
         log("baseline: tfrs_tutorial (3 epochs, as published)")

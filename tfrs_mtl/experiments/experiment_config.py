@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 MOVIELENS_TASKS: tuple[str, ...] = ("retrieval", "rating", "genres")
 ECOMMERCE_TASKS: tuple[str, ...] = ("retrieval", "click", "cart", "purchase", "category", "price")
+#: Opt-in tasks: trained only when `ExperimentConfig.tasks` names them. `interest` predicts
+#: the user's training genre (MovieLens) or category (e-commerce) distribution.
+OPTIONAL_TASKS: tuple[str, ...] = ("interest",)
 BASELINES: tuple[str, ...] = ("popularity", "ease", "matrix_factorization", "tfrs_tutorial")
 BASELINE_ALIASES: dict[str, str] = {"mf": "matrix_factorization", "tutorial": "tfrs_tutorial"}
 
@@ -40,6 +43,12 @@ def is_movielens(dataset: str) -> bool:
     return dataset in MOVIELENS_NAMES
 
 
+def interest_class_column(dataset: str) -> str:
+    """The item column whose classes make up the interest profile (`movie_genres` on
+    MovieLens, `category` on e-commerce data)."""
+    return "movie_genres" if is_movielens(dataset) else "category"
+
+
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig(Config):
     """One experiment: data, split, model overrides, index and baselines.
@@ -50,8 +59,13 @@ class ExperimentConfig(Config):
         max_rows: keep a seeded random sample of this many rows (interactions) before
             splitting; 0 keeps everything. For smoke tests and demos on small machines.
         split: the train/test split (`method: tutorial` is the TFRS tutorials' 80/20).
-        tasks: the preset's tasks to train, by name (empty: all of them). `retrieval` is
-            required: the two-stage recommender retrieves with it.
+        tasks: the preset's tasks to train, by name (empty: all of them but the opt-in
+            ones). `retrieval` is required: the two-stage recommender retrieves with it.
+            The opt-in `interest` task (`OPTIONAL_TASKS`) predicts each user's distribution
+            over item genres (MovieLens) or categories (e-commerce), computed per split from
+            the user's TRAINING positives only; it is evaluated as `interest/kl` against the
+            distribution of the user's test positives. Data without the class column
+            (RetailRocket has no categories) trains without it.
         architecture: ranking stack (`shared_bottom`, `mmoe`, `ple`); None keeps the preset's.
         weighting: loss weighting (`fixed`, `uncertainty`, `dwa`, `gradnorm`).
         retrieval_negatives: the retrieval softmax: `in_batch` (the other positives of the
@@ -140,7 +154,7 @@ class ExperimentConfig(Config):
             f"dataset={self.dataset!r} is not one of {list(DATASET_NAMES)}",
         )
         require(self.max_rows >= 0, f"max_rows={self.max_rows} must be >= 0 (0 keeps all)")
-        known = dataset_tasks(self.dataset)
+        known = dataset_tasks(self.dataset) + OPTIONAL_TASKS
         unknown = [name for name in self.tasks if name not in known]
         require(
             not unknown,
@@ -200,8 +214,13 @@ class ExperimentConfig(Config):
 
     @property
     def task_names(self) -> tuple[str, ...]:
-        """The trained tasks (all of the preset's when `tasks` is empty)."""
+        """The trained tasks (the preset's non-optional ones when `tasks` is empty)."""
         return self.tasks or dataset_tasks(self.dataset)
+
+    @property
+    def use_interest(self) -> bool:
+        """Whether the opt-in `interest` task is asked for."""
+        return "interest" in self.task_names
 
     def model_config(self, columns: Collection[str] | None = None) -> MultiTaskConfig:
         """The dataset's preset `MultiTaskConfig` with this experiment's overrides.
@@ -220,17 +239,22 @@ class ExperimentConfig(Config):
                 weighting=self.weighting,
                 user_history=self.user_history_length > 0,
                 side_features=self.side_features,
+                use_interest=self.use_interest,
             )
         else:
             preset = ecommerce_config(
                 embedding_dim=self.embedding_dim,
                 architecture=self.architecture or "mmoe",
                 weighting=self.weighting,
+                use_interest=self.use_interest,
             )
         wanted = set(self.task_names)
         if columns is not None:
-            # The history is no frame column: the experiment data builds it per split.
+            # The history and the interest profile are no frame columns: the experiment
+            # data builds them per split (the profile from the item class column).
             present = set(columns) | {HISTORY_FEATURE}
+            if interest_class_column(self.dataset) in present and self.use_interest:
+                present.add(preset.task("interest").label_key)
             wanted = {
                 task.name
                 for task in preset.tasks

@@ -10,6 +10,13 @@ With `ExperimentConfig.user_history_length > 0` (MovieLens), every row also gets
 fits the users' histories on the split's training rows, `training_feature_arrays` gives a
 training row its history without its own item (capped), `feature_arrays` gives any other row
 (evaluation, the user table served) the user's full training history.
+
+With the opt-in `interest` task, every row also gets its user's interest profile (the
+`interest` task's label, e.g. `user_category_profile` `[num_rows, num_classes]`): the
+distribution of the item classes (MovieLens genres, e-commerce categories) of the user's
+retrieval positives among the split's TRAINING rows, refitted by `split_experiment_data` for
+every split; no test row is read (`user_profiles` of the test rows is what evaluation
+compares the prediction with).
 """
 
 from __future__ import annotations
@@ -23,8 +30,13 @@ import pandas as pd
 
 from tfrs_mtl.data import load_dataset, split_from_config, to_feature_arrays
 from tfrs_mtl.data.split_config import SplitConfig
-from tfrs_mtl.experiments.experiment_config import ExperimentConfig, is_movielens
+from tfrs_mtl.experiments.experiment_config import (
+    ExperimentConfig,
+    interest_class_column,
+    is_movielens,
+)
 from tfrs_mtl.features.user_history import HISTORY_FEATURE, UserHistories, integer_item_ids
+from tfrs_mtl.tasks import compute_interest_profiles
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -48,6 +60,12 @@ class ExperimentData:
         history_length: items of a training row's `user_history` (0: no history feature).
         seed: seeds the histories' subsampling.
         histories: the users' training items of the last split (`fit_user_histories`).
+        interest_key: the interest profile feature (None: no interest task).
+        interest_classes: `[num_classes]` the profile's classes (genre ids, category names).
+        interest_codes: `[num_rows]` or `[num_rows, max_len]` class index of each row's item
+            (-1: none or padding).
+        interest_profiles: `[num_users, num_classes]` the users' profiles over the training
+            rows of the last split (`fit_interest_profiles`).
     """
 
     frame: pd.DataFrame
@@ -64,6 +82,10 @@ class ExperimentData:
     history_length: int = 0
     seed: int = 0
     histories: UserHistories | None = None
+    interest_key: str | None = None
+    interest_classes: np.ndarray | None = None
+    interest_codes: np.ndarray | None = None
+    interest_profiles: np.ndarray | None = None
 
     @property
     def num_users(self) -> int:
@@ -77,11 +99,15 @@ class ExperimentData:
         """Positions in `frame` of the rows of `part` (a split of `frame`)."""
         return np.asarray(self.frame.index.get_indexer(part.index), dtype=np.int64)
 
+    def positives(self, positions: np.ndarray) -> np.ndarray:
+        """The retrieval positives among `positions` (all of them without `positive_key`)."""
+        if self.positive_key is None:
+            return positions
+        return positions[self.frame[self.positive_key].to_numpy()[positions] > 0]
+
     def pairs(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`(user_indices, item_indices)` of the retrieval positives among `positions`."""
-        if self.positive_key is not None:
-            keep = self.frame[self.positive_key].to_numpy()[positions] > 0
-            positions = positions[keep]
+        positions = self.positives(positions)
         return self.user_index[positions], self.item_index[positions]
 
 
@@ -112,6 +138,7 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
     user_codes, users = pd.factorize(_as_strings(frame["user_id"]))
     item_codes, items = pd.factorize(_as_strings(frame[item_column]))
     return ExperimentData(
+        **_interest_fields(config, frame),
         frame=frame,
         user_ids=np.asarray(users, dtype=object),
         item_ids=np.asarray(items, dtype=object),
@@ -126,6 +153,25 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
         history_length=config.user_history_length if is_movielens(config.dataset) else 0,
         seed=config.seed,
     )
+
+
+def _interest_fields(config: ExperimentConfig, frame: pd.DataFrame) -> dict[str, Any]:
+    """The interest profile's key, classes and each row's class codes (empty: no interest)."""
+    column = interest_class_column(config.dataset)
+    if not config.use_interest or column not in frame:
+        return {}
+    task = config.model_config().task("interest")
+    values = to_feature_arrays(frame[[column]], pad_value=-1)[column]
+    if task.num_classes:  # integer classes (MovieLens genre ids)
+        classes = np.arange(task.num_classes)
+        codes = np.where((values >= 0) & (values < task.num_classes), values, -1)
+    else:  # every category of the catalogue, sorted: the same classes for every split
+        classes, codes = np.unique(_as_strings(values), return_inverse=True)
+    return {
+        "interest_key": task.label_key,
+        "interest_classes": classes,
+        "interest_codes": codes.reshape(values.shape).astype(np.int64),
+    }
 
 
 def _ecommerce_frame(config: ExperimentConfig) -> pd.DataFrame:
@@ -169,6 +215,8 @@ def split_experiment_data(
     train, test = data.rows(parts.train), data.rows(parts.test)
     if data.history_length:
         fit_user_histories(data, train)
+    if data.interest_key is not None:
+        fit_interest_profiles(data, train)
     return train, test
 
 
@@ -178,13 +226,31 @@ def fit_user_histories(data: ExperimentData, train_positions: np.ndarray) -> Non
     Only these rows are read, so no item of any other row can appear in a history. The
     histories belong to one split: `split_experiment_data` refits them for every split.
     """
-    users, _ = data.pairs(train_positions)
-    keep = train_positions
-    if data.positive_key is not None:
-        keep = train_positions[data.frame[data.positive_key].to_numpy()[train_positions] > 0]
+    keep = data.positives(train_positions)
     items = integer_item_ids(data.frame[data.item_key].to_numpy()[keep])
     # The dataclass is frozen for its data; the histories follow the split in use.
-    object.__setattr__(data, "histories", UserHistories.fit(users, items, data.num_users))
+    histories = UserHistories.fit(data.user_index[keep], items, data.num_users)
+    object.__setattr__(data, "histories", histories)
+
+
+def user_profiles(data: ExperimentData, positions: np.ndarray) -> np.ndarray:
+    """`[num_users, num_classes]`: each user's class distribution over the retrieval positives
+    among `positions` (a zero row for a user without any)."""
+    assert data.interest_codes is not None and data.interest_classes is not None
+    keep = data.positives(positions)
+    num_classes = len(data.interest_classes)
+    users, profiles = compute_interest_profiles(
+        data.user_index[keep], data.interest_codes[keep], num_classes
+    )
+    full = np.zeros((data.num_users, num_classes), np.float32)
+    full[users] = profiles
+    return full
+
+
+def fit_interest_profiles(data: ExperimentData, train_positions: np.ndarray) -> None:
+    """Sets `data.interest_profiles` to `user_profiles` of the training rows (refitted by
+    `split_experiment_data` for every split), so that no test row shapes a label."""
+    object.__setattr__(data, "interest_profiles", user_profiles(data, train_positions))
 
 
 def feature_arrays(data: ExperimentData, positions: np.ndarray) -> dict[str, np.ndarray]:
@@ -213,7 +279,10 @@ def training_feature_arrays(data: ExperimentData, positions: np.ndarray) -> dict
 
 def _frame_arrays(data: ExperimentData, positions: np.ndarray) -> dict[str, np.ndarray]:
     arrays = to_feature_arrays(data.frame.iloc[positions], pad_value=-1)
-    return {name: values for name, values in arrays.items() if _usable(values)}
+    arrays = {name: values for name, values in arrays.items() if _usable(values)}
+    if data.interest_key is not None and data.interest_profiles is not None:
+        arrays[data.interest_key] = data.interest_profiles[data.user_index[positions]]
+    return arrays
 
 
 def _usable(values: np.ndarray) -> bool:

@@ -100,6 +100,8 @@ class ExperimentResult:
         serving_data: known users' query features, seen items, item labels.
         catalogue: candidate features of every served item, in item-index order.
         out_dir: the run folder (None when nothing was written).
+        interest_classes: the classes (category names, genre ids) of the interest task's
+            outputs, in order; None without an interest task.
     """
 
     config: ExperimentConfig
@@ -113,6 +115,7 @@ class ExperimentResult:
     serving_data: ServingData
     catalogue: dict[str, np.ndarray]
     out_dir: Path | None
+    interest_classes: np.ndarray | None = None
 
 
 def progress_logger(progress: bool) -> Log:
@@ -276,6 +279,7 @@ def train_and_evaluate(
         serving_data=serving,
         catalogue=catalogue,
         out_dir=out,
+        interest_classes=data.interest_classes if "interest" in trained else None,
     )
     if out is not None:
         _write_run(result, evaluation.recall_curve, log)

@@ -9,6 +9,8 @@
 * Every other task on the test rows: `rating/rmse`, `rating/mae`; binary tasks `auc`,
   `log_loss`; multi-label attributes `auc`, `micro_f1`; multi-class `accuracy`; regression
   attributes `rmse` (in label units).
+* An interest task per test user: `kl` against the user's held-out class distribution and
+  `training_profile_kl` (`tfrs_mtl.experiments.interest_evaluation`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tfrs_mtl.evaluation import (
     rmse,
 )
 from tfrs_mtl.experiments.experiment_data import ExperimentData, feature_arrays
+from tfrs_mtl.experiments.interest_evaluation import interest_metrics
 from tfrs_mtl.models import MultiTaskModel, predict_task_outputs
 from tfrs_mtl.models.catalogue import key_strings
 
@@ -88,14 +91,24 @@ def user_table(
 
 
 def task_metrics(
-    model: MultiTaskModel, test_arrays: Mapping[str, np.ndarray]
+    model: MultiTaskModel,
+    test_arrays: Mapping[str, np.ndarray],
+    outputs: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Metrics of every non-retrieval task on the test rows (see the module docstring)."""
-    outputs = predict_task_outputs(model, test_arrays, _BATCH_SIZE)
+    """Metrics of every task scored per row on the test rows (see the module docstring):
+    not retrieval, nor interest (scored per user: `interest_metrics`).
+
+    Args:
+        model: the trained model.
+        test_arrays: the test rows' features and labels.
+        outputs: `predict_task_outputs(model, test_arrays)`, when already computed.
+    """
+    if outputs is None:
+        outputs = predict_task_outputs(model, test_arrays, _BATCH_SIZE)
     metrics: dict[str, dict[str, float]] = {}
     statistics = model.task_statistics
     for task in model.config.tasks:
-        if task.kind == "retrieval" or task.label_key not in test_arrays:
+        if task.kind in ("retrieval", "interest") or task.label_key not in test_arrays:
             continue
         labels = np.asarray(test_arrays[task.label_key])
         predicted = outputs[task.name]
@@ -166,8 +179,25 @@ def evaluate_model(
         metrics["retrieval"] = retrieval.metrics
         curve = retrieval.recall_curve
         metrics["index"] = _index_metrics(recommender, data, users, train_pairs, test_pairs, query)
-    metrics.update(task_metrics(model, feature_arrays(data, test_positions)))
+    test_arrays = feature_arrays(data, test_positions)
+    outputs = predict_task_outputs(model, test_arrays, _BATCH_SIZE)
+    metrics.update(task_metrics(model, test_arrays, outputs))
+    interest = [task.name for task in model.config.tasks if task.kind == "interest"]
+    if interest and data.interest_profiles is not None and len(test_positions):
+        # The head reads the query tower only: a user's first test row speaks for the user.
+        test_users, first = np.unique(data.user_index[test_positions], return_index=True)
+        for name in interest:
+            logits = outputs[name][first].astype(np.float64)
+            log_predictions = logits - _log_sum_exp(logits)
+            found = interest_metrics(data, test_positions, test_users, log_predictions)
+            if found:
+                metrics[name] = found
     return ModelEvaluation(metrics, curve)
+
+
+def _log_sum_exp(logits: np.ndarray) -> np.ndarray:
+    largest = logits.max(axis=1, keepdims=True)
+    return largest + np.log(np.exp(logits - largest).sum(axis=1, keepdims=True))
 
 
 def _index_metrics(

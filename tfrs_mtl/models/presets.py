@@ -15,6 +15,10 @@ from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.tasks import TaskConfig, WeightingConfig
 
 NUM_MOVIELENS_GENRES = 21
+#: The interest tasks' profile keys: a user's genre (MovieLens) or category (e-commerce)
+#: distribution `[batch_size, num_classes]` (`tfrs_mtl.tasks.attach_interest_profiles`).
+MOVIELENS_PROFILE_KEY = "user_genre_profile"
+ECOMMERCE_PROFILE_KEY = "user_category_profile"
 WeightingMethod = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
 ArchitectureName = Literal["shared_bottom", "mmoe", "ple"]
 #: MovieLens user and rating-context features (`side_features=True`).
@@ -122,7 +126,7 @@ def movielens_config(
             TaskConfig(
                 name="interest",
                 kind="interest",
-                label_key="user_genre_profile",
+                label_key=MOVIELENS_PROFILE_KEY,
                 weight=genres_weight,
                 num_classes=NUM_MOVIELENS_GENRES,
                 source_side="query",
@@ -161,13 +165,26 @@ def ecommerce_config(
     use_brand: bool = True,
     use_category: bool = True,
     use_price: bool = True,
+    use_interest: bool = False,
     eval_top_k: tuple[int, ...] = (10, 100),
 ) -> MultiTaskConfig:
     """Click / cart / purchase (+ retrieval) with category and price prediction.
 
     Labels are the keys `click`, `cart`, `purchase` (0/1 per impression), `category`
     (string, multi-class) and `price` (regression); both attributes are removed from the
-    candidate features. With `use_esmm`, `purchase` is conditioned on `click` (ESMM).
+    candidate features. With `use_esmm`, `purchase` is conditioned on `click` (ESMM). With
+    `use_interest`, the query tower also predicts `user_category_profile`, the user's
+    distribution over categories in their training interactions; its width (the number of
+    categories) is read from the training arrays::
+
+        users, profiles = compute_interest_profiles(
+            train["user_id"][clicked], category_codes[clicked], num_categories
+        )
+        train = attach_interest_profiles(train, users, profiles, profile_key=ECOMMERCE_PROFILE_KEY)
+        model = MultiTaskModel.from_data(ecommerce_config(use_interest=True), train)
+
+    (`tfrs_mtl.experiments` does this per split when `ExperimentConfig.tasks` names
+    `interest`.)
 
     Args:
         embedding_dim: Width of every table and of the towers' output.
@@ -178,6 +195,8 @@ def ecommerce_config(
         use_brand: Keep `brand` as a candidate feature (data without brands set False).
         use_category: Predict `category` (data without categories set False).
         use_price: Predict `price` (data without prices set False).
+        use_interest: Add the user-interest task (`tfrs_mtl.tasks.interest`), KL divergence
+            to the user's category profile, weight 0.5.
         eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
     """
     # Attributes are targets, never inputs; `brand` is an input when present.
@@ -211,6 +230,17 @@ def ecommerce_config(
                 label_key="price",
                 target="regression",
                 source_side="candidate",
+                weight=0.5,
+            )
+        )
+    if use_interest:
+        tasks.append(
+            TaskConfig(
+                name="interest",
+                kind="interest",
+                label_key=ECOMMERCE_PROFILE_KEY,
+                num_classes=0,  # the profiles' width, fitted on the training arrays
+                source_side="query",
                 weight=0.5,
             )
         )

@@ -2,7 +2,8 @@
 
 String multi-class labels (brand, category, occupation text) need a label vocabulary;
 regression attributes (price, age) are standardized with the training mean and standard
-deviation. Fitted on TRAINING arrays only and saved with the model as JSON.
+deviation; an interest task's head is as wide as its training profiles. Fitted on TRAINING
+arrays only and saved with the model as JSON.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ class TaskStatistics(Config):
             (one extra class is reserved for values unseen in training).
         label_means: Regression attribute or rating task -> training mean of the label.
         label_stds: Regression attribute task -> training standard deviation (> 0).
+        profile_widths: Interest task -> number of classes of its training profiles
+            `[num_examples, num_classes]`.
     """
 
     label_vocabularies: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     label_means: dict[str, float] = dataclasses.field(default_factory=dict)
     label_stds: dict[str, float] = dataclasses.field(default_factory=dict)
+    profile_widths: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def validate(self) -> None:
         for name, std in self.label_stds.items():
@@ -43,8 +47,9 @@ class TaskStatistics(Config):
         vocabularies: dict[str, tuple[str, ...]] = {}
         means: dict[str, float] = {}
         stds: dict[str, float] = {}
+        widths: dict[str, int] = {}
         for task in tasks:
-            if task.kind not in ("attribute", "rating"):
+            if task.kind not in ("attribute", "rating", "interest"):
                 continue
             if task.label_key not in arrays:
                 raise KeyError(
@@ -52,7 +57,9 @@ class TaskStatistics(Config):
                     f"arrays; found keys {sorted(arrays)}"
                 )
             values = np.asarray(arrays[task.label_key])
-            if task.kind == "rating":
+            if task.kind == "interest":
+                widths[task.name] = _profile_width(task, values)
+            elif task.kind == "rating":
                 # The global bias starts at the mean rating: the first steps then do not
                 # spend (and Adam's second moments do not remember) a huge rating gradient.
                 means[task.name] = float(values.astype(np.float64).mean())
@@ -66,10 +73,30 @@ class TaskStatistics(Config):
                 numbers = values.astype(np.float64)
                 means[task.name] = float(numbers.mean())
                 stds[task.name] = float(numbers.std()) or 1.0
-        return cls(label_vocabularies=vocabularies, label_means=means, label_stds=stds)
+        return cls(
+            label_vocabularies=vocabularies,
+            label_means=means,
+            label_stds=stds,
+            profile_widths=widths,
+        )
 
     def num_classes(self, task: TaskConfig) -> int:
-        """Output width of a multi-class or multi-label task's head."""
+        """Output width of a multi-class, multi-label or interest task's head."""
         if task.name in self.label_vocabularies:
             return len(self.label_vocabularies[task.name]) + 1
-        return task.num_classes
+        return task.num_classes or self.profile_widths.get(task.name, 0)
+
+
+def _profile_width(task: TaskConfig, profiles: np.ndarray) -> int:
+    require(
+        profiles.ndim == 2 and profiles.shape[1] > 0,
+        f"task {task.name!r}: label {task.label_key!r} must be profiles "
+        f"[num_examples, num_classes], got shape {list(profiles.shape)}",
+    )
+    width = int(profiles.shape[1])
+    require(
+        task.num_classes in (0, width),
+        f"task {task.name!r}: num_classes={task.num_classes} but the profiles in "
+        f"{task.label_key!r} have {width} classes",
+    )
+    return width

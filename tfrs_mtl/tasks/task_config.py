@@ -59,7 +59,8 @@ class TaskConfig(Config):
             impressions.
         target: For attributes: `multi_label`, `multi_class` or `regression`.
         num_classes: Number of classes (multi-label, multi-class, interest). For a string
-            multi-class label, 0 means "from the label vocabulary fitted on training data".
+            multi-class label, 0 means "from the label vocabulary fitted on training data";
+            for an interest task, "the width of the training profiles".
         source_side: The tower an attribute is predicted from (`query` or `candidate`).
         interest_loss: `kl` (KL divergence) or `cross_entropy` for the interest task.
     """
@@ -135,10 +136,6 @@ class TaskConfig(Config):
                 f"{self.name}.conditioned_on={self.conditioned_on!r} names itself",
             )
         if self.kind == "interest":
-            require(
-                self.num_classes > 0,
-                f"{self.name}.num_classes={self.num_classes} must be > 0 for interest",
-            )
             require(
                 self.source_side == "query",
                 f"{self.name}.source_side={self.source_side!r}: interest is predicted "
