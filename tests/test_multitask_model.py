@@ -205,18 +205,27 @@ def test_missing_label_names_the_task_and_key(movielens_model: MultiTaskModel) -
         movielens_model.compute_loss(batch)
 
 
+def _train_interest(
+    model: MultiTaskModel, arrays: dict[str, np.ndarray]
+) -> tuple[float, float, tuple[int, ...]]:
+    """The interest loss on all of `arrays` before and after 8 epochs, and the head's shape."""
+    model.compile_default()
+    batch = _tensors(arrays)
+    before = float(model.task_losses(batch)["interest"])
+    model.fit(build_dataset(arrays, 32, seed=1), epochs=8, verbose=0)
+    after = float(model.task_losses(batch)["interest"])
+    return before, after, tuple(model.task_outputs(batch)["interest"].shape)
+
+
 def test_user_interest_task_learns_the_genre_profile() -> None:
     tf.keras.utils.set_random_seed(4)
     arrays = movielens_arrays(num_examples=96)
     users, profiles = compute_interest_profiles(arrays["user_id"], arrays["movie_genres"], 21)
     arrays = attach_interest_profiles(arrays, users, profiles)
     model = MultiTaskModel.from_data(movielens_config(embedding_dim=8, use_interest=True), arrays)
-    model.compile_default()
-    batch = _tensors(arrays)
-    before = float(model.task_losses(batch)["interest"])
-    model.fit(build_dataset(arrays, 32, seed=1), epochs=8, verbose=0)
-    assert float(model.task_losses(batch)["interest"]) < before
-    assert model.task_outputs(batch)["interest"].shape == (96, 21)
+    before, after, shape = _train_interest(model, arrays)
+    assert after < before
+    assert shape == (96, 21)
 
 
 def test_ecommerce_interest_head_is_as_wide_as_the_training_profiles() -> None:
@@ -230,12 +239,9 @@ def test_ecommerce_interest_head_is_as_wide_as_the_training_profiles() -> None:
     assert config.task("interest").num_classes == 0  # read from the data
     model = MultiTaskModel.from_data(config, arrays)
     assert model.task_statistics.profile_widths == {"interest": 3}
-    model.compile_default()
-    batch = _tensors(arrays)
-    before = float(model.task_losses(batch)["interest"])
-    model.fit(build_dataset(arrays, 32, seed=1), epochs=8, verbose=0)
-    assert float(model.task_losses(batch)["interest"]) < before
-    assert model.task_outputs(batch)["interest"].shape == (96, 3)
+    before, after, shape = _train_interest(model, arrays)
+    assert after < before
+    assert shape == (96, 3)
     assert "interest" not in [task.name for task in ecommerce_config().tasks]
 
 
