@@ -57,6 +57,7 @@ from tfrs_mtl.experiments.experiment_data import (
     load_experiment_data,
     select_columns,
     split_experiment_data,
+    training_feature_arrays,
 )
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, task_metrics, user_table
 from tfrs_mtl.models import MultiTaskModel, build_dataset
@@ -166,7 +167,10 @@ def run_joint(bench: Benchmark, batch_size: int, epochs: int) -> dict[str, Any]:
     config, data = bench.config, bench.data
     tf.keras.utils.set_random_seed(config.seed)
     model_config = config.model_config(data.frame.columns)
-    train_arrays = feature_arrays(data, bench.train_positions)
+    # As `train_and_evaluate`: each training row's history leaves out its own movie and
+    # keeps at most `user_history_length` movies (`feature_arrays` would give every row its
+    # user's full history: up to 585 movies here, the row's own movie among them).
+    train_arrays = training_feature_arrays(data, bench.train_positions)
     model = MultiTaskModel.from_data(model_config, train_arrays)
     optimizers = {"adam": tf.keras.optimizers.Adam, "adagrad": tf.keras.optimizers.Adagrad}
     model.compile(optimizer=optimizers[config.optimizer](config.learning_rate))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import tensorflow as tf
 
@@ -118,10 +118,10 @@ class FeatureEncoder(tf.keras.layers.Layer):
         if feature.kind in ("id", "categorical"):
             return self._embed_single(feature, values)
         if feature.kind == "multi_hot":
-            return self._pool(feature, feature.table_name, _to_ragged(values))
+            return self._pool(feature, feature.table_name, _MultiValued.of(values))
         if feature.kind == "text":
             tokens = tokenize(tf.reshape(values, [-1]))
-            return self._pool(feature, feature.table_name, tokens)
+            return self._pool(feature, feature.table_name, _MultiValued.of(tokens))
         if feature.kind == "numeric":
             return self._standardize(feature, values)
         return self._encode_time(feature, values)
@@ -130,23 +130,17 @@ class FeatureEncoder(tf.keras.layers.Layer):
         rows = self.shared_embeddings.lookup_in_table(feature.table_name, tf.reshape(values, [-1]))
         return self.shared_embeddings.embed(feature.table_name, rows)
 
-    def _pool(
-        self,
-        feature: FeatureConfig,
-        table: str,
-        values: tf.RaggedTensor,
-    ) -> tf.Tensor:
+    def _pool(self, feature: FeatureConfig, table: str, values: _MultiValued) -> tf.Tensor:
         # A batch repeats few distinct keys many times (1,024 ml-100k histories: ~100k
         # values, ~1.6k distinct movies): each distinct key is turned into a string, looked
         # up and embedded once, and the optimizer updates each of its rows once.
-        distinct_keys, positions = tf.unique(values.flat_values)
+        distinct_keys, positions = tf.unique(values.flat_values, out_idx=tf.int64)
         distinct_rows = self.shared_embeddings.lookup_in_table(table, distinct_keys)
         distinct_vectors = self.shared_embeddings.embed(table, distinct_rows)
-        vectors = values.with_flat_values(tf.gather(distinct_vectors, positions))
-        total = tf.reduce_sum(vectors, axis=1)
+        total = _sum_rows(values, positions, distinct_vectors)
         if feature.combiner == "sum":
             return total
-        counts = tf.cast(values.row_lengths(), total.dtype)[:, tf.newaxis]
+        counts = tf.cast(values.row_lengths, total.dtype)[:, tf.newaxis]
         # Empty rows (no genres, empty title) give zeros instead of 0 / 0.
         return tf.math.divide_no_nan(total, counts)
 
@@ -202,10 +196,52 @@ def feature_output_dim(feature: FeatureConfig) -> int:
     return feature.embedding_dim
 
 
-def _to_ragged(values: tf.Tensor | tf.RaggedTensor) -> tf.RaggedTensor:
-    """Ragged `[batch_size, None]` of present values: dense padding (-1 / "") is dropped."""
-    if isinstance(values, tf.RaggedTensor):
-        return values
-    if values.shape.rank == 1:
-        values = values[:, tf.newaxis]
-    return tf.ragged.boolean_mask(values, padding_mask(values))
+class _MultiValued(NamedTuple):
+    """The present values of a batch of multi-valued rows, flat in row-major order."""
+
+    flat_values: tf.Tensor  # [num_values]
+    row_ids: tf.Tensor  # int64 [num_values]: the row of each value (sorted)
+    row_lengths: tf.Tensor  # int64 [num_rows]
+    num_rows: tf.Tensor  # int64 scalar
+
+    @classmethod
+    def of(cls, values: tf.Tensor | tf.RaggedTensor) -> _MultiValued:
+        """From ragged `[batch_size, None]` values, or dense `[batch_size]` /
+        `[batch_size, max_len]` ones whose padding (-1 / "") is dropped."""
+        if isinstance(values, tf.RaggedTensor):
+            return cls(
+                values.flat_values,
+                tf.cast(values.value_rowids(), tf.int64),
+                tf.cast(values.row_lengths(), tf.int64),
+                tf.cast(values.nrows(), tf.int64),
+            )
+        if values.shape.rank == 1:
+            values = values[:, tf.newaxis]
+        present = padding_mask(values)
+        # Row-major, as `tf.ragged.boolean_mask` orders them; without its row splits, from
+        # which `value_rowids()` would be rebuilt at a cost comparable to the pooling itself.
+        where = tf.where(present)
+        return cls(
+            tf.gather_nd(values, where),
+            where[:, 0],
+            tf.reduce_sum(tf.cast(present, tf.int64), axis=1),
+            tf.shape(values, out_type=tf.int64)[0],
+        )
+
+
+def _sum_rows(values: _MultiValued, positions: tf.Tensor, distinct_vectors: tf.Tensor) -> tf.Tensor:
+    """`[num_rows, dim]`: row `i` sums `distinct_vectors[positions[j]]` over the values `j` of
+    row `i` (the `reduce_sum` of the gathered vectors as a ragged `[num_rows, None, dim]`).
+
+    Computed as one sparse `[num_rows, num_distinct]` count matrix times the distinct
+    vectors: no `[num_values, dim]` tensor is built, forward or backward (the gradient is
+    one sparse product into `[num_distinct, dim]`). The ragged gather + `reduce_sum` and its
+    gradient (a segment sum over every value) took ~2x the CPU time (ml-100k, 1,024
+    histories of up to 100 movies, 64 dims); the sums are the same, in the same order.
+    """
+    counts = tf.SparseTensor(
+        indices=tf.stack([values.row_ids, positions], axis=1),
+        values=tf.ones_like(positions, dtype=distinct_vectors.dtype),
+        dense_shape=tf.stack([values.num_rows, tf.shape(distinct_vectors, out_type=tf.int64)[0]]),
+    )
+    return tf.sparse.sparse_dense_matmul(counts, distinct_vectors)

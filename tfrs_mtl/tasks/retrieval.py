@@ -41,6 +41,50 @@ def _retrieval_call() -> Any:
     return tf.autograph.to_graph(tfrs.tasks.Retrieval.call)
 
 
+@tf.custom_gradient
+def _catalogue_softmax_losses(
+    scaled_queries: tf.Tensor,
+    positive_logits: tf.Tensor,
+    catalogue_embeddings: tf.Tensor,
+    positive_indices: tf.Tensor,
+) -> tuple[tf.Tensor, Any]:
+    """Per-example softmax cross-entropy of `[positive logit, catalogue logits]`, label 0.
+
+    The catalogue logits are `scaled_queries @ catalogue_embeddings.T`, with each row's
+    positive column (`positive_indices`, -1: none) masked out. The loss is
+    `logsumexp(logits) - positive logit`, shifted by the row maximum. Written out, with its
+    gradient (`softmax - one_hot(0)`) from the forward pass's exponentials, it makes ~3x
+    fewer passes over `[batch, num_items]` than `CategoricalCrossentropy` on one-hot labels
+    over the concatenated logits with automatic differentiation (no one-hot labels, no
+    concatenation, no log-softmax matrix, no mask in the backward pass: a masked column's
+    exponential is exactly 0); the same loss and gradients to float round-off
+    (tests/test_training_speed.py compares the two).
+    """
+    logits = tf.matmul(scaled_queries, catalogue_embeddings, transpose_b=True)
+    rows = tf.where(positive_indices >= 0)[:, 0]
+    positives = tf.stack([rows, tf.gather(tf.cast(positive_indices, tf.int64), rows)], axis=1)
+    logits = tf.tensor_scatter_nd_update(
+        logits, positives, tf.fill(tf.shape(rows), tf.constant(MIN_FLOAT, logits.dtype))
+    )
+    top = tf.maximum(tf.reduce_max(logits, axis=1), positive_logits)
+    exponentials = tf.exp(logits - top[:, tf.newaxis])
+    positive_exponentials = tf.exp(positive_logits - top)
+    partition = positive_exponentials + tf.reduce_sum(exponentials, axis=1)
+    losses = tf.math.log(partition) + top - positive_logits
+
+    def gradient(upstream: tf.Tensor) -> tuple[Any, ...]:
+        scale = upstream / partition
+        logit_gradients = exponentials * scale[:, tf.newaxis]
+        return (
+            tf.matmul(logit_gradients, catalogue_embeddings),
+            positive_exponentials * scale - upstream,
+            tf.matmul(logit_gradients, scaled_queries, transpose_a=True),
+            None,
+        )
+
+    return losses, gradient
+
+
 @tf.keras.utils.register_keras_serializable(package="tfrs_mtl")
 class RetrievalTask(tf.keras.layers.Layer):
     """Softmax retrieval loss over in-batch or full-catalogue negatives.
@@ -68,9 +112,6 @@ class RetrievalTask(tf.keras.layers.Layer):
         self.remove_accidental_hits = bool(remove_accidental_hits)
         self.num_hard_negatives = int(num_hard_negatives)
         self._in_batch = self._make_task(self.remove_accidental_hits, self.num_hard_negatives)
-        self._loss = tf.keras.losses.CategoricalCrossentropy(
-            from_logits=True, reduction=tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE
-        )
 
     def _make_task(self, remove_accidental_hits: bool, num_hard_negatives: int) -> Any:
         loss = tf.keras.losses.CategoricalCrossentropy(
@@ -136,15 +177,15 @@ class RetrievalTask(tf.keras.layers.Layer):
         Returns:
             The scalar mean loss.
         """
-        num_items = tf.shape(catalogue_embeddings)[0]
-        positive_scores = tf.reduce_sum(query_embeddings * positive_embeddings, 1, keepdims=True)
-        catalogue_scores = tf.matmul(query_embeddings, catalogue_embeddings, transpose_b=True)
-        # Column 0 is each row's positive; its catalogue copy is masked out of the softmax.
-        is_positive = tf.one_hot(tf.cast(positive_indices, tf.int32), num_items) > 0.5
-        catalogue_scores = tf.where(is_positive, MIN_FLOAT, catalogue_scores)
-        logits = tf.concat([positive_scores, catalogue_scores], axis=1) / self.temperature
-        labels = tf.one_hot(tf.zeros_like(positive_scores[:, 0], tf.int32), num_items + 1)
-        return self._loss(labels, logits, sample_weight=sample_weight)
+        scaled_queries = query_embeddings * (1.0 / self.temperature)
+        positive_logits = tf.reduce_sum(scaled_queries * positive_embeddings, axis=1)
+        losses = _catalogue_softmax_losses(
+            scaled_queries, positive_logits, catalogue_embeddings, positive_indices
+        )
+        if sample_weight is not None:
+            losses *= tf.reshape(tf.cast(sample_weight, losses.dtype), [-1])
+        # Keras' SUM_OVER_BATCH_SIZE reduction: the sum over the number of examples.
+        return tf.math.divide_no_nan(tf.reduce_sum(losses), tf.cast(tf.size(losses), losses.dtype))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
