@@ -11,7 +11,7 @@ from tfrs_mtl.layers import ExpertsConfig, HeadConfig, InteractionConfig, TowerC
 @pytest.mark.parametrize(
     "config",
     [
-        TowerConfig(hidden_dims=(), output_dim=8, use_l2_norm=True),
+        TowerConfig(hidden_dims=(), output_dim=8, use_l2_norm=True, use_bias_dimension=True),
         ExpertsConfig(architecture="ple", num_levels=2, expert_hidden_dims=(16, 8)),
         InteractionConfig(use_cross=True, cross_projection_dim=4),
         HeadConfig(hidden_dims=(4,)),

@@ -71,6 +71,23 @@ def test_interest_profile_must_not_be_a_query_input() -> None:
             {"tasks": (TaskConfig(name="r", kind="rating", label_key="user_id"),)},
             "tasks.r.label_key='user_id' is also an input feature",
         ),
+        (
+            {"candidate_tower": TowerConfig(output_dim=32, use_bias_dimension=True)},
+            "candidate_tower.use_bias_dimension=True differs",
+        ),
+        (
+            {
+                "tasks": (
+                    TaskConfig(
+                        name="retrieval",
+                        kind="retrieval",
+                        use_full_catalogue=True,
+                        positives_feature="movie_genres",
+                    ),
+                )
+            },
+            "positives_feature='movie_genres' must be a query-side multi_hot feature",
+        ),
     ],
 )
 def test_invalid_configs_name_the_field(changes: dict, message: str) -> None:
@@ -100,3 +117,10 @@ def test_ecommerce_preset_for_data_without_attributes() -> None:
     config = ecommerce_config(use_brand=False, use_category=False, use_price=False)
     assert config.features.names == ("user_id", "item_id")
     assert [task.name for task in config.tasks] == ["retrieval", "click", "cart", "purchase"]
+
+
+def test_positives_feature_needs_a_full_catalogue_retrieval() -> None:
+    with pytest.raises(ConfigError, match="positives_feature='user_history' needs use_full_cat"):
+        TaskConfig(name="retrieval", kind="retrieval", positives_feature="user_history")
+    with pytest.raises(ConfigError, match="only applies to kind='retrieval'"):
+        TaskConfig(name="r", kind="rating", label_key="x", positives_feature="user_history")

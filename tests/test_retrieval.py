@@ -80,3 +80,19 @@ def test_full_catalogue_with_an_unseen_positive_and_temperature() -> None:
     shifted = scores - scores.max()
     expected = -(shifted[0, 0] - np.log(np.exp(shifted).sum()))
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
+
+
+def test_multi_positive_loss_is_the_mean_log_softmax_over_each_rows_positives() -> None:
+    catalogue = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.5]], np.float32)
+    # Row 0: {0, 2} (2 repeated counts once); row 1: {1} (-1 is outside the catalogue);
+    # row 2: no catalogue positive, so it adds 0.
+    positives = tf.ragged.constant([[0, 2, 2], [1, -1], [-1]], dtype=tf.int64)
+    weights = np.array([1.0, 3.0, 1.0], np.float32)
+    loss = RetrievalTask(temperature=0.5).multi_positive_loss(
+        tf.constant(QUERIES), positives, tf.constant(catalogue), tf.constant(weights)
+    )
+    scores = QUERIES @ catalogue.T / 0.5
+    row0 = (_softmax_cross_entropy(scores[:1], [0]) + _softmax_cross_entropy(scores[:1], [2])) / 2
+    row1 = _softmax_cross_entropy(scores[1:2], [1])
+    expected = (row0 * 1.0 + row1 * 3.0) / 3
+    np.testing.assert_allclose(float(loss), float(expected[0]), rtol=1e-5)

@@ -131,3 +131,22 @@ def test_gradients_of_both_towers_reach_the_one_shared_table(shared: SharedEmbed
     assert query_rows[row_of["3"]] == 0
     assert query_rows[row_of["1"]] > 0 and query_rows[row_of["2"]] > 0
     assert candidate_rows.sum(1)[row_of["3"]] > 0
+
+
+def test_bias_dimension_adds_each_items_bias_to_the_dot_product(shared: SharedEmbeddings) -> None:
+    config = TowerConfig(hidden_dims=(), output_dim=5, use_l2_norm=True, use_bias_dimension=True)
+    query = QueryTower(shared, **config.to_dict())
+    candidate = CandidateTower(shared, **config.to_dict(), id_feature="movie_id")
+    candidate(_inputs())
+    rows = shared.lookup("movie_id", tf.constant(FEATURES["movie_id"])).numpy()
+    biases = np.arange(candidate.item_bias.shape[0], dtype=np.float32)[:, None] / 10
+    candidate.item_bias.assign(biases)
+    queries, items = query(_inputs()).numpy(), candidate(_inputs()).numpy()
+    assert queries.shape == items.shape == (3, 6)
+    np.testing.assert_array_equal(queries[:, -1], 1.0)
+    np.testing.assert_allclose(items[:, -1], biases[rows, 0])
+    np.testing.assert_allclose(np.linalg.norm(items[:, :-1], axis=1), 1.0, rtol=1e-5)
+    cosines = (queries[:, :-1] * items[:, :-1]).sum(axis=1)
+    np.testing.assert_allclose((queries * items).sum(axis=1), cosines + biases[rows, 0], rtol=1e-5)
+    with pytest.raises(ValueError, match="use_bias_dimension=True needs id_feature="):
+        CandidateTower(shared, **config.to_dict())(_inputs())

@@ -17,7 +17,7 @@ BEST: dict[str, Any] = {
     "embedding_dim": 64,
     "hidden_dims": (),
     "use_l2_norm": True,
-    "temperature": 0.2,
+    "temperature": 0.3,
     "use_full_catalogue": True,
     "use_logq_correction": False,
     "side_features": False,
@@ -27,13 +27,17 @@ BEST: dict[str, Any] = {
     "rating_weight": 1.0,
     "genres_weight": 0.5,
     "learning_rate": 0.002,
-    "epochs": 5,
+    "epochs": 6,
     "batch_size": 1024,
     "weight_decay": 0.0,
     "tasks": ("retrieval", "rating", "genres"),
     "history": True,
     "user_id_dim": None,
     "drop_features": (),
+    "history_dropout": 0.5,
+    "history_positives": True,
+    "item_bias": True,
+    "user_id_dropout": 0.5,
 }
 
 
@@ -63,6 +67,9 @@ def build(**overrides: Any) -> Variant:
         learning_rate=knobs["learning_rate"],
         tower_hidden_dims=tuple(knobs["hidden_dims"]),
         use_l2_norm=knobs["use_l2_norm"],
+        history_dropout=knobs["history_dropout"],
+        history_positives=knobs["history_positives"],
+        use_item_bias=knobs["item_bias"],
     )
     tasks = tuple(task for task in config.tasks if task.name in knobs["tasks"])
     features = config.features
@@ -71,6 +78,13 @@ def build(**overrides: Any) -> Variant:
         features = FeatureSpec(
             features=tuple(
                 f.replace(embedding_dim=knobs["user_id_dim"]) if f.name == "user_id" else f
+                for f in features.features
+            )
+        )
+    if knobs["user_id_dropout"]:
+        features = FeatureSpec(
+            features=tuple(
+                f.replace(dropout=knobs["user_id_dropout"]) if f.name == "user_id" else f
                 for f in features.features
             )
         )
@@ -103,6 +117,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "epochs": 3,
     },
     "no_history": {"history": False},
+    "no_history_positives": {"history_positives": False},
+    "no_history_dropout": {"history_dropout": 0.0},
+    "no_item_bias": {"item_bias": False},
+    "no_user_id_dropout": {"user_id_dropout": 0.0},
+    # The previous default (session 2): none of the four above, T=0.2, 5 epochs.
+    "previous_default": {
+        "history_positives": False,
+        "history_dropout": 0.0,
+        "item_bias": False,
+        "user_id_dropout": 0.0,
+        "temperature": 0.2,
+        "epochs": 5,
+    },
     "side_features": {"side_features": True},
     "in_batch": {"use_full_catalogue": False},
     "in_batch_logq": {"use_full_catalogue": False, "use_logq_correction": True},

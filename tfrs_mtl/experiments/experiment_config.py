@@ -20,6 +20,7 @@ from tfrs_mtl.features.user_history import DEFAULT_HISTORY_LENGTH, HISTORY_FEATU
 from tfrs_mtl.serving.index_config import IndexConfig
 
 if TYPE_CHECKING:
+    from tfrs_mtl.features import FeatureSpec
     from tfrs_mtl.models import MultiTaskConfig
 
 MOVIELENS_TASKS: tuple[str, ...] = ("retrieval", "rating", "genres")
@@ -83,6 +84,21 @@ class ExperimentConfig(Config):
         side_features: MovieLens: the towers also read age bucket, gender, occupation and
             rating time (query) and the title (candidate); off by default (they hurt
             retrieval in the ml-100k quality search).
+        history_dropout: MovieLens with a history: in each training step every history item
+            is left out of the query tower's input with this probability, drawn afresh
+            every step (Mult-DAE's input denoising; `FeatureConfig.dropout`).
+        user_id_dropout: MovieLens: in each training step a row's user id reaches the query
+            tower as unknown with this probability, so the tower cannot memorise users and
+            learns the embedding an unseen user gets (the rating's user bias still reads
+            the id).
+        retrieval_positives: `history` (MovieLens with a history and `full_catalogue`
+            negatives): the row's history items are positives of the retrieval softmax
+            besides its own movie, the multinomial likelihood of Mult-DAE (Liang et al.,
+            WWW 2018; `TaskConfig.positives_feature`); `item`: the row's movie only. Where
+            it does not apply, `item` is used.
+        retrieval_item_bias: MovieLens: a learned per-movie retrieval bias beside the cosine
+            similarity, served as one more embedding dimension
+            (`TowerConfig.use_bias_dimension`).
         tower_hidden_dims: hidden layers of the query and candidate towers (empty: the
             towers are a linear map of the concatenated features).
         use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with
@@ -128,10 +144,14 @@ class ExperimentConfig(Config):
     embedding_dim: int = 64
     user_history_length: int = DEFAULT_HISTORY_LENGTH
     side_features: bool = False
+    history_dropout: float = 0.5
+    user_id_dropout: float = 0.5
+    retrieval_positives: Literal["item", "history"] = "history"
+    retrieval_item_bias: bool = True
     tower_hidden_dims: tuple[int, ...] = ()
     use_l2_norm: bool = True
-    retrieval_temperature: float = 0.2
-    epochs: int = 5
+    retrieval_temperature: float = 0.3
+    epochs: int = 6
     batch_size: int = 1024
     optimizer: Literal["adam", "adagrad"] = "adam"
     learning_rate: float = 0.002
@@ -172,6 +192,9 @@ class ExperimentConfig(Config):
             self.user_history_length >= 0,
             f"user_history_length={self.user_history_length} must be >= 0 (0: no history)",
         )
+        for field in ("history_dropout", "user_id_dropout"):
+            rate = getattr(self, field)
+            require(0 <= rate < 1, f"{field}={rate} is not in [0, 1)")
         require(
             all(dim >= 1 for dim in self.tower_hidden_dims),
             f"tower_hidden_dims={list(self.tower_hidden_dims)} must all be >= 1",
@@ -240,7 +263,9 @@ class ExperimentConfig(Config):
                 user_history=self.user_history_length > 0,
                 side_features=self.side_features,
                 use_interest=self.use_interest,
+                history_dropout=self.history_dropout,
             )
+            preset = preset.replace(features=_with_user_id_dropout(preset, self.user_id_dropout))
         else:
             preset = ecommerce_config(
                 embedding_dim=self.embedding_dim,
@@ -270,12 +295,18 @@ class ExperimentConfig(Config):
             if task.name in wanted
         )
         full = self.retrieval_negatives == "full_catalogue"
+        history_positives = (
+            full
+            and self.retrieval_positives == "history"
+            and HISTORY_FEATURE in {f.name for f in preset.features.features}
+        )
         tasks = tuple(
             task.replace(
                 use_logq_correction=self.retrieval_negatives == "logq",
                 use_full_catalogue=full,
                 remove_accidental_hits=not full,
                 temperature=self.retrieval_temperature,
+                positives_feature=HISTORY_FEATURE if history_positives else None,
             )
             if task.kind == "retrieval"
             else task
@@ -285,6 +316,7 @@ class ExperimentConfig(Config):
             hidden_dims=self.tower_hidden_dims,
             output_dim=self.embedding_dim,
             use_l2_norm=self.use_l2_norm,
+            use_bias_dimension=self.retrieval_item_bias and is_movielens(self.dataset),
         )
         return preset.replace(
             tasks=tasks,
@@ -294,3 +326,15 @@ class ExperimentConfig(Config):
             seed=self.seed,
             eval_top_k=(),
         )
+
+
+def _with_user_id_dropout(preset: MultiTaskConfig, rate: float) -> FeatureSpec:
+    """The preset's features with `dropout=rate` on the query id feature."""
+    from tfrs_mtl.features import FeatureSpec
+
+    return FeatureSpec(
+        features=tuple(
+            feature.replace(dropout=rate) if feature.name == preset.query_id_feature else feature
+            for feature in preset.features.features
+        )
+    )

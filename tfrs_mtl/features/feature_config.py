@@ -58,6 +58,13 @@ class FeatureConfig(Config):
         dtype: raw dtype of the feature (default by kind: ids/categorical/text `string`,
             multi_hot/time `int64`, numeric `float32`). Encoders accept any of these dtypes;
             this one only declares the serving signature.
+        dropout: in training steps the towers read this feature with random parts left out,
+            drawn afresh every step; evaluation and serving read every value. `multi_hot`:
+            each value is dropped with this probability (input denoising as in Mult-DAE,
+            Liang et al., "Variational Autoencoders for Collaborative Filtering", WWW 2018);
+            `id` / `categorical`: the whole value becomes unknown (its OOV row), so the tower
+            cannot memorise it and learns an embedding for unseen values. See
+            `tfrs_mtl.models.feature_dropout`.
     """
 
     name: str
@@ -73,6 +80,7 @@ class FeatureConfig(Config):
     num_buckets: int = 100
     use_log1p: bool = False
     dtype: FeatureDtype | None = None
+    dropout: float = 0.0
 
     def validate(self) -> None:
         where = f"feature {self.name!r}"
@@ -102,6 +110,12 @@ class FeatureConfig(Config):
         require(
             not self.use_log1p or self.kind == "numeric",
             f"{where}: use_log1p=True only applies to numeric features, not kind={self.kind!r}",
+        )
+        require(0.0 <= self.dropout < 1.0, f"{where}: dropout={self.dropout} is not in [0, 1)")
+        require(
+            self.dropout == 0.0 or self.kind in ("multi_hot", "id", "categorical"),
+            f"{where}: dropout={self.dropout} only applies to multi_hot, id and categorical "
+            f"features, not kind={self.kind!r}",
         )
 
     @property

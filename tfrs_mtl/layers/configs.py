@@ -35,6 +35,10 @@ class TowerConfig(Config):
         activation: Keras activation of the hidden layers.
         dropout: dropout rate after each hidden layer.
         use_l2_norm: L2-normalize the output (cosine similarity retrieval).
+        use_bias_dimension: append one column: 1 on the query side, a learned per-item bias
+            on the candidate side, so retrieval scores are `cosine + item bias` (see
+            `tfrs_mtl.layers.towers`); both towers must agree. The embeddings are then
+            `output_dim + 1` wide.
     """
 
     hidden_dims: tuple[int, ...] = (64,)
@@ -42,6 +46,7 @@ class TowerConfig(Config):
     activation: str = "relu"
     dropout: float = 0.0
     use_l2_norm: bool = False
+    use_bias_dimension: bool = False
 
     def validate(self) -> None:
         _check_dims("TowerConfig", "hidden_dims", self.hidden_dims, allow_empty=True)

@@ -1,4 +1,11 @@
-"""`QueryTower` and `CandidateTower`: a side's encoded features -> its embedding."""
+"""`QueryTower` and `CandidateTower`: a side's encoded features -> its embedding.
+
+With `use_bias_dimension`, both towers emit one more column: the query tower a constant 1,
+the candidate tower a learned bias of each item (one scalar per row of its id table, zero at
+start). Their dot product is then `query . candidate + bias(item)`: a per-item logit bias
+(the item's popularity beside its cosine similarity) that any dot-product index, ScaNN
+included, serves unchanged.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +32,8 @@ class _FeatureTower(tf.keras.layers.Layer):
         dropout: float = 0.0,
         use_l2_norm: bool = False,
         feature_names: Sequence[str] | None = None,
+        use_bias_dimension: bool = False,
+        id_feature: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -41,6 +50,8 @@ class _FeatureTower(tf.keras.layers.Layer):
         self.dropout = dropout
         self.use_l2_norm = use_l2_norm
         self.feature_names = tuple(feature_names) if feature_names is not None else None
+        self.use_bias_dimension = use_bias_dimension
+        self.id_feature = id_feature
         if self.feature_names is None:
             self.encoder = FeatureEncoder(self.shared_embeddings, side=self.side)
         else:
@@ -69,12 +80,21 @@ class _FeatureTower(tf.keras.layers.Layer):
             training: enables dropout.
 
         Returns:
-            float32 `[batch_size, output_dim]`, unit-norm rows when `use_l2_norm`.
+            float32 `[batch_size, output_dim]` (`output_dim + 1` with `use_bias_dimension`),
+            the first `output_dim` columns unit-norm when `use_l2_norm`.
         """
         embeddings = self.projection(self.encoder(inputs), training=training)
         if self.use_l2_norm:
             embeddings = tf.math.l2_normalize(embeddings, axis=-1)
+        if self.use_bias_dimension:
+            embeddings = tf.concat([embeddings, self.bias_column(inputs, embeddings)], axis=-1)
         return embeddings
+
+    def bias_column(
+        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], embeddings: tf.Tensor
+    ) -> tf.Tensor:
+        """The extra column of `use_bias_dimension`, `[batch_size, 1]`."""
+        raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -87,6 +107,8 @@ class _FeatureTower(tf.keras.layers.Layer):
                 "dropout": self.dropout,
                 "use_l2_norm": self.use_l2_norm,
                 "feature_names": list(self.feature_names) if self.feature_names else None,
+                "use_bias_dimension": self.use_bias_dimension,
+                "id_feature": self.id_feature,
             }
         )
         return config
@@ -104,6 +126,9 @@ class QueryTower(_FeatureTower):
         dropout: dropout after each hidden layer (training only).
         use_l2_norm: L2-normalize the output.
         feature_names: read exactly these features instead of all query-side ones.
+        use_bias_dimension: append a constant 1 column (pairs with the candidate tower's
+            item bias column).
+        id_feature: unused by the query tower (the candidate tower's item id feature).
         **kwargs: passed to `tf.keras.layers.Layer`.
 
     Example:
@@ -114,12 +139,38 @@ class QueryTower(_FeatureTower):
 
     side = "query"
 
+    def bias_column(
+        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], embeddings: tf.Tensor
+    ) -> tf.Tensor:
+        return tf.ones_like(embeddings[:, :1])
+
 
 @tf.keras.utils.register_keras_serializable(package="tfrs_mtl")
 class CandidateTower(_FeatureTower):
     """The candidate (item) tower: candidate-side features -> `[batch_size, output_dim]`.
 
-    Same arguments as `QueryTower`.
+    Same arguments as `QueryTower`, except:
+        id_feature: with `use_bias_dimension`, the item id feature whose table rows index the
+            learned item biases (required then).
     """
 
     side = "candidate"
+
+    def build(self, input_shape: Any) -> None:
+        if self.use_bias_dimension:
+            if self.id_feature is None:
+                raise ValueError("CandidateTower: use_bias_dimension=True needs id_feature=")
+            table = self.shared_embeddings.table_name(self.id_feature)
+            self.item_bias = self.add_weight(
+                name="item_bias",
+                shape=(self.shared_embeddings.num_rows(table), 1),
+                initializer="zeros",
+            )
+        super().build(input_shape)
+
+    def bias_column(
+        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], embeddings: tf.Tensor
+    ) -> tf.Tensor:
+        assert self.id_feature is not None
+        keys = tf.reshape(tf.convert_to_tensor(inputs[self.id_feature]), [-1])
+        return tf.gather(self.item_bias, self.shared_embeddings.lookup(self.id_feature, keys))

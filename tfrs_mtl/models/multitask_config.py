@@ -65,7 +65,13 @@ class MultiTaskConfig(Config):
             f"candidate_tower.output_dim={self.candidate_tower.output_dim} differs from "
             f"query_tower.output_dim={self.query_tower.output_dim}",
         )
+        require(
+            self.query_tower.use_bias_dimension == self.candidate_tower.use_bias_dimension,
+            f"candidate_tower.use_bias_dimension={self.candidate_tower.use_bias_dimension} "
+            f"differs from query_tower.use_bias_dimension={self.query_tower.use_bias_dimension}",
+        )
         sides = {feature.name: feature.side for feature in self.features.features}
+        by_feature = {feature.name: feature for feature in self.features.features}
         for field, side in (("query_id_feature", "query"), ("candidate_id_feature", "candidate")):
             name = getattr(self, field)
             require(
@@ -93,6 +99,18 @@ class MultiTaskConfig(Config):
             if task.kind in ("attribute", "interest"):
                 tower_inputs = [f.name for f in self.features.side_features(task.source_side)]
                 check_attribute_leakage(task, tower_inputs)
+            if task.positives_feature is not None:
+                positives = by_feature.get(task.positives_feature)
+                candidate_table = by_feature[self.candidate_id_feature].table_name
+                require(
+                    positives is not None
+                    and positives.kind == "multi_hot"
+                    and positives.side == "query"
+                    and positives.table_name == candidate_table,
+                    f"tasks.{task.name}.positives_feature={task.positives_feature!r} must be a "
+                    f"query-side multi_hot feature reading the {candidate_table!r} table "
+                    "(candidate ids)",
+                )
             if task.is_ranking or task.kind == "retrieval":
                 require(
                     task.label_key not in sides,

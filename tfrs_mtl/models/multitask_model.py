@@ -31,8 +31,9 @@ from tfrs_mtl.features import (
     SharedEmbeddings,
     to_key_strings,
 )
+from tfrs_mtl.features.raw_values import padding_mask
 from tfrs_mtl.layers import CandidateTower, QueryTower, TaskHead
-from tfrs_mtl.models import cross_replica, model_files, training_steps
+from tfrs_mtl.models import cross_replica, feature_dropout, model_files, training_steps
 from tfrs_mtl.models.catalogue import Catalogue
 from tfrs_mtl.models.divergence import StopOnNonFiniteLoss
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
@@ -93,7 +94,10 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             self.shared_embeddings, **config.query_tower.to_dict(), name="query_tower"
         )
         self.candidate_tower = CandidateTower(
-            self.shared_embeddings, **config.candidate_tower.to_dict(), name="candidate_tower"
+            self.shared_embeddings,
+            **config.candidate_tower.to_dict(),
+            id_feature=config.candidate_id_feature,
+            name="candidate_tower",
         )
         self.ranking_scorer = (
             RankingScorer(
@@ -132,6 +136,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             name: tf.keras.metrics.Mean(name=name)
             for name in ("loss", "regularization_loss", "total_loss")
         }
+        self._dropout_rates = feature_dropout.dropout_features(config.features)
         retrieval = [task for task in config.tasks if task.kind == "retrieval"]
         self._retrieval_task = retrieval[0] if retrieval else None
         # String keys: Keras checkpoints only track dicts keyed by strings.
@@ -193,17 +198,28 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
     # ----- forward passes -----------------------------------------------------------------
 
     def task_outputs(
-        self, features: Mapping[str, tf.Tensor], training: bool = False
+        self,
+        features: Mapping[str, tf.Tensor],
+        training: bool = False,
+        tower_features: Mapping[str, tf.Tensor] | None = None,
     ) -> dict[str, tf.Tensor]:
         """Every task's prediction on a raw feature dict (not mutated).
+
+        Args:
+            features: the raw feature dict.
+            training: enables dropout.
+            tower_features: what the towers read instead of `features` (training steps
+                pass the batch after `FeatureConfig.dropout`); the rating biases read
+                `features`.
 
         Returns:
             `query_embedding` and `candidate_embedding` `[batch_size, dim]`; per ranking task
             its score `[batch_size]`; per attribute / interest task its logits
             `[batch_size, num_classes]` (or `[batch_size]` for regression).
         """
-        query = self.query_tower(features, training=training)
-        candidate = self.candidate_tower(features, training=training)
+        towers_read = features if tower_features is None else tower_features
+        query = self.query_tower(towers_read, training=training)
+        candidate = self.candidate_tower(towers_read, training=training)
         outputs = {"query_embedding": query, "candidate_embedding": candidate}
         if self.ranking_scorer is not None:
             outputs.update(self.ranking_scorer(features, query, candidate, training=training))
@@ -243,6 +259,15 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         if task.use_full_catalogue:
             catalogue = self.candidate_tower(self._catalogue_features, training=training)
             rows = self._catalogue_rows.lookup(ids)
+            if task.positives_feature:
+                positives = tf.concat(
+                    [
+                        tf.RaggedTensor.from_tensor(rows[:, tf.newaxis]),
+                        self._catalogue_rows_of(features[task.positives_feature]),
+                    ],
+                    axis=1,
+                )
+                return layer.multi_positive_loss(query, positives, catalogue, sample_weight)
             return layer.full_catalogue_loss(query, candidate, rows, catalogue, sample_weight)
         probability = None
         if task.use_logq_correction:
@@ -265,11 +290,34 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             sample_weight=sample_weight,
         )
 
+    def _catalogue_rows_of(self, values: tf.Tensor | tf.RaggedTensor) -> tf.RaggedTensor:
+        """Catalogue rows `[batch_size, None]` of a multi-hot id feature (padding removed;
+        -1 for ids outside the catalogue)."""
+        if not isinstance(values, tf.RaggedTensor):
+            values = tf.convert_to_tensor(values)
+            values = tf.ragged.boolean_mask(values, padding_mask(values))
+        return values.with_flat_values(
+            self._catalogue_rows.lookup(to_key_strings(values.flat_values))
+        )
+
+    def _tower_inputs(
+        self, features: Mapping[str, tf.Tensor], training: bool
+    ) -> Mapping[str, tf.Tensor]:
+        """What the towers read: in training steps, features with `dropout` lose a fresh
+        random part of their values (`feature_dropout`); labels read `features`."""
+        if not training or not self._dropout_rates:
+            return features
+        optimizer = getattr(self, "optimizer", None)
+        step = optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
+        return feature_dropout.drop_values(features, self._dropout_rates, self._config.seed, step)
+
     def task_losses(
         self, features: Mapping[str, tf.Tensor], training: bool = False
     ) -> dict[str, tf.Tensor]:
         """Each task's unweighted scalar loss (and its `<task>/loss` metric)."""
-        outputs = self.task_outputs(features, training=training)
+        outputs = self.task_outputs(
+            features, training=training, tower_features=self._tower_inputs(features, training)
+        )
         losses: dict[str, tf.Tensor] = {}
         for task in self._config.tasks:
             weight = (

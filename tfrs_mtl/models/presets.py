@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from tfrs_mtl.features import FeatureSpec, ecommerce_feature_spec, movielens_feature_spec
-from tfrs_mtl.features.user_history import user_history_feature
+from tfrs_mtl.features.user_history import HISTORY_FEATURE, user_history_feature
 from tfrs_mtl.layers import ExpertsConfig, TowerConfig
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.tasks import TaskConfig, WeightingConfig
@@ -49,6 +49,9 @@ def movielens_config(
     learning_rate: float = 0.01,
     tower_hidden_dims: tuple[int, ...] = (64,),
     use_l2_norm: bool = False,
+    history_dropout: float = 0.0,
+    history_positives: bool = False,
+    use_item_bias: bool = False,
 ) -> MultiTaskConfig:
     """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
 
@@ -91,6 +94,13 @@ def movielens_config(
         learning_rate: Adam learning rate.
         tower_hidden_dims: Hidden layers of both towers (empty: a linear map).
         use_l2_norm: L2-normalise both towers' outputs (cosine logits).
+        history_dropout: With `user_history`: probability that each history item is left
+            out of a training step (resampled every step; `FeatureConfig.dropout`).
+        history_positives: With `user_history` and `use_full_catalogue`: the history's items
+            are positives of the retrieval softmax besides the row's movie
+            (`TaskConfig.positives_feature`: a multinomial likelihood over the user's movies).
+        use_item_bias: A learned per-movie retrieval bias, served as one more embedding
+            dimension (`TowerConfig.use_bias_dimension`).
     """
     tasks = [
         TaskConfig(
@@ -101,6 +111,11 @@ def movielens_config(
             use_logq_correction=use_logq_correction,
             remove_accidental_hits=not use_full_catalogue,
             temperature=temperature,
+            positives_feature=(
+                HISTORY_FEATURE
+                if history_positives and user_history and use_full_catalogue
+                else None
+            ),
         ),
         TaskConfig(
             name="rating",
@@ -137,10 +152,13 @@ def movielens_config(
         exclude=("movie_genres", *(() if side_features else side)), embedding_dim=embedding_dim
     )
     if user_history:
-        history = user_history_feature("movie_id", embedding_dim)
+        history = user_history_feature("movie_id", embedding_dim).replace(dropout=history_dropout)
         features = FeatureSpec(features=(*features.features, history))
     tower = TowerConfig(
-        hidden_dims=tower_hidden_dims, output_dim=embedding_dim, use_l2_norm=use_l2_norm
+        hidden_dims=tower_hidden_dims,
+        output_dim=embedding_dim,
+        use_l2_norm=use_l2_norm,
+        use_bias_dimension=use_item_bias,
     )
     return MultiTaskConfig(
         features=features,

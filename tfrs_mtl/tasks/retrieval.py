@@ -11,7 +11,8 @@ Two modes:
   step; exact for small catalogues (MovieLens: 1,682 movies). The logits are computed directly
   as `[positive score, scores of every other catalogue item]` (`[batch, num_items + 1]`): TFRS's
   `Retrieval` puts each positive on the diagonal, which would need `[batch, batch + items]`
-  scores, quadratic in the batch size.
+  scores, quadratic in the batch size. `multi_positive_loss` is its version with several
+  positives per row (a user's items: Mult-DAE's multinomial likelihood).
 
 The loss is averaged over the batch (TFRS sums it by default), so that its scale does not grow
 with the batch size and is comparable with the other tasks' mean losses. No top-k metrics run
@@ -186,6 +187,44 @@ class RetrievalTask(tf.keras.layers.Layer):
             losses *= tf.reshape(tf.cast(sample_weight, losses.dtype), [-1])
         # Keras' SUM_OVER_BATCH_SIZE reduction: the sum over the number of examples.
         return tf.math.divide_no_nan(tf.reduce_sum(losses), tf.cast(tf.size(losses), losses.dtype))
+
+    def multi_positive_loss(
+        self,
+        query_embeddings: tf.Tensor,
+        positive_rows: tf.RaggedTensor,
+        catalogue_embeddings: tf.Tensor,
+        sample_weight: tf.Tensor | None = None,
+    ) -> tf.Tensor:
+        """Softmax over the whole catalogue with several positives per row.
+
+        Each row's loss is the mean negative log-softmax of its positives: the multinomial
+        likelihood of Mult-DAE / Mult-VAE (Liang et al., "Variational Autoencoders for
+        Collaborative Filtering", WWW 2018), taken here per row, so that summed over a
+        user's rows it weighs each of the user's items once per row.
+
+        Args:
+            query_embeddings: `[batch_size, dim]`.
+            positive_rows: int `[batch_size, None]` catalogue rows of each row's positives;
+                rows outside the catalogue (-1) are ignored, a repeated row counts once.
+            catalogue_embeddings: `[num_items, dim]`.
+            sample_weight: `[batch_size]`.
+
+        Returns:
+            The scalar mean loss (a row without any catalogue positive adds 0).
+        """
+        num_items = tf.shape(catalogue_embeddings, out_type=tf.int64)[0]
+        rows = tf.cast(positive_rows.flat_values, tf.int64)
+        batch_rows = tf.cast(positive_rows.value_rowids(), tf.int64)
+        known = rows >= 0
+        indices = tf.stack([tf.boolean_mask(batch_rows, known), tf.boolean_mask(rows, known)], 1)
+        batch_size = tf.shape(query_embeddings, out_type=tf.int64)[0]
+        counts = tf.scatter_nd(
+            indices, tf.ones_like(indices[:, 0], tf.float32), tf.stack([batch_size, num_items])
+        )
+        targets = tf.minimum(counts, 1.0)
+        targets = tf.math.divide_no_nan(targets, tf.reduce_sum(targets, 1, keepdims=True))
+        logits = tf.matmul(query_embeddings, catalogue_embeddings, transpose_b=True)
+        return self._loss(targets, logits / self.temperature, sample_weight=sample_weight)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -63,6 +63,12 @@ class TaskConfig(Config):
             for an interest task, "the width of the training profiles".
         source_side: The tower an attribute is predicted from (`query` or `candidate`).
         interest_loss: `kl` (KL divergence) or `cross_entropy` for the interest task.
+        positives_feature: Retrieval with `use_full_catalogue`: a `multi_hot` query feature
+            holding candidate ids (e.g. `user_history`) whose items are positives of the
+            row too: the loss is then the mean log-softmax over the row's item and these
+            (`RetrievalTask.multi_positive_loss`, Mult-DAE's multinomial likelihood). The
+            labels read the feature's full value even when its `dropout` thins the query
+            tower's input.
     """
 
     name: str
@@ -86,6 +92,7 @@ class TaskConfig(Config):
     num_classes: int = 0
     source_side: Literal["query", "candidate"] = "candidate"
     interest_loss: Literal["kl", "cross_entropy"] = "kl"
+    positives_feature: str | None = None
 
     def validate(self) -> None:
         require(
@@ -109,11 +116,21 @@ class TaskConfig(Config):
                     not getattr(self, field),
                     f"{self.name}.{field}=True only applies to kind='retrieval'",
                 )
+            require(
+                self.positives_feature is None,
+                f"{self.name}.positives_feature={self.positives_feature!r} only applies to "
+                "kind='retrieval'",
+            )
         else:
             require(
                 not (self.use_full_catalogue and self.use_logq_correction),
                 f"{self.name}: use_logq_correction=True corrects in-batch sampling and "
                 "does not apply with use_full_catalogue=True",
+            )
+            require(
+                self.positives_feature is None or self.use_full_catalogue,
+                f"{self.name}.positives_feature={self.positives_feature!r} needs "
+                "use_full_catalogue=True (the extra positives are catalogue items)",
             )
             require(
                 not (self.use_full_catalogue and self.num_hard_negatives),

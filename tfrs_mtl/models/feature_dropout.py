@@ -1,0 +1,77 @@
+"""Tower input dropout in training steps (`FeatureConfig.dropout`).
+
+- `multi_hot`: each value is left out of a training step with the feature's rate, drawn
+  afresh every step, so that the query tower learns to predict a user's items from random
+  parts of their history instead of memorising it: the input denoising of Mult-DAE (Liang et
+  al., "Variational Autoencoders for Collaborative Filtering", WWW 2018). A dropped value
+  becomes padding (-1 or ""), so the pooled mean is taken over the kept values.
+- `id` / `categorical`: the whole value of a row becomes padding, which looks up as an
+  unknown value (the table's OOV row): the tower cannot memorise a user from their id and
+  learns the embedding it gives users it has never seen.
+
+Only the towers read the dropped values; labels and the rating biases read the batch as is.
+Evaluation, export and serving read every value.
+
+The draws are stateless, keyed by `(model seed, feature, optimizer step)`: a run resumed
+from a checkpoint draws the same masks as an uninterrupted one, and the same seed and config
+give the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import tensorflow as tf
+
+from tfrs_mtl.features import FeatureSpec
+from tfrs_mtl.features.raw_values import INT_PADDING, STRING_PADDING
+
+
+def dropout_features(spec: FeatureSpec) -> dict[str, float]:
+    """Feature name -> dropout rate, for the spec's features with dropout."""
+    return {feature.name: feature.dropout for feature in spec.features if feature.dropout > 0}
+
+
+def drop_values(
+    features: Mapping[str, tf.Tensor | tf.RaggedTensor],
+    rates: Mapping[str, float],
+    seed: int,
+    step: tf.Tensor,
+) -> dict[str, tf.Tensor | tf.RaggedTensor]:
+    """A copy of `features` with each value of the `rates` features dropped at its rate.
+
+    Args:
+        features: the raw feature dict of a batch; not mutated. Dense multi-hot features are
+            `[batch_size, max_len]` padded with -1 (integers) or "" (strings); ragged ones
+            `[batch_size, None]`; id features `[batch_size]` (every value of a row is dropped
+            alike).
+        rates: feature name -> probability of dropping each value (`dropout_features`).
+        seed: the model's seed.
+        step: the optimizer's step counter (int scalar): a new mask every step.
+
+    Returns:
+        The feature dict with the same shapes and dtypes: dropped dense values become
+        padding, dropped ragged values are removed from their rows.
+
+    Example:
+        >>> drop_values({"user_history": tf.constant([[3, 5, -1]])}, {"user_history": 0.5},
+        ...             seed=42, step=tf.constant(0))  # doctest: +SKIP
+        {'user_history': <tf.Tensor: shape=(1, 3), ... numpy=array([[ 3, -1, -1]])>}
+    """
+    dropped = dict(features)
+    for position, name in enumerate(sorted(rates)):
+        if name not in features:
+            continue
+        values = features[name]
+        key = tf.stack(
+            [tf.constant(seed * 1_000 + position, tf.int64), tf.cast(step, tf.int64)], axis=0
+        )
+        if isinstance(values, tf.RaggedTensor):
+            keep = tf.random.stateless_uniform(tf.shape(values.flat_values), key) >= rates[name]
+            dropped[name] = tf.ragged.boolean_mask(values, values.with_flat_values(keep))
+        else:
+            values = tf.convert_to_tensor(values)
+            keep = tf.random.stateless_uniform(tf.shape(values), key) >= rates[name]
+            padding = STRING_PADDING if values.dtype == tf.string else INT_PADDING
+            dropped[name] = tf.where(keep, values, tf.cast(padding, values.dtype))
+    return dropped
