@@ -12,7 +12,7 @@
 Only the towers read the dropped values; labels and the rating biases read the batch as is.
 Evaluation, export and serving read every value.
 
-The draws are stateless, keyed by `(model seed, feature, optimizer step)`: a run resumed
+The draws are stateless, keyed by `(model seed, feature, optimizer step, replica)`: a run resumed
 from a checkpoint draws the same masks as an uninterrupted one, and the same seed and config
 give the same run.
 """
@@ -25,6 +25,8 @@ import tensorflow as tf
 
 from tfrs_mtl.features import FeatureSpec
 from tfrs_mtl.features.raw_values import INT_PADDING, STRING_PADDING
+
+_MAX_REPLICAS = 4_096
 
 
 def dropout_features(spec: FeatureSpec) -> dict[str, float]:
@@ -59,13 +61,15 @@ def drop_values(
         {'user_history': <tf.Tensor: shape=(1, 3), ... numpy=array([[ 3, -1, -1]])>}
     """
     dropped = dict(features)
+    # Under a distribution strategy each replica draws its own masks.
+    context = tf.distribute.get_replica_context()
+    replica = context.replica_id_in_sync_group if context is not None else 0
+    draw = tf.cast(step, tf.int64) * _MAX_REPLICAS + tf.cast(replica, tf.int64)
     for position, name in enumerate(sorted(rates)):
         if name not in features:
             continue
         values = features[name]
-        key = tf.stack(
-            [tf.constant(seed * 1_000 + position, tf.int64), tf.cast(step, tf.int64)], axis=0
-        )
+        key = tf.stack([tf.constant(seed * 1_000 + position, tf.int64), draw], axis=0)
         if isinstance(values, tf.RaggedTensor):
             keep = tf.random.stateless_uniform(tf.shape(values.flat_values), key) >= rates[name]
             dropped[name] = tf.ragged.boolean_mask(values, values.with_flat_values(keep))
