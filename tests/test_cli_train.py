@@ -254,6 +254,32 @@ def test_config_file_with_option_overrides(tmp_path: Path) -> None:
     assert (retrieval.use_full_catalogue, retrieval.use_logq_correction) == (True, False)
 
 
+def test_retrieval_options_reach_the_model_config() -> None:
+    from tfrs_mtl.cli.experiment_options import build_config
+
+    none = dict.fromkeys(
+        (
+            "config_path", "dataset", "data_dir", "max_rows", "tasks", "architecture",
+            "weighting", "retrieval_negatives", "epochs", "batch_size", "optimizer",
+            "learning_rate", "embedding_dim", "seed", "index_kind", "index_target_recall",
+            "baselines",
+        )
+    )  # fmt: skip
+    default = build_config(**none).model_config()
+    assert default.task("retrieval").positives_feature == "user_history"
+    changed = build_config(
+        **none,
+        retrieval_positives="item",
+        retrieval_temperature=0.5,
+        history_dropout=0.25,
+        user_id_dropout=0.0,
+    ).model_config()
+    retrieval = changed.task("retrieval")
+    assert (retrieval.positives_feature, retrieval.temperature) == (None, 0.5)
+    dropout = {feature.name: feature.dropout for feature in changed.features.features}
+    assert (dropout["user_history"], dropout["user_id"]) == (0.25, 0.0)
+
+
 def test_bad_config_file_names_the_file_and_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("dataset: movielens-100k\nepoch: 2\n")

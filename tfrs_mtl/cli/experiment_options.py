@@ -113,9 +113,35 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--retrieval-negatives",
             type=click.Choice(("in_batch", "logq", "full_catalogue")),
             default=None,
-            help="Retrieval softmax negatives. [default: logq (in-batch, logQ-corrected)]",
+            help="Retrieval softmax negatives. [default: full_catalogue]",
         ),
-        click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 5]"),
+        click.option(
+            "--retrieval-positives",
+            type=click.Choice(("item", "history")),
+            default=None,
+            help="MovieLens: 'history' also makes the user's history movies positives of the "
+            "full-catalogue softmax (Mult-DAE's multinomial likelihood). [default: history]",
+        ),
+        click.option(
+            "--retrieval-temperature",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Softmax temperature of the retrieval task. [default: 0.3]",
+        ),
+        click.option(
+            "--history-dropout",
+            type=click.FloatRange(min=0, max=1, max_open=True),
+            default=None,
+            help="MovieLens: share of history items left out of each training step. [default: 0.5]",
+        ),
+        click.option(
+            "--user-id-dropout",
+            type=click.FloatRange(min=0, max=1, max_open=True),
+            default=None,
+            help="MovieLens: share of training rows whose user id the query tower reads as "
+            "unknown. [default: 0.5]",
+        ),
+        click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 6]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=None),
         click.option("--optimizer", type=click.Choice(("adam", "adagrad")), default=None),
         click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None),
@@ -168,6 +194,10 @@ def build_config(
     baselines: str | None,
     split: str | None = None,
     defaults: dict[str, Any] | None = None,
+    retrieval_positives: str | None = None,
+    retrieval_temperature: float | None = None,
+    history_dropout: float | None = None,
+    user_id_dropout: float | None = None,
 ) -> Any:
     """An `ExperimentConfig` from `--config` (or `defaults`) and the given options."""
     from tfrs_mtl.config import ConfigError
@@ -187,6 +217,10 @@ def build_config(
         "architecture": architecture,
         "weighting": weighting,
         "retrieval_negatives": retrieval_negatives,
+        "retrieval_positives": retrieval_positives,
+        "retrieval_temperature": retrieval_temperature,
+        "history_dropout": history_dropout,
+        "user_id_dropout": user_id_dropout,
         "epochs": epochs,
         "batch_size": batch_size,
         "optimizer": optimizer,
