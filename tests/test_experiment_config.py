@@ -128,3 +128,23 @@ def test_interest_is_an_opt_in_task_dropped_without_categories() -> None:
     assert movielens.task("interest").label_key == "user_genre_profile"
     with pytest.raises(ConfigError, match=r"unknown task\(s\) \['interests'\]"):
         ExperimentConfig(tasks=("retrieval", "interests"))
+
+
+def test_task_weights_override_the_preset_and_the_movielens_defaults() -> None:
+
+    def weights(config: ExperimentConfig) -> dict[str, float]:
+        return {task.name: task.weight for task in config.model_config().tasks}
+
+    assert weights(ExperimentConfig()) == {"retrieval": 1.0, "rating": 0.5, "genres": 0.5}
+    changed = ExperimentConfig.from_dict({"task_weights": {"rating": 1.0, "genres": 0.0}})
+    assert weights(changed) == {"retrieval": 1.0, "rating": 1.0, "genres": 0.0}
+    from tfrs_mtl.models import ecommerce_config
+
+    shop = weights(ExperimentConfig(dataset="synthetic-ecommerce", baselines=()))
+    assert shop == {
+        task.name: task.weight for task in ecommerce_config().tasks if task.name in shop
+    }
+    with pytest.raises(ConfigError, match=r"task_weights: unknown task\(s\) \['click'\]"):
+        ExperimentConfig(task_weights={"click": 1.0})
+    with pytest.raises(ConfigError, match="task_weights.rating=-1.0 must be >= 0"):
+        ExperimentConfig(task_weights={"rating": -1.0})

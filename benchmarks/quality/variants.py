@@ -24,7 +24,7 @@ BEST: dict[str, Any] = {
     "architecture": "shared_bottom",
     "weighting": "fixed",
     "retrieval_weight": 1.0,
-    "rating_weight": 1.0,
+    "rating_weight": 0.5,
     "genres_weight": 0.5,
     "learning_rate": 0.002,
     "epochs": 6,
@@ -121,8 +121,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no_history_dropout": {"history_dropout": 0.0},
     "no_item_bias": {"item_bias": False},
     "no_user_id_dropout": {"user_id_dropout": 0.0},
-    # The previous default (session 2): none of the four above, T=0.2, 5 epochs.
+    "rating_weight_1": {"rating_weight": 1.0},
+    # The previous default (session 2): none of the four above, T=0.2, 5 epochs, rating 1.
     "previous_default": {
+        "rating_weight": 1.0,
         "history_positives": False,
         "history_dropout": 0.0,
         "item_bias": False,

@@ -30,6 +30,10 @@ ECOMMERCE_TASKS: tuple[str, ...] = ("retrieval", "click", "cart", "purchase", "c
 OPTIONAL_TASKS: tuple[str, ...] = ("interest",)
 BASELINES: tuple[str, ...] = ("popularity", "ease", "matrix_factorization", "tfrs_tutorial")
 BASELINE_ALIASES: dict[str, str] = {"mf": "matrix_factorization", "tutorial": "tfrs_tutorial"}
+#: MovieLens fixed loss weights over the preset's (retrieval 1, rating 1, genres 0.5): with
+#: rating at 1 the rating task costs retrieval ~0.015 Recall@10 against retrieval alone; at
+#: 0.5 retrieval matches it (benchmarks/quality/EXPLORATION.md, validation carve-out).
+MOVIELENS_TASK_WEIGHTS: dict[str, float] = {"rating": 0.5}
 
 Architecture = Literal["shared_bottom", "mmoe", "ple"]
 Weighting = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
@@ -69,6 +73,9 @@ class ExperimentConfig(Config):
             (RetailRocket has no categories) trains without it.
         architecture: ranking stack (`shared_bottom`, `mmoe`, `ple`); None keeps the preset's.
         weighting: loss weighting (`fixed`, `uncertainty`, `dwa`, `gradnorm`).
+        task_weights: fixed loss weights by task name (`fixed`; the starting weights of the
+            other methods), over the preset's and, on MovieLens, `MOVIELENS_TASK_WEIGHTS`
+            (rating 0.5).
         retrieval_negatives: the retrieval softmax: `in_batch` (the other positives of the
             batch), `logq` (in-batch, logits corrected by each item's log sampling
             probability; Yi et al., "Sampling-Bias-Corrected Neural Modeling for Large Corpus
@@ -140,6 +147,7 @@ class ExperimentConfig(Config):
     tasks: tuple[str, ...] = ()
     architecture: Architecture | None = None
     weighting: Weighting = "fixed"
+    task_weights: dict[str, float] = dataclasses.field(default_factory=dict)
     retrieval_negatives: Literal["in_batch", "logq", "full_catalogue"] = "full_catalogue"
     embedding_dim: int = 64
     user_history_length: int = DEFAULT_HISTORY_LENGTH
@@ -187,6 +195,14 @@ class ExperimentConfig(Config):
             "retrieves its candidates with the retrieval task",
         )
         require(len(set(self.tasks)) == len(self.tasks), f"tasks={list(self.tasks)} repeats")
+        unknown_weights = sorted(set(self.task_weights) - set(known))
+        require(
+            not unknown_weights,
+            f"task_weights: unknown task(s) {unknown_weights} for {self.dataset}; "
+            f"expected some of {list(known)}",
+        )
+        for name, weight in self.task_weights.items():
+            require(weight >= 0, f"task_weights.{name}={weight} must be >= 0")
         require(self.embedding_dim >= 1, f"embedding_dim={self.embedding_dim} must be >= 1")
         require(
             self.user_history_length >= 0,
@@ -310,6 +326,12 @@ class ExperimentConfig(Config):
             )
             if task.kind == "retrieval"
             else task
+            for task in tasks
+        )
+        weights = {**(MOVIELENS_TASK_WEIGHTS if is_movielens(self.dataset) else {})}
+        weights.update(self.task_weights)
+        tasks = tuple(
+            task.replace(weight=weights[task.name]) if task.name in weights else task
             for task in tasks
         )
         tower = TowerConfig(
