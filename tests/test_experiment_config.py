@@ -146,5 +146,5 @@ def test_task_weights_override_the_preset_and_the_movielens_defaults() -> None:
     }
     with pytest.raises(ConfigError, match=r"task_weights: unknown task\(s\) \['click'\]"):
         ExperimentConfig(task_weights={"click": 1.0})
-    with pytest.raises(ConfigError, match="task_weights.rating=-1.0 must be >= 0"):
+    with pytest.raises(ConfigError, match=r"task_weights\.rating=-1\.0 must be >= 0"):
         ExperimentConfig(task_weights={"rating": -1.0})
