@@ -96,3 +96,30 @@ def test_multi_positive_loss_is_the_mean_log_softmax_over_each_rows_positives() 
     row1 = _softmax_cross_entropy(scores[1:2], [1])
     expected = (row0 * 1.0 + row1 * 3.0) / 3
     np.testing.assert_allclose(float(loss), float(expected[0]), rtol=1e-5)
+
+
+def test_multi_positive_gradients_match_automatic_differentiation() -> None:
+    rng = np.random.default_rng(0)
+    queries = tf.Variable(rng.normal(size=(5, 3)).astype(np.float32))
+    catalogue = tf.Variable(rng.normal(size=(7, 3)).astype(np.float32))
+    positives = tf.ragged.constant([[0, 3], [6], [-1], [1, 2, 5], [4, 4]], dtype=tf.int64)
+    weights = tf.constant([1.0, 2.0, 1.0, 0.5, 1.0])
+    task = RetrievalTask(temperature=0.3)
+    with tf.GradientTape(persistent=True) as tape:
+        loss = task.multi_positive_loss(queries, positives, catalogue, weights)
+        targets = np.zeros((5, 7), np.float32)
+        for row, items in enumerate(positives.to_list()):
+            known = sorted({item for item in items if item >= 0})
+            targets[row, known] = 1.0 / max(len(known), 1)
+        logits = tf.matmul(queries, catalogue, transpose_b=True) / 0.3
+        expected = tf.reduce_mean(
+            -tf.reduce_sum(targets * tf.nn.log_softmax(logits), axis=1) * weights
+        )
+    np.testing.assert_allclose(float(loss), float(expected), rtol=1e-6)
+    for variable in (queries, catalogue):
+        np.testing.assert_allclose(
+            tape.gradient(loss, variable).numpy(),
+            tape.gradient(expected, variable).numpy(),
+            rtol=1e-5,
+            atol=1e-6,
+        )

@@ -86,6 +86,38 @@ def _catalogue_softmax_losses(
     return losses, gradient
 
 
+@tf.custom_gradient
+def _multi_positive_losses(
+    scaled_queries: tf.Tensor, catalogue_embeddings: tf.Tensor, targets: tf.Tensor
+) -> tuple[tf.Tensor, Any]:
+    """Per-row `-sum_j targets[j] * log_softmax(logits)[j]`, logits `scaled_queries @ C.T`.
+
+    `targets` `[batch, num_items]` sum to 1 on each row with a positive, 0 on a row without
+    (whose loss is then 0). As `_catalogue_softmax_losses`: `logsumexp - targets . logits`,
+    with the gradient `softmax * sum(targets) - targets` from the forward pass's exponentials
+    instead of automatic differentiation through a log-softmax matrix.
+    """
+    logits = tf.matmul(scaled_queries, catalogue_embeddings, transpose_b=True)
+    top = tf.reduce_max(logits, axis=1)
+    exponentials = tf.exp(logits - top[:, tf.newaxis])
+    partition = tf.reduce_sum(exponentials, axis=1)
+    mass = tf.reduce_sum(targets, axis=1)
+    losses = (tf.math.log(partition) + top) * mass - tf.reduce_sum(targets * logits, axis=1)
+
+    def gradient(upstream: tf.Tensor) -> tuple[Any, ...]:
+        logit_gradients = (
+            exponentials * (upstream * mass / partition)[:, tf.newaxis]
+            - targets * upstream[:, tf.newaxis]
+        )
+        return (
+            tf.matmul(logit_gradients, catalogue_embeddings),
+            tf.matmul(logit_gradients, scaled_queries, transpose_a=True),
+            None,
+        )
+
+    return losses, gradient
+
+
 @tf.keras.utils.register_keras_serializable(package="tfrs_mtl")
 class RetrievalTask(tf.keras.layers.Layer):
     """Softmax retrieval loss over in-batch or full-catalogue negatives.
@@ -223,8 +255,11 @@ class RetrievalTask(tf.keras.layers.Layer):
         )
         targets = tf.minimum(counts, 1.0)
         targets = tf.math.divide_no_nan(targets, tf.reduce_sum(targets, 1, keepdims=True))
-        logits = tf.matmul(query_embeddings, catalogue_embeddings, transpose_b=True)
-        return self._loss(targets, logits / self.temperature, sample_weight=sample_weight)
+        scaled_queries = query_embeddings * (1.0 / self.temperature)
+        losses = _multi_positive_losses(scaled_queries, catalogue_embeddings, targets)
+        if sample_weight is not None:
+            losses *= tf.reshape(tf.cast(sample_weight, losses.dtype), [-1])
+        return tf.math.divide_no_nan(tf.reduce_sum(losses), tf.cast(tf.size(losses), losses.dtype))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
