@@ -182,7 +182,10 @@ def scann_points(tuning: Any, num_items: int, grid: Grid) -> list[tuple[IndexCon
         to_search = max(1, round(fraction * leaves))
         for depth in grid.reorderings:
             config = IndexConfig(
-                num_leaves=leaves, num_leaves_to_search=to_search, num_reordering_candidates=depth
+                num_leaves=leaves,
+                num_leaves_to_search=to_search,
+                num_reordering_candidates=depth,
+                min_items_to_partition=1,  # a tree on any catalogue: this grid measures trees
             )
             points.append((config, "manual"))
         # ScaNN's generic (L2) k-means leaves, the library's build before spherical leaves.

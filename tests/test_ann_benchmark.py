@@ -28,7 +28,10 @@ def catalogue() -> dict:
     queries, tuning = ann.clustered(100, 16, rng), ann.clustered(100, 16, rng)
     # Every leaf searched and every item rescored exactly: ScaNN must return the exact top 10.
     exhaustive = IndexConfig(
-        num_leaves=40, num_leaves_to_search=40, num_reordering_candidates=NUM_ITEMS
+        min_items_to_partition=1,
+        num_leaves=40,
+        num_leaves_to_search=40,
+        num_reordering_candidates=NUM_ITEMS,
     )
     return ann.run_catalogue(
         "toy",

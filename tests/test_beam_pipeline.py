@@ -23,7 +23,9 @@ from tfrs_mtl.models import MultiTaskModel, build_dataset, movielens_config  # n
 from tfrs_mtl.serving import IndexConfig, Recommender  # noqa: E402
 
 NUM_USERS, NUM_MOVIES, K = 40, 300, 10
-INDEX = IndexConfig(num_leaves=10, num_leaves_to_search=3, min_items_per_leaf=10)
+INDEX = IndexConfig(
+    min_items_to_partition=1, num_leaves=10, num_leaves_to_search=3, min_items_per_leaf=10
+)
 QUERY_FEATURES = (
     "user_id",
     "bucketized_user_age",

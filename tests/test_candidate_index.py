@@ -30,7 +30,12 @@ def queries() -> np.ndarray:
 
 def test_exhaustive_scann_returns_the_brute_force_ids(embeddings, queries) -> None:
     # Every leaf searched and every item rescored exactly: ScaNN must be exact.
-    exhaustive = IndexConfig(num_leaves=10, num_leaves_to_search=10, num_reordering_candidates=500)
+    exhaustive = IndexConfig(
+        min_items_to_partition=1,
+        num_leaves=10,
+        num_leaves_to_search=10,
+        num_reordering_candidates=500,
+    )
     scann = build_index(embeddings, exhaustive)
     assert isinstance(scann, ScannIndex) and scann.config.num_leaves == 10
     brute = build_index(embeddings, IndexConfig(kind="brute_force"))
@@ -48,6 +53,7 @@ def test_brute_force_matches_numpy(embeddings, queries) -> None:
 
 def test_squared_l2_scores_are_negative_distances(embeddings, queries) -> None:
     config = IndexConfig(
+        min_items_to_partition=1,
         distance_measure="squared_l2",
         num_leaves=10,
         num_leaves_to_search=10,
@@ -73,7 +79,9 @@ def test_empty_query_batch(embeddings) -> None:
 
 def test_slots_scann_cannot_fill_are_marked(embeddings, queries) -> None:
     # One leaf of ten searched holds far fewer than 400 items: the rest are empty slots.
-    index = build_index(embeddings, IndexConfig(num_leaves=10, num_leaves_to_search=1))
+    index = build_index(
+        embeddings, IndexConfig(min_items_to_partition=1, num_leaves=10, num_leaves_to_search=1)
+    )
     scores, rows = index.search(queries, 400)
     assert rows.shape == (20, 400)
     empty = rows.numpy() == -1
@@ -84,7 +92,13 @@ def test_slots_scann_cannot_fill_are_marked(embeddings, queries) -> None:
 
 def test_more_neighbours_than_the_reordering_depth(embeddings, queries) -> None:
     index = build_index(
-        embeddings, IndexConfig(num_leaves=10, num_leaves_to_search=10, num_reordering_candidates=5)
+        embeddings,
+        IndexConfig(
+            min_items_to_partition=1,
+            num_leaves=10,
+            num_leaves_to_search=10,
+            num_reordering_candidates=5,
+        ),
     )
     _, rows = index.search(queries, 50)
     assert (rows.numpy() >= 0).all()  # not cut to the 5 reordered
@@ -122,7 +136,9 @@ def test_fingerprint_changes_with_embeddings_and_ids(embeddings) -> None:
 
 def test_traced_search_equals_eager_search(embeddings, queries) -> None:
     # Eager calls take a one-op fast path; traced calls (the export) the graph path.
-    index = build_index(embeddings, IndexConfig(num_leaves=10, num_leaves_to_search=1))
+    index = build_index(
+        embeddings, IndexConfig(min_items_to_partition=1, num_leaves=10, num_leaves_to_search=1)
+    )
     traced = tf.function(lambda batch, k: index.search(batch, k))
     for k in (5, 400):  # 400: more than one leaf holds, so both paths pad
         eager_scores, eager_rows = index.search(queries, k)
@@ -144,7 +160,10 @@ def test_spherical_leaves_find_more_dot_product_neighbours() -> None:
     recalls = {}
     for spherical in (False, True):
         config = IndexConfig(
-            num_leaves=50, num_leaves_to_search=2, use_spherical_partitioning=spherical
+            min_items_to_partition=1,
+            num_leaves=50,
+            num_leaves_to_search=2,
+            use_spherical_partitioning=spherical,
         )
         rows = build_index(items, config).search(queries, 10)[1].numpy()
         hits = [len(set(a) & set(e)) for a, e in zip(rows, exact, strict=True)]

@@ -101,7 +101,9 @@ def _hammer(recommender: Any, requests_per_thread: int) -> tuple[list[str], int]
 @pytest.fixture(scope="module")
 def recommender() -> Recommender:
     model = FakeServableModel(num_items=NUM_ITEMS)
-    config = IndexConfig(num_leaves=2, num_leaves_to_search=2)  # a real ScaNN tree
+    config = IndexConfig(
+        min_items_to_partition=1, num_leaves=2, num_leaves_to_search=2
+    )  # a real ScaNN tree
     return Recommender(model, make_catalogue(NUM_ITEMS), config, progress=False)
 
 

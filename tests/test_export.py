@@ -29,7 +29,7 @@ REQUEST = {"k": 5, "num_candidates": 20, "exclude": [["m3"], [], ["m1", "m2"]]}
 def recommender() -> Recommender:
     model = FakeServableModel(num_items=NUM_ITEMS)
     # 120 items // 50 = 2 leaves: a real ScaNN tree, both leaves searched.
-    config = IndexConfig(num_leaves=2, num_leaves_to_search=2)
+    config = IndexConfig(min_items_to_partition=1, num_leaves=2, num_leaves_to_search=2)
     return Recommender(model, make_catalogue(NUM_ITEMS), config, progress=False)
 
 

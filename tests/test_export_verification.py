@@ -18,7 +18,7 @@ from tfrs_mtl.serving.manifest import MANIFEST_NAME, ExportError, list_files, ve
 from tfrs_mtl.serving.recommender import Recommender
 
 NUM_ITEMS = 120
-SCANN = IndexConfig(num_leaves=2, num_leaves_to_search=2)
+SCANN = IndexConfig(min_items_to_partition=1, num_leaves=2, num_leaves_to_search=2)
 BRUTE_FORCE = IndexConfig(kind="brute_force")
 
 

@@ -9,7 +9,12 @@ from tfrs_mtl.serving.index_config import IndexConfig
 
 
 def test_round_trip() -> None:
-    config = IndexConfig(num_leaves=50, num_leaves_to_search=5, num_reordering_candidates=None)
+    config = IndexConfig(
+        min_items_to_partition=1,
+        num_leaves=50,
+        num_leaves_to_search=5,
+        num_reordering_candidates=None,
+    )
     assert IndexConfig.from_dict(config.to_dict()) == config
 
 
@@ -36,7 +41,9 @@ def test_from_dict_rejects_unknown_kind() -> None:
 
 def test_adapted_to_small_catalogue() -> None:
     # 1000 items // 50 per leaf = 20 leaves; 10 of 100 leaves (10%) -> ceil(0.1 * 20) = 2.
-    adapted = IndexConfig(num_leaves=100, num_leaves_to_search=10).adapted_to(1000)
+    adapted = IndexConfig(
+        num_leaves=100, num_leaves_to_search=10, min_items_to_partition=1
+    ).adapted_to(1000)
     assert (adapted.num_leaves, adapted.num_leaves_to_search) == (20, 2)
     assert adapted.training_sample_size == 1000
     assert adapted.num_reordering_candidates == 100
@@ -47,6 +54,23 @@ def test_adapted_to_tiny_catalogue_skips_the_tree() -> None:
     assert (adapted.num_leaves, adapted.num_leaves_to_search) == (1, 1)
     assert not adapted.uses_partitioning
     assert adapted.num_reordering_candidates == 60
+
+
+@pytest.mark.parametrize(
+    ("num_items", "partitioned"), [(1_682, False), (19_999, False), (20_000, True)]
+)
+def test_catalogues_below_min_items_to_partition_skip_the_tree(
+    num_items: int, partitioned: bool
+) -> None:
+    adapted = IndexConfig(num_leaves=100, num_leaves_to_search=10).adapted_to(num_items)
+    assert adapted.uses_partitioning is partitioned
+    assert adapted.num_leaves == (100 if partitioned else 1)
+    assert adapted.num_leaves_to_search == (10 if partitioned else 1)
+
+
+def test_min_items_to_partition_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="min_items_to_partition=0 must be at least 1"):
+        IndexConfig(min_items_to_partition=0)
 
 
 def test_adapted_to_large_catalogue_keeps_the_config() -> None:

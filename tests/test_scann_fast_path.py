@@ -19,15 +19,26 @@ pytest.importorskip("scann")
 NUM_ITEMS, DIM = 600, 16
 
 BUILDS = {
-    "tree+ah+reorder": IndexConfig(num_leaves=12, num_leaves_to_search=3),
+    "tree+ah+reorder": IndexConfig(min_items_to_partition=1, num_leaves=12, num_leaves_to_search=3),
     "spherical": IndexConfig(
-        num_leaves=12, num_leaves_to_search=3, use_spherical_partitioning=True
+        min_items_to_partition=1,
+        num_leaves=12,
+        num_leaves_to_search=3,
+        use_spherical_partitioning=True,
     ),
     "no reordering": IndexConfig(
-        num_leaves=12, num_leaves_to_search=3, num_reordering_candidates=None
+        min_items_to_partition=1,
+        num_leaves=12,
+        num_leaves_to_search=3,
+        num_reordering_candidates=None,
     ),
     "no tree": IndexConfig(num_leaves=1, num_leaves_to_search=1),
-    "squared_l2": IndexConfig(num_leaves=12, num_leaves_to_search=3, distance_measure="squared_l2"),
+    "squared_l2": IndexConfig(
+        min_items_to_partition=1,
+        num_leaves=12,
+        num_leaves_to_search=3,
+        distance_measure="squared_l2",
+    ),
 }
 
 

@@ -139,7 +139,9 @@ def tune_index(
         raise ValueError(f"k={k} must be between 1 and the catalogue size {len(candidates)}")
     if len(queries) == 0:
         raise ValueError("tune_index needs at least one held-out query")
-    base = (base_config or IndexConfig()).replace(kind="scann")
+    # The grid measures trees on purpose: they stay trees on catalogues of any size, and the
+    # chosen config builds the tree that was measured.
+    base = (base_config or IndexConfig()).replace(kind="scann", min_items_to_partition=1)
     exact = BruteForceIndex(candidates, base)
     # Brute force scores [queries, items] at once: in chunks, a 1M catalogue stays in memory.
     chunk = max(1, _SCORE_BUDGET // len(candidates))
