@@ -91,7 +91,7 @@ def test_training_losses_read_the_dropped_history_and_evaluation_reads_all() -> 
     arrays = _history_arrays()
     config = movielens_config(
         embedding_dim=8, side_features=False, user_history=True, history_dropout=0.5
-    ).replace(eval_top_k=())
+    ).replace(eval_top_k=(), ranking_reads_dropout=True)
     tf.keras.utils.set_random_seed(0)
     model = MultiTaskModel.from_data(config, arrays)
     batch = {name: tf.constant(value) for name, value in arrays.items()}
@@ -101,3 +101,28 @@ def test_training_losses_read_the_dropped_history_and_evaluation_reads_all() -> 
     on_dropped = model.compute_loss(dropped, training=False)
     np.testing.assert_allclose(float(training), float(on_dropped), rtol=1e-6)
     assert float(model.compute_loss(batch, training=False)) != pytest.approx(float(training))
+
+
+@pytest.mark.parametrize("ranking_reads_dropout", [False, True])
+def test_the_ranking_stack_reads_the_full_features_unless_asked(
+    ranking_reads_dropout: bool,
+) -> None:
+    # Dropout regularises retrieval; by default the rating head scores towers run on the full
+    # features in training steps too.
+    arrays = _history_arrays()
+    config = movielens_config(
+        embedding_dim=8, side_features=False, user_history=True, history_dropout=0.5
+    ).replace(eval_top_k=(), ranking_reads_dropout=ranking_reads_dropout)
+    tf.keras.utils.set_random_seed(0)
+    model = MultiTaskModel.from_data(config, arrays)
+    batch = {name: tf.constant(value) for name, value in arrays.items()}
+    dropped = drop_values(batch, {"user_history": 0.5}, config.seed, tf.constant(0, tf.int64))
+    training = model.task_losses(batch, training=True)
+    on_dropped = model.task_losses(dropped, training=False)
+    on_full = model.task_losses(batch, training=False)
+    for task in ("retrieval", "genres"):
+        np.testing.assert_allclose(float(training[task]), float(on_dropped[task]), rtol=1e-6)
+    rating = on_dropped if ranking_reads_dropout else on_full
+    other = on_full if ranking_reads_dropout else on_dropped
+    np.testing.assert_allclose(float(training["rating"]), float(rating["rating"]), rtol=1e-6)
+    assert float(training["rating"]) != pytest.approx(float(other["rating"]))

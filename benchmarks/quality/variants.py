@@ -38,6 +38,7 @@ BEST: dict[str, Any] = {
     "history_positives": True,
     "item_bias": True,
     "user_id_dropout": 0.5,
+    "ranking_reads_dropout": False,
 }
 
 
@@ -90,7 +91,9 @@ def build(**overrides: Any) -> Variant:
         )
     if knobs["drop_features"]:
         features = features.without(tuple(knobs["drop_features"]))
-    config = config.replace(features=features, tasks=tasks)
+    config = config.replace(
+        features=features, tasks=tasks, ranking_reads_dropout=knobs["ranking_reads_dropout"]
+    )
     training = TrainingConfig(
         epochs=knobs["epochs"], batch_size=knobs["batch_size"], weight_decay=knobs["weight_decay"]
     )
@@ -122,6 +125,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no_item_bias": {"item_bias": False},
     "no_user_id_dropout": {"user_id_dropout": 0.0},
     "rating_weight_1": {"rating_weight": 1.0},
+    # The session-3 default: the rating head read the towers on the dropped-out features.
+    "ranking_reads_dropout": {"ranking_reads_dropout": True},
     # The previous default (session 2): none of the four above, T=0.2, 5 epochs, rating 1.
     "previous_default": {
         "rating_weight": 1.0,

@@ -137,6 +137,10 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             for name in ("loss", "regularization_loss", "total_loss")
         }
         self._dropout_rates = feature_dropout.dropout_features(config.features)
+        self._dropout_sides = {
+            side: any(f.name in self._dropout_rates for f in config.features.side_features(side))
+            for side in ("query", "candidate")
+        }
         retrieval = [task for task in config.tasks if task.kind == "retrieval"]
         self._retrieval_task = retrieval[0] if retrieval else None
         # String keys: Keras checkpoints only track dicts keyed by strings.
@@ -210,7 +214,8 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             training: enables dropout.
             tower_features: what the towers read instead of `features` (training steps
                 pass the batch after `FeatureConfig.dropout`); the rating biases read
-                `features`.
+                `features`, and so do the towers feeding the ranking stack unless
+                `config.ranking_reads_dropout`.
 
         Returns:
             `query_embedding` and `candidate_embedding` `[batch_size, dim]`; per ranking task
@@ -222,7 +227,18 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         candidate = self.candidate_tower(towers_read, training=training)
         outputs = {"query_embedding": query, "candidate_embedding": candidate}
         if self.ranking_scorer is not None:
-            outputs.update(self.ranking_scorer(features, query, candidate, training=training))
+            ranked_query, ranked_candidate = query, candidate
+            dropped = tower_features is not None and tower_features is not features
+            if dropped and not self._config.ranking_reads_dropout:
+                # The ranking stack reads the towers on the full features (FeatureConfig.dropout
+                # regularises retrieval); a side whose features lost nothing is reused.
+                if self._dropout_sides["query"]:
+                    ranked_query = self.query_tower(features, training=training)
+                if self._dropout_sides["candidate"]:
+                    ranked_candidate = self.candidate_tower(features, training=training)
+            outputs.update(
+                self.ranking_scorer(features, ranked_query, ranked_candidate, training=training)
+            )
         for task in self._config.tasks:
             if task.name in self.side_heads:
                 source = query if task.source_side == "query" else candidate
