@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -125,3 +126,52 @@ def test_targets_compare_the_best_points_at_recall_095() -> None:
         "faiss_hnsw": None,
         "hnswlib": 200.0,
     }
+
+
+def test_the_dense_points_around_recall_095_share_the_builds() -> None:
+    tuned = IndexConfig(num_leaves=2000, num_leaves_to_search=10, num_reordering_candidates=100)
+    tuning = SimpleNamespace(
+        measurements=[SimpleNamespace(config=tuned, recall=0.99, queries_per_second=1.0)]
+    )
+    points = ann.scann_points(tuning, 1_000_000, ann.Grid())
+    dense = {
+        (c.num_leaves, c.num_leaves_to_search, c.num_reordering_candidates)
+        for c, label in points
+        if label == "dense"
+    }
+    assert dense == {
+        (leaves, searched, depth)
+        for leaves, searched_options in ((1000, (5, 6, 7, 8)), (2000, (8, 10, 12, 14)))
+        for searched in searched_options
+        for depth in (100, 150)
+    }
+    # No tree beyond the manual grid's (1,000 leaves) and tune_index's choice (2,000).
+    assert {c.num_leaves for c, label in points if label != "default"} == {1000, 2000}
+
+
+def test_targets_report_tune_index_choice() -> None:
+    def point(family: str, recall: float, single: float, label: str = "manual") -> dict:
+        return {
+            "family": family,
+            "settings": {"label": label},
+            "recall_at_10": recall,
+            "single_qps": single,
+            "batched_qps": single,
+        }
+
+    target = catalogue_targets(
+        {
+            "name": "hand",
+            "points": [
+                point("scann_library_arrays", 0.99, 150.0, "tuned@0.90+tuned@0.95"),
+                point("scann_library_arrays", 0.96, 300.0),
+                point("hnswlib", 0.97, 200.0),
+            ],
+        }
+    )
+    arrays = target["scann_library_arrays"]
+    assert arrays["single_qps"]["best"] == 300.0 and arrays["single_qps"]["on_frontier"]
+    tuned = arrays["tuned"]
+    assert (tuned["recall"], tuned["single_qps"]) == (0.99, 150.0)
+    assert not tuned["single_qps_on_frontier"]  # 150 < hnswlib's 200
+    assert target["scann_library"]["tuned"] is None  # no such point measured

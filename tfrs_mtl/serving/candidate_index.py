@@ -354,8 +354,9 @@ def _query_array(queries: object, dim: int) -> np.ndarray | None:
     """`queries` as a C-contiguous `[batch, dim]` float32 array, or None when they are not
     one (the TF op then gets them and reports what is wrong, as before)."""
     if isinstance(queries, np.ndarray):
-        # Other float widths: cast as the TF op's input conversion casts them.
-        array = queries.astype(np.float32) if queries.dtype.kind == "f" else queries
+        # Other float widths: cast as the TF op's input conversion casts them (float32 is
+        # passed on as it is: ScaNN only reads it).
+        array = queries.astype(np.float32, copy=False) if queries.dtype.kind == "f" else queries
     elif isinstance(queries, tf.Tensor):
         if queries.dtype != tf.float32:
             return None

@@ -18,6 +18,7 @@ models keep the TF ops.
 from __future__ import annotations
 
 import importlib
+import math
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -79,16 +80,24 @@ def search_pybind(
     """`(distances [batch, num_neighbors] float32, rows int32)`, empty slots `-inf` / `-1`.
 
     Always `search_batched`, also for one query: ScaNN's single-query `search` reorders with
-    another kernel, whose distances differ from the TF op's in the last bits.
+    another kernel, whose distances differ from the TF op's in the last bits. The C++ method
+    is called directly (one thread: `parallel=False`, batch size 0 ignored): the Python
+    wrapper only maps None to -1 and rows to docids, which these searchers have none of.
     """
-    indices, distances = searcher.search_batched(
+    indices, distances = searcher.searcher.search_batched(
         queries,
-        final_num_neighbors=num_neighbors,
-        pre_reorder_num_neighbors=pre_reorder_num_neighbors,
-        leaves_to_search=leaves_to_search,
+        num_neighbors,
+        -1 if pre_reorder_num_neighbors is None else pre_reorder_num_neighbors,
+        -1 if leaves_to_search is None else leaves_to_search,
+        False,
+        0,
     )
-    rows = indices.astype(np.int32)
-    if distances.shape[1] == num_neighbors and not np.isnan(distances).any():
+    # Rows are below 2**31: ScaNN's uint32 ids are reinterpreted, not copied.
+    rows = indices.view(np.int32) if indices.itemsize == 4 else indices.astype(np.int32)
+    # Empty slots are NaN, and a NaN anywhere makes the sum NaN: one reduction instead of
+    # isnan's array and `any`. An overflow to inf - inf only sends a call to the exact
+    # masking below, which changes nothing where nothing is NaN.
+    if distances.shape[1] == num_neighbors and not math.isnan(distances.sum()):
         return distances, rows
     valid = ~np.isnan(distances)
     distances = np.where(valid, distances, -np.inf).astype(np.float32)
