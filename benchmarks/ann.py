@@ -20,6 +20,9 @@ slow HNSW builds loaded from an earlier run's `--index-cache`:
         faiss_ivfpq_fastscan faiss_hnsw hnswlib --nprobes 1 2 4 8 --k-factors 25 50 100 \
         --index-cache /tmp/ann1m/cache --out /tmp/ann1m/run
 
+`results/ann_1m_fast_path_run3.*` and `_run4.*` are the same command with the dense grid
+around recall 0.95 (`Grid.dense`, denser HNSW ef) and `--k-factors 25 35 50 100`, run twice.
+
 Catalogues: synthetic clustered N x 64 (1,000 Gaussian centres, noise 0.5; held-out queries
 from the same distribution) and the item embeddings of a default joint model trained on
 MovieLens-100K in the same run (1,682 items; queries are the 943 users' query embeddings).
@@ -76,12 +79,14 @@ class Grid:
     recall 0.95 and the peers' query knobs.
 
     `dense` holds `(num_leaves / sqrt(N), leaves searched as fractions of num_leaves,
-    reordering depths)`: on the clustered 1M catalogue recall@10 crosses 0.95 between 5 and
+    reordering depths)`. On the clustered 1M catalogue recall@10 crosses 0.95 between 5 and
     10 of 1,000 leaves searched (reordering 100), and one process's build lands either side
-    of it at 5, so the points in between are measured too. They share the builds of the
-    manual grid (1 x sqrt(N) leaves) and of `tune_index`'s choice (2 x sqrt(N)): one build
-    per `num_leaves`. The HNSW `efs` are likewise dense between 16 and 64, where their recall
-    crosses 0.95.
+    of it at 5, so the points in between are measured. On 2,000 leaves the residual AH codes
+    are finer: 3-4 leaves searched and 50-70 reordered already pass 0.95 (on the tuning
+    queries), below the 10 leaves and 100 reordered `tune_index` starts from. The points
+    share the builds of the manual grid (1 x sqrt(N) leaves) and of `tune_index`'s trees
+    (2 x sqrt(N)): one build per `num_leaves`. The HNSW `efs` are likewise dense between 16
+    and 64, where their recall crosses 0.95.
     """
 
     tuning: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -89,11 +94,11 @@ class Grid:
     reorderings: tuple[int, ...] = (100, 250)
     dense: tuple[tuple[float, tuple[float, ...], tuple[int, ...]], ...] = (
         (1.0, (0.005, 0.006, 0.007, 0.008), (100, 150)),
-        (2.0, (0.004, 0.005, 0.006, 0.007), (100, 150)),
+        (2.0, (0.0015, 0.002, 0.0025, 0.003, 0.004, 0.005), (50, 70, 100)),
     )
     nprobes: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
     k_factors: tuple[int, ...] = (10, 25, 100)
-    efs: tuple[int, ...] = (10, 16, 24, 32, 40, 48, 64, 128, 256)
+    efs: tuple[int, ...] = (10, 16, 24, 28, 32, 40, 48, 64, 128, 256)
     build_threads: int = 2
 
 

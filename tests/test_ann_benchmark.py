@@ -141,9 +141,12 @@ def test_the_dense_points_around_recall_095_share_the_builds() -> None:
     }
     assert dense == {
         (leaves, searched, depth)
-        for leaves, searched_options in ((1000, (5, 6, 7, 8)), (2000, (8, 10, 12, 14)))
+        for leaves, searched_options, depths in (
+            (1000, (5, 6, 7, 8), (100, 150)),
+            (2000, (3, 4, 5, 6, 8, 10), (50, 70, 100)),
+        )
         for searched in searched_options
-        for depth in (100, 150)
+        for depth in depths
     }
     # No tree beyond the manual grid's (1,000 leaves) and tune_index's choice (2,000).
     assert {c.num_leaves for c, label in points if label != "default"} == {1000, 2000}
