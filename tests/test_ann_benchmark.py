@@ -177,4 +177,6 @@ def test_targets_report_tune_index_choice() -> None:
     tuned = arrays["tuned"]
     assert (tuned["recall"], tuned["single_qps"]) == (0.99, 150.0)
     assert not tuned["single_qps_on_frontier"]  # 150 < hnswlib's 200
+    margin = arrays["single_qps"]["at_margin"]  # at recall >= 0.96: the same points pass
+    assert (margin["best"], margin["recall"], margin["on_frontier"]) == (300.0, 0.96, True)
     assert target["scann_library"]["tuned"] is None  # no such point measured
