@@ -224,6 +224,7 @@ def scann_points(tuning: Any, num_items: int, grid: Grid) -> list[tuple[IndexCon
                     num_leaves=dense_leaves,
                     num_leaves_to_search=max(1, round(fraction * dense_leaves)),
                     num_reordering_candidates=depth,
+                    min_items_to_partition=1,  # as the manual grid's and tune_index's trees
                 )
                 points.append((config, "dense"))
     return points
