@@ -21,7 +21,10 @@ slow HNSW builds loaded from an earlier run's `--index-cache`:
         --index-cache /tmp/ann1m/cache --out /tmp/ann1m/run
 
 `results/ann_1m_fast_path_run3.*` and `_run4.*` are the same command with the dense grid
-around recall 0.95 (`Grid.dense`, denser HNSW ef) and `--k-factors 25 35 50 100`, run twice.
+around recall 0.95 (`Grid.dense`, denser HNSW ef) and `--k-factors 25 35 50 100`, run twice
+(run 3's markdown re-rendered from its json with `--merge` for the recall-0.96 lines).
+`_run3_first_grid.*` is the run before it, with 8-14 of the 2,000 leaves searched: there
+recall saturated at 0.996 and `search_arrays` stayed under hnswlib single-query.
 
 Catalogues: synthetic clustered N x 64 (1,000 Gaussian centres, noise 0.5; held-out queries
 from the same distribution) and the item embeddings of a default joint model trained on
