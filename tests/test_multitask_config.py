@@ -56,7 +56,19 @@ def test_interest_profile_must_not_be_a_query_input() -> None:
     [
         ({"tasks": (RATING, RATING)}, "duplicate task names ['rating']"),
         ({"candidate_id_feature": "user_id"}, "candidate_id_feature='user_id' is not a candidate"),
-        ({"candidate_tower": TowerConfig(output_dim=8)}, "candidate_tower.output_dim=8 differs"),
+        (
+            {"candidate_tower": TowerConfig(output_dim=8)},
+            "candidate_tower's output width 8 (output_dim=8, identity_feature=None) differs",
+        ),
+        (
+            {"query_tower": TowerConfig(use_l2_norm=True, identity_feature="movie_id")},
+            "query_tower.identity_feature='movie_id' is not a query feature",
+        ),
+        (
+            {"candidate_tower": TowerConfig(use_l2_norm=True, identity_feature="movie_id")},
+            "candidate_tower's output width 64 (output_dim=32, identity_feature='movie_id') "
+            "differs from query_tower's 32",
+        ),
         (
             {
                 "tasks": (

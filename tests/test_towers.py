@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfrs_mtl.config import ConfigError
 from tfrs_mtl.features import (
     FeatureConfig,
     FeatureSpec,
@@ -150,3 +151,36 @@ def test_bias_dimension_adds_each_items_bias_to_the_dot_product(shared: SharedEm
     np.testing.assert_allclose((queries * items).sum(axis=1), cosines + biases[rows, 0], rtol=1e-5)
     with pytest.raises(ValueError, match="use_bias_dimension=True needs id_feature="):
         CandidateTower(shared, **config.to_dict())(_inputs())
+
+
+def test_identity_feature_puts_its_own_embedding_beside_the_mlp(shared: SharedEmbeddings) -> None:
+    inputs = _inputs()
+    tower = CandidateTower(
+        shared,
+        hidden_dims=(),
+        output_dim=5,
+        use_l2_norm=True,
+        identity_feature="movie_genres",
+    )
+    out = tower(inputs).numpy()
+    assert out.shape == (3, 3 + 5)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
+    encoded = tower.encoder(inputs).numpy()
+    genres = encoded[:, 4:7]  # movie_id (4), movie_genres (3), price (1)
+    expected = genres / np.linalg.norm(genres, axis=1, keepdims=True) / np.sqrt(2)
+    np.testing.assert_allclose(out[:, :3], expected, rtol=1e-5, atol=1e-6)
+    mlp = tower.projection(tower.encoder(inputs)).numpy()
+    expected = mlp / np.linalg.norm(mlp, axis=1, keepdims=True) / np.sqrt(2)
+    np.testing.assert_allclose(out[:, 3:], expected, rtol=1e-5, atol=1e-6)
+    rebuilt = CandidateTower.from_config(tower.get_config())
+    assert rebuilt.identity_feature == "movie_genres"
+
+
+def test_identity_feature_must_be_read_by_the_tower(shared: SharedEmbeddings) -> None:
+    with pytest.raises(ValueError, match="identity_feature='movie_id' is not one of its"):
+        QueryTower(shared, output_dim=4, use_l2_norm=True, identity_feature="movie_id")
+
+
+def test_identity_feature_needs_l2_norm() -> None:
+    with pytest.raises(ConfigError, match="identity_feature='user_history' needs use_l2_norm"):
+        TowerConfig(identity_feature="user_history")

@@ -39,6 +39,7 @@ BEST: dict[str, Any] = {
     "item_bias": True,
     "user_id_dropout": 0.5,
     "ranking_reads_dropout": False,
+    "identity_embeddings": True,
 }
 
 
@@ -71,6 +72,7 @@ def build(**overrides: Any) -> Variant:
         history_dropout=knobs["history_dropout"],
         history_positives=knobs["history_positives"],
         use_item_bias=knobs["item_bias"],
+        identity_embeddings=knobs["identity_embeddings"],
     )
     tasks = tuple(task for task in config.tasks if task.name in knobs["tasks"])
     features = config.features
@@ -125,8 +127,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no_item_bias": {"item_bias": False},
     "no_user_id_dropout": {"user_id_dropout": 0.0},
     "rating_weight_1": {"rating_weight": 1.0},
-    # The session-3 default: the rating head read the towers on the dropped-out features.
-    "ranking_reads_dropout": {"ranking_reads_dropout": True},
+    "no_identity_embeddings": {"identity_embeddings": False},
+    # The session-3 default: projected towers only, and the rating head read the towers on
+    # the dropped-out features.
+    "session3_default": {"identity_embeddings": False, "ranking_reads_dropout": True},
     # The previous default (session 2): none of the four above, T=0.2, 5 epochs, rating 1.
     "previous_default": {
         "rating_weight": 1.0,
@@ -136,6 +140,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "user_id_dropout": 0.0,
         "temperature": 0.2,
         "epochs": 5,
+        "identity_embeddings": False,
+        "ranking_reads_dropout": True,
     },
     "side_features": {"side_features": True},
     "in_batch": {"use_full_catalogue": False},

@@ -106,6 +106,11 @@ class ExperimentConfig(Config):
         retrieval_item_bias: MovieLens: a learned per-movie retrieval bias beside the cosine
             similarity, served as one more embedding dimension
             (`TowerConfig.use_bias_dimension`).
+        identity_embeddings: MovieLens with a history and `use_l2_norm`: each tower's output
+            also carries, unprojected, the pooled history (query) and the movie's own row
+            (candidate) (`TowerConfig.identity_feature`), so retrieval scores a user's
+            movies against the candidate directly as well as through the towers' linear map
+            (the embeddings are then `2 * embedding_dim + 1` wide).
         tower_hidden_dims: hidden layers of the query and candidate towers (empty: the
             towers are a linear map of the concatenated features).
         use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with
@@ -156,6 +161,7 @@ class ExperimentConfig(Config):
     user_id_dropout: float = 0.5
     retrieval_positives: Literal["item", "history"] = "history"
     retrieval_item_bias: bool = True
+    identity_embeddings: bool = True
     tower_hidden_dims: tuple[int, ...] = ()
     use_l2_norm: bool = True
     retrieval_temperature: float = 0.3
@@ -340,10 +346,18 @@ class ExperimentConfig(Config):
             use_l2_norm=self.use_l2_norm,
             use_bias_dimension=self.retrieval_item_bias and is_movielens(self.dataset),
         )
+        identity = (
+            self.identity_embeddings
+            and is_movielens(self.dataset)
+            and self.user_history_length > 0
+            and self.use_l2_norm
+        )
         return preset.replace(
             tasks=tasks,
-            query_tower=tower,
-            candidate_tower=tower,
+            query_tower=tower.replace(identity_feature=HISTORY_FEATURE) if identity else tower,
+            candidate_tower=(
+                tower.replace(identity_feature=preset.candidate_id_feature) if identity else tower
+            ),
             learning_rate=self.learning_rate,
             seed=self.seed,
             eval_top_k=(),

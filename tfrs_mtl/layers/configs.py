@@ -39,6 +39,11 @@ class TowerConfig(Config):
             on the candidate side, so retrieval scores are `cosine + item bias` (see
             `tfrs_mtl.layers.towers`); both towers must agree. The embeddings are then
             `output_dim + 1` wide.
+        identity_feature: a feature of the tower whose own embedding, L2-normalised, is
+            concatenated before the MLP output (`[e_f, m] / sqrt(2)`; needs `use_l2_norm`):
+            e.g. `user_history` on the query side and the item id on the candidate side make
+            retrieval score the history's items against the candidate's row directly, as
+            well as through the MLP. The output is then wider by that feature's width.
     """
 
     hidden_dims: tuple[int, ...] = (64,)
@@ -47,11 +52,17 @@ class TowerConfig(Config):
     dropout: float = 0.0
     use_l2_norm: bool = False
     use_bias_dimension: bool = False
+    identity_feature: str | None = None
 
     def validate(self) -> None:
         _check_dims("TowerConfig", "hidden_dims", self.hidden_dims, allow_empty=True)
         require(self.output_dim > 0, f"TowerConfig.output_dim={self.output_dim} must be > 0")
         _check_dropout("TowerConfig", self.dropout)
+        require(
+            self.identity_feature is None or self.use_l2_norm,
+            f"TowerConfig.identity_feature={self.identity_feature!r} needs use_l2_norm=True "
+            "(both halves of the output are unit vectors)",
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,16 +5,25 @@ the candidate tower a learned bias of each item (one scalar per row of its id ta
 start). Their dot product is then `query . candidate + bias(item)`: a per-item logit bias
 (the item's popularity beside its cosine similarity) that any dot-product index, ScaNN
 included, serves unchanged.
+
+With `identity_feature`, the output is `[e_f, m] / sqrt(2)`: the L2-normalised embedding of
+that one feature (e.g. the pooled user history, or the item's own table row) beside the
+L2-normalised MLP output over all the tower's features, so a dot product of two such towers
+is the mean of two cosine similarities: the raw item-item one that EASE-style models learn
+(the history's items against the candidate's row, no projection between them) and the
+projected one the MLP learns (user id, side features).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import tensorflow as tf
 
 from tfrs_mtl.features import FeatureEncoder, SharedEmbeddings
+from tfrs_mtl.features.feature_encoder import feature_output_dim
 from tfrs_mtl.layers.multilayer_perceptron import MultiLayerPerceptron
 
 
@@ -34,6 +43,7 @@ class _FeatureTower(tf.keras.layers.Layer):
         feature_names: Sequence[str] | None = None,
         use_bias_dimension: bool = False,
         id_feature: str | None = None,
+        identity_feature: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -56,6 +66,8 @@ class _FeatureTower(tf.keras.layers.Layer):
             self.encoder = FeatureEncoder(self.shared_embeddings, side=self.side)
         else:
             self.encoder = FeatureEncoder(self.shared_embeddings, feature_names=self.feature_names)
+        self.identity_feature = identity_feature
+        self._identity_columns = self._columns_of(identity_feature)
         self.projection = MultiLayerPerceptron(
             hidden_dims=self.hidden_dims,
             output_dim=output_dim,
@@ -69,6 +81,21 @@ class _FeatureTower(tf.keras.layers.Layer):
         """The raw features the tower reads."""
         return self.encoder.encoded_feature_names
 
+    def _columns_of(self, name: str | None) -> tuple[int, int] | None:
+        """`(start, stop)` of feature `name`'s columns in the encoder's output."""
+        if name is None:
+            return None
+        start = 0
+        for feature in self.encoder.features:
+            width = feature_output_dim(feature)
+            if feature.name == name:
+                return start, start + width
+            start += width
+        raise ValueError(
+            f"{type(self).__name__}: identity_feature={name!r} is not one of its features "
+            f"{list(self.encoder.encoded_feature_names)}"
+        )
+
     def call(
         self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None = None
     ) -> tf.Tensor:
@@ -81,11 +108,18 @@ class _FeatureTower(tf.keras.layers.Layer):
 
         Returns:
             float32 `[batch_size, output_dim]` (`output_dim + 1` with `use_bias_dimension`),
-            the first `output_dim` columns unit-norm when `use_l2_norm`.
+            the first `output_dim` columns unit-norm when `use_l2_norm`. With
+            `identity_feature` the identity feature's width comes first: `[e_f, m] / sqrt(2)`,
+            unit-norm as a whole.
         """
-        embeddings = self.projection(self.encoder(inputs), training=training)
+        encoded = self.encoder(inputs)
+        embeddings = self.projection(encoded, training=training)
         if self.use_l2_norm:
             embeddings = tf.math.l2_normalize(embeddings, axis=-1)
+        if self._identity_columns is not None:
+            start, stop = self._identity_columns
+            identity = tf.math.l2_normalize(encoded[:, start:stop], axis=-1)
+            embeddings = tf.concat([identity, embeddings], axis=-1) * math.sqrt(0.5)
         if self.use_bias_dimension:
             embeddings = tf.concat([embeddings, self.bias_column(inputs, embeddings)], axis=-1)
         return embeddings
@@ -109,6 +143,7 @@ class _FeatureTower(tf.keras.layers.Layer):
                 "feature_names": list(self.feature_names) if self.feature_names else None,
                 "use_bias_dimension": self.use_bias_dimension,
                 "id_feature": self.id_feature,
+                "identity_feature": self.identity_feature,
             }
         )
         return config
@@ -129,6 +164,9 @@ class QueryTower(_FeatureTower):
         use_bias_dimension: append a constant 1 column (pairs with the candidate tower's
             item bias column).
         id_feature: unused by the query tower (the candidate tower's item id feature).
+        identity_feature: one of its features whose own L2-normalised embedding is
+            concatenated before the (L2-normalised) MLP output, the whole scaled by
+            `1/sqrt(2)` (module docstring).
         **kwargs: passed to `tf.keras.layers.Layer`.
 
     Example:

@@ -13,6 +13,7 @@ import dataclasses
 
 from tfrs_mtl.config import Config, require
 from tfrs_mtl.features import FeatureSpec
+from tfrs_mtl.features.feature_encoder import feature_output_dim
 from tfrs_mtl.layers.configs import ExpertsConfig, InteractionConfig, TowerConfig
 from tfrs_mtl.tasks import TaskConfig, WeightingConfig, check_attribute_leakage
 
@@ -68,18 +69,35 @@ class MultiTaskConfig(Config):
         names = [task.name for task in self.tasks]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         require(not duplicates, f"tasks: duplicate task names {duplicates}")
+        sides = {feature.name: feature.side for feature in self.features.features}
+        by_feature = {feature.name: feature for feature in self.features.features}
+        for field, side in (("query_tower", "query"), ("candidate_tower", "candidate")):
+            identity = getattr(self, field).identity_feature
+            require(
+                identity is None or sides.get(identity) == side,
+                f"{field}.identity_feature={identity!r} is not a {side} feature of the spec",
+            )
+        widths = {
+            field: getattr(self, field).output_dim
+            + (feature_output_dim(by_feature[name]) if (name := tower.identity_feature) else 0)
+            for field, tower in (
+                ("query_tower", self.query_tower),
+                ("candidate_tower", self.candidate_tower),
+            )
+        }
         require(
-            self.query_tower.output_dim == self.candidate_tower.output_dim,
-            f"candidate_tower.output_dim={self.candidate_tower.output_dim} differs from "
-            f"query_tower.output_dim={self.query_tower.output_dim}",
+            widths["query_tower"] == widths["candidate_tower"],
+            f"candidate_tower's output width {widths['candidate_tower']} "
+            f"(output_dim={self.candidate_tower.output_dim}, identity_feature="
+            f"{self.candidate_tower.identity_feature!r}) differs from query_tower's "
+            f"{widths['query_tower']} (output_dim={self.query_tower.output_dim}, "
+            f"identity_feature={self.query_tower.identity_feature!r})",
         )
         require(
             self.query_tower.use_bias_dimension == self.candidate_tower.use_bias_dimension,
             f"candidate_tower.use_bias_dimension={self.candidate_tower.use_bias_dimension} "
             f"differs from query_tower.use_bias_dimension={self.query_tower.use_bias_dimension}",
         )
-        sides = {feature.name: feature.side for feature in self.features.features}
-        by_feature = {feature.name: feature for feature in self.features.features}
         for field, side in (("query_id_feature", "query"), ("candidate_id_feature", "candidate")):
             name = getattr(self, field)
             require(

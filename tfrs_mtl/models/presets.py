@@ -52,6 +52,7 @@ def movielens_config(
     history_dropout: float = 0.0,
     history_positives: bool = False,
     use_item_bias: bool = False,
+    identity_embeddings: bool = False,
 ) -> MultiTaskConfig:
     """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
 
@@ -101,6 +102,10 @@ def movielens_config(
             (`TaskConfig.positives_feature`: a multinomial likelihood over the user's movies).
         use_item_bias: A learned per-movie retrieval bias, served as one more embedding
             dimension (`TowerConfig.use_bias_dimension`).
+        identity_embeddings: With `user_history` and `use_l2_norm`: each tower's output also
+            carries, unprojected, the pooled history (query) and the movie's own row
+            (candidate) (`TowerConfig.identity_feature`): retrieval then scores the history's
+            movies against the candidate's row directly, beside the MLP's projection.
     """
     tasks = [
         TaskConfig(
@@ -160,11 +165,14 @@ def movielens_config(
         use_l2_norm=use_l2_norm,
         use_bias_dimension=use_item_bias,
     )
+    identity = identity_embeddings and user_history and use_l2_norm
+    query_tower = tower.replace(identity_feature=HISTORY_FEATURE) if identity else tower
+    candidate_tower = tower.replace(identity_feature="movie_id") if identity else tower
     return MultiTaskConfig(
         features=features,
         tasks=tuple(tasks),
-        query_tower=tower,
-        candidate_tower=tower,
+        query_tower=query_tower,
+        candidate_tower=candidate_tower,
         experts=ExpertsConfig(architecture=architecture, expert_hidden_dims=(64,)),
         weighting=WeightingConfig(method=weighting),
         query_id_feature="user_id",
