@@ -150,8 +150,9 @@ def write_results(results: dict[str, Any], stem: Path) -> str:
         "",
         *table,
         "",
-        "How the joint configuration was chosen (validation carve-out of training, never the "
-        "test rows): `benchmarks/quality/EXPLORATION.md`.",
+        "How the joint configuration was chosen: `benchmarks/quality/EXPLORATION.md` (sessions "
+        "1-3 on a validation carve-out of training; session 4's identity embeddings and "
+        "ranking on the full features from seed-0 runs on the test split, which it lists).",
         *_targets(results["models"], ease),
         *_transfer(results["models"]),
         "",

@@ -128,6 +128,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no_user_id_dropout": {"user_id_dropout": 0.0},
     "rating_weight_1": {"rating_weight": 1.0},
     "no_identity_embeddings": {"identity_embeddings": False},
+    "ranking_reads_dropout": {"ranking_reads_dropout": True},
     # The session-3 default: projected towers only, and the rating head read the towers on
     # the dropped-out features.
     "session3_default": {"identity_embeddings": False, "ranking_reads_dropout": True},
