@@ -286,6 +286,8 @@ class ExperimentConfig(Config):
                 side_features=self.side_features,
                 use_interest=self.use_interest,
                 history_dropout=self.history_dropout,
+                use_l2_norm=self.use_l2_norm,
+                identity_embeddings=self.identity_embeddings,
             )
             preset = preset.replace(features=_with_user_id_dropout(preset, self.user_id_dropout))
         else:
@@ -346,18 +348,11 @@ class ExperimentConfig(Config):
             use_l2_norm=self.use_l2_norm,
             use_bias_dimension=self.retrieval_item_bias and is_movielens(self.dataset),
         )
-        identity = (
-            self.identity_embeddings
-            and is_movielens(self.dataset)
-            and self.user_history_length > 0
-            and self.use_l2_norm
-        )
         return preset.replace(
             tasks=tasks,
-            query_tower=tower.replace(identity_feature=HISTORY_FEATURE) if identity else tower,
-            candidate_tower=(
-                tower.replace(identity_feature=preset.candidate_id_feature) if identity else tower
-            ),
+            # The preset decides which feature (if any) each tower passes through unprojected.
+            query_tower=tower.replace(identity_feature=preset.query_tower.identity_feature),
+            candidate_tower=tower.replace(identity_feature=preset.candidate_tower.identity_feature),
             learning_rate=self.learning_rate,
             seed=self.seed,
             eval_top_k=(),

@@ -77,13 +77,14 @@ class MultiTaskConfig(Config):
                 identity is None or sides.get(identity) == side,
                 f"{field}.identity_feature={identity!r} is not a {side} feature of the spec",
             )
+
+        def width(tower: TowerConfig) -> int:
+            identity = tower.identity_feature
+            return tower.output_dim + (feature_output_dim(by_feature[identity]) if identity else 0)
+
         widths = {
-            field: getattr(self, field).output_dim
-            + (feature_output_dim(by_feature[name]) if (name := tower.identity_feature) else 0)
-            for field, tower in (
-                ("query_tower", self.query_tower),
-                ("candidate_tower", self.candidate_tower),
-            )
+            "query_tower": width(self.query_tower),
+            "candidate_tower": width(self.candidate_tower),
         }
         require(
             widths["query_tower"] == widths["candidate_tower"],
