@@ -103,6 +103,14 @@ def _settings(settings: dict[str, Any]) -> str:
     return ", ".join(f"{key}={value}" for key, value in settings.items() if key != "index")
 
 
+def _peers(peers_best: dict[str, float | None], missing: str) -> str:
+    """`"faiss_hnsw 15190, hnswlib 24028"`: each peer's best QPS (`missing` where none)."""
+    return ", ".join(
+        f"{peer} {missing if value is None else f'{value:.0f}'}"
+        for peer, value in peers_best.items()
+    )
+
+
 def _met(flag: bool) -> str:
     return "**met**" if flag else "**not met**"
 
@@ -126,10 +134,7 @@ def _target_lines(target: dict[str, Any], num_items: int) -> list[str]:
             f"{' on 1M' if num_items >= TARGET_SIZE else ''}): {flag}"
         )
         for measure, entry in (("single-query", single), ("batched", batched)):
-            peers = ", ".join(
-                f"{peer} {'never reaches 0.95' if value is None else f'{value:.0f}'}"
-                for peer, value in entry["peers_best"].items()
-            )
+            peers = _peers(entry["peers_best"], "never reaches 0.95")
             lines.append(
                 f"  - Pareto frontier at recall >= {RECALL_TARGET}, {measure}: "
                 f"best {entry['best']:.0f} QPS vs peers' best ({peers}): "
@@ -137,10 +142,7 @@ def _target_lines(target: dict[str, Any], num_items: int) -> list[str]:
             )
             margin = entry.get("at_margin")
             if margin is not None and margin["best"] is not None:
-                peers = ", ".join(
-                    f"{peer} {'never reaches it' if value is None else f'{value:.0f}'}"
-                    for peer, value in margin["peers_best"].items()
-                )
+                peers = _peers(margin["peers_best"], "never reaches it")
                 lines.append(
                     f"    - the same at recall >= {MARGIN_RECALL}: best {margin['best']:.0f} QPS "
                     f"({_settings(margin['best_settings'])}, recall {margin['recall']:.4f}) vs "

@@ -87,15 +87,23 @@ def _history_arrays(num_rows: int = 64, seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
-def test_training_losses_read_the_dropped_history_and_evaluation_reads_all() -> None:
+def _model_and_batches(
+    ranking_reads_dropout: bool,
+) -> tuple[MultiTaskModel, dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+    """`(model, batch, batch after step 0's history dropout)` on `_history_arrays`."""
     arrays = _history_arrays()
     config = movielens_config(
         embedding_dim=8, side_features=False, user_history=True, history_dropout=0.5
-    ).replace(eval_top_k=(), ranking_reads_dropout=True)
+    ).replace(eval_top_k=(), ranking_reads_dropout=ranking_reads_dropout)
     tf.keras.utils.set_random_seed(0)
     model = MultiTaskModel.from_data(config, arrays)
     batch = {name: tf.constant(value) for name, value in arrays.items()}
     dropped = drop_values(batch, {"user_history": 0.5}, config.seed, tf.constant(0, tf.int64))
+    return model, batch, dropped
+
+
+def test_training_losses_read_the_dropped_history_and_evaluation_reads_all() -> None:
+    model, batch, dropped = _model_and_batches(ranking_reads_dropout=True)
     # No optimizer: the step is 0. Nothing else in this config depends on `training`.
     training = model.compute_loss(batch, training=True)
     on_dropped = model.compute_loss(dropped, training=False)
@@ -109,14 +117,7 @@ def test_the_ranking_stack_reads_the_full_features_unless_asked(
 ) -> None:
     # Dropout regularises retrieval; by default the rating head scores towers run on the full
     # features in training steps too.
-    arrays = _history_arrays()
-    config = movielens_config(
-        embedding_dim=8, side_features=False, user_history=True, history_dropout=0.5
-    ).replace(eval_top_k=(), ranking_reads_dropout=ranking_reads_dropout)
-    tf.keras.utils.set_random_seed(0)
-    model = MultiTaskModel.from_data(config, arrays)
-    batch = {name: tf.constant(value) for name, value in arrays.items()}
-    dropped = drop_values(batch, {"user_history": 0.5}, config.seed, tf.constant(0, tf.int64))
+    model, batch, dropped = _model_and_batches(ranking_reads_dropout)
     training = model.task_losses(batch, training=True)
     on_dropped = model.task_losses(dropped, training=False)
     on_full = model.task_losses(batch, training=False)
