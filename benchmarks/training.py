@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import platform
 import sys
@@ -60,7 +61,7 @@ from tfrs_mtl.experiments.experiment_data import (
     training_feature_arrays,
 )
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, task_metrics, user_table
-from tfrs_mtl.models import MultiTaskModel, build_dataset
+from tfrs_mtl.models import MultiTaskModel, build_dataset, build_optimizer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 K = 10
@@ -172,8 +173,14 @@ def run_joint(bench: Benchmark, batch_size: int, epochs: int) -> dict[str, Any]:
     # user's full history: up to 585 movies here, the row's own movie among them).
     train_arrays = training_feature_arrays(data, bench.train_positions)
     model = MultiTaskModel.from_data(model_config, train_arrays)
-    optimizers = {"adam": tf.keras.optimizers.Adam, "adagrad": tf.keras.optimizers.Adagrad}
-    model.compile(optimizer=optimizers[config.optimizer](config.learning_rate))
+    steps_per_epoch = math.ceil(len(bench.train_positions) / batch_size)
+    optimizer = build_optimizer(
+        config.optimizer,
+        config.learning_rate,
+        ema_momentum=config.ema_momentum,
+        num_steps=epochs * steps_per_epoch,
+    )
+    model.compile(optimizer=optimizer)
     names = {feature.name for feature in model_config.features.features}
     names.update(
         key

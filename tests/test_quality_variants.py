@@ -19,6 +19,7 @@ def test_joint_variant_is_the_library_default_model() -> None:
     default = ExperimentConfig()
     assert joint.replace(seed=default.seed) == default.model_config()
     assert (training.epochs, training.batch_size) == (default.epochs, default.batch_size)
+    assert training.ema_momentum == default.ema_momentum
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -10,6 +10,7 @@ the ScaNN index of a `tfrs_mtl.serving.Recommender` (`evaluate_retrieved`, plus
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -30,7 +31,13 @@ from tfrs_mtl.evaluation import (
     retrieval_metrics,
     rmse,
 )
-from tfrs_mtl.models import MultiTaskConfig, MultiTaskModel, build_dataset, predict_task_outputs
+from tfrs_mtl.models import (
+    MultiTaskConfig,
+    MultiTaskModel,
+    build_dataset,
+    build_optimizer,
+    predict_task_outputs,
+)
 from tfrs_mtl.serving import IndexConfig, Recommender
 
 K = 10
@@ -45,17 +52,25 @@ class TrainingConfig:
         epochs: training epochs.
         batch_size: examples per step.
         weight_decay: decoupled weight decay (AdamW) when > 0, else Adam.
+        ema_momentum: the weights' moving average that the trained model holds
+            (`tfrs_mtl.models.build_optimizer`); None: the last step's weights.
     """
 
     epochs: int = 10
     batch_size: int = 1024
     weight_decay: float = 0.0
+    ema_momentum: float | None = None
 
 
-def _optimizer(config: MultiTaskConfig, training: TrainingConfig) -> Any:
-    if training.weight_decay > 0:
-        return tf.keras.optimizers.AdamW(config.learning_rate, weight_decay=training.weight_decay)
-    return tf.keras.optimizers.Adam(config.learning_rate)
+def _optimizer(config: MultiTaskConfig, training: TrainingConfig, num_rows: int) -> Any:
+    decay = {"weight_decay": training.weight_decay} if training.weight_decay > 0 else {}
+    return build_optimizer(
+        "adamw" if decay else "adam",
+        config.learning_rate,
+        ema_momentum=training.ema_momentum,
+        num_steps=training.epochs * math.ceil(num_rows / training.batch_size),
+        **decay,
+    )
 
 
 def train(
@@ -66,7 +81,7 @@ def train(
     config = config.replace(seed=seed, eval_top_k=())
     start = time.perf_counter()
     model = MultiTaskModel.from_data(config, data.train)
-    model.compile(optimizer=_optimizer(config, training))
+    model.compile(optimizer=_optimizer(config, training, len(data.train["user_id"])))
     dataset = build_dataset(data.train, training.batch_size, shuffle=True, seed=seed)
     model.fit(dataset, epochs=training.epochs, verbose=0)
     return model, time.perf_counter() - start

@@ -30,6 +30,7 @@ BEST: dict[str, Any] = {
     "epochs": 6,
     "batch_size": 1024,
     "weight_decay": 0.0,
+    "ema_momentum": 0.99,
     "tasks": ("retrieval", "rating", "genres"),
     "history": True,
     "user_id_dim": None,
@@ -97,7 +98,10 @@ def build(**overrides: Any) -> Variant:
         features=features, tasks=tasks, ranking_reads_dropout=knobs["ranking_reads_dropout"]
     )
     training = TrainingConfig(
-        epochs=knobs["epochs"], batch_size=knobs["batch_size"], weight_decay=knobs["weight_decay"]
+        epochs=knobs["epochs"],
+        batch_size=knobs["batch_size"],
+        weight_decay=knobs["weight_decay"],
+        ema_momentum=knobs["ema_momentum"],
     )
     return config, training
 
@@ -131,7 +135,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "ranking_reads_dropout": {"ranking_reads_dropout": True},
     # The session-3 default: projected towers only, and the rating head read the towers on
     # the dropped-out features.
-    "session3_default": {"identity_embeddings": False, "ranking_reads_dropout": True},
+    "session3_default": {
+        "identity_embeddings": False,
+        "ranking_reads_dropout": True,
+        "ema_momentum": None,
+    },
+    # The session-4 default: the last step's weights, no moving average.
+    "session4_default": {"ema_momentum": None},
     # The previous default (session 2): none of the four above, T=0.2, 5 epochs, rating 1.
     "previous_default": {
         "rating_weight": 1.0,
@@ -143,6 +153,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "epochs": 5,
         "identity_embeddings": False,
         "ranking_reads_dropout": True,
+        "ema_momentum": None,
     },
     "side_features": {"side_features": True},
     "in_batch": {"use_full_catalogue": False},

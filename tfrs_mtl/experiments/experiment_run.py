@@ -71,7 +71,7 @@ from tfrs_mtl.experiments.training_backup import (
     resumable_stream,
     saved_position,
 )
-from tfrs_mtl.models import Catalogue, MultiTaskModel, build_dataset
+from tfrs_mtl.models import Catalogue, MultiTaskModel, build_dataset, build_optimizer
 from tfrs_mtl.serving import Recommender
 from tfrs_mtl.serving import save as save_export
 from tfrs_mtl.tasks import LossWeightingCallback
@@ -213,13 +213,18 @@ def train_and_evaluate(
     train_arrays = training_feature_arrays(data, train_positions)
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     model = MultiTaskModel.from_data(model_config, train_arrays)  # vocabularies: train only
-    optimizers = {"adam": tf.keras.optimizers.Adam, "adagrad": tf.keras.optimizers.Adagrad}
-    model.compile(optimizer=optimizers[config.optimizer](config.learning_rate))
+    steps_per_epoch = math.ceil(len(train_positions) / config.batch_size)
+    optimizer = build_optimizer(
+        config.optimizer,
+        config.learning_rate,
+        ema_momentum=config.ema_momentum,
+        num_steps=config.epochs * steps_per_epoch,
+    )
+    model.compile(optimizer=optimizer)
     columns = _model_columns(model)
     train = build_dataset(
         select_columns(train_arrays, columns), config.batch_size, seed=config.seed
     )
-    steps_per_epoch = math.ceil(len(train_positions) / config.batch_size)
     start_at = (0, 0)
     if out is not None and resume:
         start_at = saved_position(out / BACKUP_DIR, steps_per_epoch) or (0, 0)

@@ -10,6 +10,7 @@ from tfrs_mtl.models.distributed_training import (
 from tfrs_mtl.models.input_pipeline import build_dataset
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.models.multitask_model import MultiTaskModel
+from tfrs_mtl.models.optimizers import averaging_momentum, build_optimizer
 from tfrs_mtl.models.presets import ecommerce_config, movielens_config
 from tfrs_mtl.models.task_predictions import predict_task_outputs
 from tfrs_mtl.models.task_statistics import TaskStatistics
@@ -20,7 +21,9 @@ __all__ = [
     "MultiTaskConfig",
     "MultiTaskModel",
     "TaskStatistics",
+    "averaging_momentum",
     "build_dataset",
+    "build_optimizer",
     "check_distributable",
     "ecommerce_config",
     "movielens_config",
