@@ -140,8 +140,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "ranking_reads_dropout": True,
         "ema_momentum": None,
     },
-    # The session-4 default: the last step's weights, no moving average.
-    "session4_default": {"ema_momentum": None},
+    # The session-4 default: the last step's weights, no moving average of them.
+    "no_weight_averaging": {"ema_momentum": None},
     # The previous default (session 2): none of the four above, T=0.2, 5 epochs, rating 1.
     "previous_default": {
         "rating_weight": 1.0,
