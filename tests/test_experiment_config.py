@@ -135,7 +135,7 @@ def test_task_weights_override_the_preset_and_the_movielens_defaults() -> None:
     def weights(config: ExperimentConfig) -> dict[str, float]:
         return {task.name: task.weight for task in config.model_config().tasks}
 
-    assert weights(ExperimentConfig()) == {"retrieval": 1.0, "rating": 0.5, "genres": 0.5}
+    assert weights(ExperimentConfig()) == {"retrieval": 1.0, "rating": 0.5, "genres": 1.0}
     changed = ExperimentConfig.from_dict({"task_weights": {"rating": 1.0, "genres": 0.0}})
     assert weights(changed) == {"retrieval": 1.0, "rating": 1.0, "genres": 0.0}
     from tfrs_mtl.models import ecommerce_config

@@ -25,7 +25,8 @@ BEST: dict[str, Any] = {
     "weighting": "fixed",
     "retrieval_weight": 1.0,
     "rating_weight": 0.5,
-    "genres_weight": 0.5,
+    "genres_weight": 1.0,
+    "genres_head_dims": (128,),
     "learning_rate": 0.002,
     "epochs": 6,
     "batch_size": 1024,
@@ -75,7 +76,13 @@ def build(**overrides: Any) -> Variant:
         use_item_bias=knobs["item_bias"],
         identity_embeddings=knobs["identity_embeddings"],
     )
-    tasks = tuple(task for task in config.tasks if task.name in knobs["tasks"])
+    tasks = tuple(
+        task.replace(head=task.head.replace(hidden_dims=tuple(knobs["genres_head_dims"])))
+        if task.name == "genres"
+        else task
+        for task in config.tasks
+        if task.name in knobs["tasks"]
+    )
     features = config.features
     if knobs["user_id_dim"] not in (None, knobs["embedding_dim"]):
         # A narrower user-id embedding: per-user free parameters overfit ~70 ratings a user.
@@ -106,12 +113,21 @@ def build(**overrides: Any) -> Variant:
     return config, training
 
 
+#: The session-4 settings of what session 5 changed (weight averaging, genres at weight 1
+#: through a 128-unit head).
+SESSION4_SETTINGS: dict[str, Any] = {
+    "ema_momentum": None,
+    "genres_weight": 0.5,
+    "genres_head_dims": (32,),
+}
+
 #: name -> knob overrides. `joint` is the recommended model; `retrieval_only` and
-#: `rating_only` are its single-task versions (same features, towers and training).
+#: `rating_only`, `genres_only` are its single-task versions (same features, towers and training).
 VARIANTS: dict[str, dict[str, Any]] = {
     "joint": {},
     "retrieval_only": {"tasks": ("retrieval",)},
     "rating_only": {"tasks": ("rating",)},
+    "genres_only": {"tasks": ("genres",)},
     # Ablations of the joint model, one knob at a time.
     "preset_default": {
         "embedding_dim": 32,
@@ -138,10 +154,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "session3_default": {
         "identity_embeddings": False,
         "ranking_reads_dropout": True,
-        "ema_momentum": None,
+        **SESSION4_SETTINGS,
     },
-    # The session-4 default: the last step's weights, no moving average of them.
+    # The session-4 default: the last step's weights, genres at weight 0.5 through 32 units.
+    "session4_default": SESSION4_SETTINGS,
     "no_weight_averaging": {"ema_momentum": None},
+    "genres_weight_05": {"genres_weight": 0.5},
+    "genres_head_32": {"genres_head_dims": (32,)},
     # The previous default (session 2): none of the four above, T=0.2, 5 epochs, rating 1.
     "previous_default": {
         "rating_weight": 1.0,
@@ -153,7 +172,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "epochs": 5,
         "identity_embeddings": False,
         "ranking_reads_dropout": True,
-        "ema_momentum": None,
+        **SESSION4_SETTINGS,
     },
     "side_features": {"side_features": True},
     "in_batch": {"use_full_catalogue": False},

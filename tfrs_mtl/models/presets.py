@@ -10,7 +10,7 @@ from typing import Literal
 
 from tfrs_mtl.features import FeatureSpec, ecommerce_feature_spec, movielens_feature_spec
 from tfrs_mtl.features.user_history import HISTORY_FEATURE, user_history_feature
-from tfrs_mtl.layers import ExpertsConfig, TowerConfig
+from tfrs_mtl.layers import ExpertsConfig, HeadConfig, TowerConfig
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.tasks import TaskConfig, WeightingConfig
 
@@ -139,6 +139,9 @@ def movielens_config(
             target="multi_label",
             num_classes=NUM_MOVIELENS_GENRES,
             source_side="candidate",
+            # A 32-unit head underfits the genres of 1,682 movies beside retrieval (micro-F1
+            # 0.90 against 0.97 with 128 units; benchmarks/quality/EXPLORATION.md, session 5).
+            head=HeadConfig(hidden_dims=(128,)),
         ),
     ]
     if use_interest:
