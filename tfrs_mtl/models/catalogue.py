@@ -26,6 +26,18 @@ def key_strings(values: np.ndarray) -> np.ndarray:
     return np.array([key.decode("utf-8") for key in keys], dtype=str)
 
 
+def row_lookup(keys: Any, name: str) -> tf.lookup.StaticHashTable:
+    """A table from string keys to their rows (int64), -1 for an absent key: the catalogue's
+    items by `key_strings` of their ids, or a label vocabulary's values."""
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(np.asarray(keys, dtype=str)), tf.range(len(keys), dtype=tf.int64)
+        ),
+        default_value=-1,
+        name=name,
+    )
+
+
 class Catalogue:
     """Candidate features `[num_items]` (or `[num_items, max_len]`) and probabilities.
 

@@ -9,8 +9,8 @@
   unknown value (the table's OOV row): the tower cannot memorise a user from their id and
   learns the embedding it gives users it has never seen.
 
-Only the towers read the dropped values; labels and the rating biases read the batch as is.
-Evaluation, export and serving read every value.
+Only the towers read the dropped values (`TowerInputDropout`); labels and the rating biases
+read the batch as is. Evaluation, export and serving read every value.
 
 The draws are stateless, keyed by `(model seed, feature, optimizer step, replica)`: a run resumed
 from a checkpoint draws the same masks as an uninterrupted one, and the same seed and config
@@ -20,6 +20,7 @@ give the same run.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import tensorflow as tf
 
@@ -79,3 +80,31 @@ def drop_values(
             padding = STRING_PADDING if values.dtype == tf.string else INT_PADDING
             dropped[name] = tf.where(keep, values, tf.cast(padding, values.dtype))
     return dropped
+
+
+class TowerInputDropout:
+    """What a model's towers read: in training steps, the batch after `drop_values`.
+
+    Args:
+        spec: The model's features (their `dropout` rates).
+        seed: The model's seed.
+    """
+
+    def __init__(self, spec: FeatureSpec, seed: int) -> None:
+        self.rates = dropout_features(spec)
+        self.seed = seed
+        # A tower whose features lose nothing reads the batch as is.
+        self.drops_side = {
+            side: any(f.name in self.rates for f in spec.side_features(side))
+            for side in ("query", "candidate")
+        }
+
+    def __call__(
+        self, features: Mapping[str, tf.Tensor], training: bool, optimizer: Any
+    ) -> Mapping[str, tf.Tensor]:
+        """`features` itself outside training steps or without dropout; else the batch with
+        fresh values dropped, drawn for `optimizer.iterations` (step 0 without an optimizer)."""
+        if not training or not self.rates:
+            return features
+        step = optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
+        return drop_values(features, self.rates, self.seed, step)

@@ -6,7 +6,8 @@ candidate) pairs through the ranking stack on top of the same towers; attribute 
 tasks read one tower's output. `compute_loss` combines the task losses through the configured
 `LossWeighting`, never mutates its input, and computes full-catalogue top-k accuracy only in
 evaluation steps. GradNorm and PCGrad need per-task gradients, hence their own train steps
-(`training_steps`).
+(`training_steps`); the retrieval losses (`retrieval_losses`), the labels' encoding
+(`task_labels`) and the towers' input dropout (`feature_dropout`) have modules of their own.
 
 Example:
     >>> config = movielens_config()
@@ -26,38 +27,24 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
-from tfrs_mtl.features import (
-    FeatureVocabularies,
-    SharedEmbeddings,
-    to_key_strings,
-)
-from tfrs_mtl.features.raw_values import padding_mask
+from tfrs_mtl.features import FeatureVocabularies, SharedEmbeddings
 from tfrs_mtl.layers import CandidateTower, QueryTower, TaskHead
-from tfrs_mtl.models import cross_replica, feature_dropout, model_files, training_steps
+from tfrs_mtl.models import model_files, training_steps
 from tfrs_mtl.models.catalogue import Catalogue
 from tfrs_mtl.models.divergence import StopOnNonFiniteLoss
+from tfrs_mtl.models.feature_dropout import TowerInputDropout
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.models.ranking_scorer import RankingScorer
+from tfrs_mtl.models.retrieval_losses import RetrievalLosses
 from tfrs_mtl.models.serving_views import ServingViews
+from tfrs_mtl.models.task_labels import TaskLabels
 from tfrs_mtl.models.task_layers import build_task_layer, head_width
 from tfrs_mtl.models.task_statistics import TaskStatistics
 from tfrs_mtl.tasks import (
     LossWeightingCallback,
-    TaskConfig,
     build_loss_weighting,
     combine_losses,
 )
-
-
-def _string_lookup(keys: Any, name: str) -> tf.lookup.StaticHashTable:
-    """String key -> its row (int64), -1 when absent."""
-    return tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(
-            tf.constant(np.asarray(keys, dtype=str)), tf.range(len(keys), dtype=tf.int64)
-        ),
-        default_value=-1,
-        name=name,
-    )
 
 
 class MultiTaskModel(ServingViews, tfrs.models.Model):
@@ -86,7 +73,12 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         self._vocabularies = vocabularies
         self.task_statistics = task_statistics or TaskStatistics()
         self.catalogue = catalogue
-        self._check_catalogue_needs()
+        self.retrieval_losses = RetrievalLosses(
+            catalogue,
+            config.tasks,
+            config.candidate_id_feature,
+            [f.name for f in config.features.candidate_features],
+        )
         self.shared_embeddings = SharedEmbeddings(
             config.features, vocabularies, name="shared_embeddings"
         )
@@ -136,32 +128,15 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             name: tf.keras.metrics.Mean(name=name)
             for name in ("loss", "regularization_loss", "total_loss")
         }
-        self._dropout_rates = feature_dropout.dropout_features(config.features)
-        self._dropout_sides = {
-            side: any(f.name in self._dropout_rates for f in config.features.side_features(side))
-            for side in ("query", "candidate")
-        }
+        self._input_dropout = TowerInputDropout(config.features, config.seed)
         retrieval = [task for task in config.tasks if task.kind == "retrieval"]
-        self._retrieval_task = retrieval[0] if retrieval else None
         # String keys: Keras checkpoints only track dicts keyed by strings.
         self.top_k_trackers = {
             str(k): tf.keras.metrics.Mean(name=f"{retrieval[0].name}/top_{k}_accuracy")
             for k in config.eval_top_k
             if retrieval and catalogue is not None
         }
-        self._label_lookups = {
-            name: _string_lookup(values, f"{name}_labels")
-            for name, values in self.task_statistics.label_vocabularies.items()
-        }
-        if catalogue is not None:
-            self._catalogue_rows = _string_lookup(catalogue.keys, "catalogue_rows")
-            self._catalogue_probabilities = tf.constant(catalogue.probabilities)
-            candidate_names = {f.name for f in config.features.candidate_features}
-            self._catalogue_features = {
-                name: tensor
-                for name, tensor in catalogue.tensors().items()
-                if name in candidate_names
-            }
+        self._labels = TaskLabels(self.task_statistics.label_vocabularies)
         # Create every variable now (Dense layers build on first call): the variable list is
         # complete from the start, and compiled steps trace once instead of twice.
         self.task_outputs(model_files.placeholder_batch(self), training=False)
@@ -190,14 +165,6 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             [f.name for f in config.features.candidate_features],
         )
         return vocabularies, statistics, catalogue
-
-    def _check_catalogue_needs(self) -> None:
-        for task in self._config.tasks:
-            if (task.use_full_catalogue or task.use_logq_correction) and self.catalogue is None:
-                raise ValueError(
-                    f"task {task.name!r}: use_full_catalogue / use_logq_correction need a "
-                    "catalogue of training items; build the model with MultiTaskModel.from_data"
-                )
 
     # ----- forward passes -----------------------------------------------------------------
 
@@ -232,9 +199,9 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             if dropped and not self._config.ranking_reads_dropout:
                 # The ranking stack reads the towers on the full features (FeatureConfig.dropout
                 # regularises retrieval); a side whose features lost nothing is reused.
-                if self._dropout_sides["query"]:
+                if self._input_dropout.drops_side["query"]:
                     ranked_query = self.query_tower(features, training=training)
-                if self._dropout_sides["candidate"]:
+                if self._input_dropout.drops_side["candidate"]:
                     ranked_candidate = self.candidate_tower(features, training=training)
             outputs.update(
                 self.ranking_scorer(features, ranked_query, ranked_candidate, training=training)
@@ -248,92 +215,13 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 outputs[task.name] = logits
         return outputs
 
-    def _label(self, task: TaskConfig, features: Mapping[str, tf.Tensor]) -> Any:
-        if task.label_key not in features:
-            raise KeyError(
-                f"task {task.name!r}: label {task.label_key!r} is missing from the batch; "
-                f"found keys {sorted(features)}"
-            )
-        label = features[task.label_key]
-        if task.name in self._label_lookups:
-            rows = self._label_lookups[task.name].lookup(to_key_strings(label))
-            unseen = len(self.task_statistics.label_vocabularies[task.name])
-            label = tf.where(rows >= 0, rows, unseen)
-        return label
-
-    def _retrieval_loss(
-        self,
-        task: TaskConfig,
-        features: Mapping[str, tf.Tensor],
-        outputs: Mapping[str, Any],
-        sample_weight: tf.Tensor | None,
-        training: bool,
-    ) -> tf.Tensor:
-        layer: Any = self.task_layers[task.name]
-        query, candidate = outputs["query_embedding"], outputs["candidate_embedding"]
-        ids = to_key_strings(features[self._config.candidate_id_feature])
-        if task.use_full_catalogue:
-            catalogue = self.candidate_tower(self._catalogue_features, training=training)
-            rows = self._catalogue_rows.lookup(ids)
-            if task.positives_feature:
-                positives = tf.concat(
-                    [
-                        tf.RaggedTensor.from_tensor(rows[:, tf.newaxis]),
-                        self._catalogue_rows_of(features[task.positives_feature]),
-                    ],
-                    axis=1,
-                )
-                return layer.multi_positive_loss(query, positives, catalogue, sample_weight)
-            return layer.full_catalogue_loss(query, candidate, rows, catalogue, sample_weight)
-        probability = None
-        if task.use_logq_correction:
-            rows = self._catalogue_rows.lookup(ids)
-            known = tf.gather(self._catalogue_probabilities, tf.maximum(rows, 0))
-            rarest = tf.reduce_min(self._catalogue_probabilities)
-            probability = tf.where(rows >= 0, known, rarest)
-        # Accidental hits compare ids pairwise ([batch, batch]): 64-bit hashes compare ~10x
-        # faster than strings, and a collision is vanishingly rare.
-        hashed_ids = tf.strings.to_hash_bucket_fast(ids, np.iinfo(np.int64).max)
-        # Under a strategy, the negatives are the whole global batch (no-op on one replica).
-        candidate, hashed_ids, probability = cross_replica.gather_candidates(
-            (candidate, hashed_ids, probability)
-        )
-        return layer(
-            query,
-            candidate,
-            candidate_ids=hashed_ids,
-            candidate_sampling_probability=probability,
-            sample_weight=sample_weight,
-        )
-
-    def _catalogue_rows_of(self, values: tf.Tensor | tf.RaggedTensor) -> tf.RaggedTensor:
-        """Catalogue rows `[batch_size, None]` of a multi-hot id feature (padding removed;
-        -1 for ids outside the catalogue)."""
-        if not isinstance(values, tf.RaggedTensor):
-            values = tf.convert_to_tensor(values)
-            values = tf.ragged.boolean_mask(values, padding_mask(values))
-        return values.with_flat_values(
-            self._catalogue_rows.lookup(to_key_strings(values.flat_values))
-        )
-
-    def _tower_inputs(
-        self, features: Mapping[str, tf.Tensor], training: bool
-    ) -> Mapping[str, tf.Tensor]:
-        """What the towers read: in training steps, features with `dropout` lose a fresh
-        random part of their values (`feature_dropout`); labels read `features`."""
-        if not training or not self._dropout_rates:
-            return features
-        optimizer = getattr(self, "optimizer", None)
-        step = optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
-        return feature_dropout.drop_values(features, self._dropout_rates, self._config.seed, step)
-
     def task_losses(
         self, features: Mapping[str, tf.Tensor], training: bool = False
     ) -> dict[str, tf.Tensor]:
         """Each task's unweighted scalar loss (and its `<task>/loss` metric)."""
-        outputs = self.task_outputs(
-            features, training=training, tower_features=self._tower_inputs(features, training)
-        )
+        # In training steps the towers read the batch after `FeatureConfig.dropout`.
+        tower_features = self._input_dropout(features, training, getattr(self, "optimizer", None))
+        outputs = self.task_outputs(features, training=training, tower_features=tower_features)
         losses: dict[str, tf.Tensor] = {}
         for task in self._config.tasks:
             weight = (
@@ -343,11 +231,11 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             )
             layer: Any = self.task_layers[task.name]
             if task.kind == "retrieval":
-                loss = self._retrieval_loss(task, features, outputs, weight, training)
-            elif task.kind == "interest":
-                loss = layer(self._label(task, features), outputs[task.name], weight)
+                loss = self.retrieval_losses.loss(
+                    task, layer, features, outputs, self.candidate_tower, weight, training
+                )
             else:
-                loss = layer(self._label(task, features), outputs[task.name], weight)
+                loss = layer(self._labels(task, features), outputs[task.name], weight)
             self.loss_trackers[task.name].update_state(loss)
             losses[task.name] = loss
         if not training:
@@ -358,17 +246,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         """Full-catalogue top-k accuracy: is the positive among the k best-scored items?"""
         if not self.top_k_trackers:
             return
-        query = outputs["query_embedding"]
-        positive_scores = tf.reduce_sum(query * outputs["candidate_embedding"], axis=1)
-        catalogue = self.candidate_tower(self._catalogue_features, training=False)
-        scores = tf.matmul(query, catalogue, transpose_b=True)
-        rows = self._catalogue_rows.lookup(
-            to_key_strings(features[self._config.candidate_id_feature])
-        )
-        # The positive's own catalogue column is excluded, so round-off cannot rank it twice.
-        is_positive = tf.one_hot(tf.cast(rows, tf.int32), tf.shape(catalogue)[0]) > 0.5
-        better = tf.logical_and(scores > positive_scores[:, None], ~is_positive)
-        rank = tf.reduce_sum(tf.cast(better, tf.int32), axis=1)
+        rank = self.retrieval_losses.positive_ranks(features, outputs, self.candidate_tower)
         for k, tracker in self.top_k_trackers.items():
             tracker.update_state(tf.cast(rank < int(k), tf.float32))
 
