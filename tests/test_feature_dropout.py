@@ -9,7 +9,7 @@ import tensorflow as tf
 from tfrs_mtl.config import ConfigError
 from tfrs_mtl.features import FeatureConfig, FeatureSpec
 from tfrs_mtl.models import MultiTaskModel, movielens_config
-from tfrs_mtl.models.feature_dropout import drop_values, dropout_features
+from tfrs_mtl.models.feature_dropout import TowerInputDropout, drop_values, dropout_features
 
 HISTORY = np.array([[3, 5, 7, -1], [2, -1, -1, -1], [4, 6, 8, 9]], np.int64)
 
@@ -127,3 +127,21 @@ def test_the_ranking_stack_reads_the_full_features_unless_asked(
     other = on_full if ranking_reads_dropout else on_dropped
     np.testing.assert_allclose(float(training["rating"]), float(rating["rating"]), rtol=1e-6)
     assert float(training["rating"]) != pytest.approx(float(other["rating"]))
+
+
+def test_tower_inputs_are_the_batch_itself_unless_a_training_step_drops_values() -> None:
+    spec = FeatureSpec(
+        features=(
+            FeatureConfig(name="user_history", kind="multi_hot", side="query", dropout=0.5),
+            FeatureConfig(name="movie_id", kind="id", side="candidate"),
+        )
+    )
+    dropout = TowerInputDropout(spec, seed=1)
+    assert dropout.drops_side == {"query": True, "candidate": False}
+    batch = {"user_history": tf.constant(HISTORY)}
+    assert dropout(batch, training=False, optimizer=None) is batch
+    assert TowerInputDropout(spec.without(("user_history",)), 1)(batch, True, None) is batch
+    # Without an optimizer a training step draws step 0's masks.
+    expected = drop_values(batch, {"user_history": 0.5}, seed=1, step=tf.constant(0))
+    dropped = dropout(batch, training=True, optimizer=None)
+    np.testing.assert_array_equal(dropped["user_history"], expected["user_history"])
