@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from quality.model_runs import TrainingConfig
+from tfrs_mtl.experiments.experiment_config import with_user_id_dropout
 from tfrs_mtl.features import FeatureSpec
 from tfrs_mtl.models import MultiTaskConfig, movielens_config
 
@@ -93,12 +94,7 @@ def build(**overrides: Any) -> Variant:
             )
         )
     if knobs["user_id_dropout"]:
-        features = FeatureSpec(
-            features=tuple(
-                f.replace(dropout=knobs["user_id_dropout"]) if f.name == "user_id" else f
-                for f in features.features
-            )
-        )
+        features = with_user_id_dropout(config.replace(features=features), knobs["user_id_dropout"])
     if knobs["drop_features"]:
         features = features.without(tuple(knobs["drop_features"]))
     config = config.replace(

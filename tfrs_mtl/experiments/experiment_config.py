@@ -301,7 +301,7 @@ class ExperimentConfig(Config):
                 use_l2_norm=self.use_l2_norm,
                 identity_embeddings=self.identity_embeddings,
             )
-            preset = preset.replace(features=_with_user_id_dropout(preset, self.user_id_dropout))
+            preset = preset.replace(features=with_user_id_dropout(preset, self.user_id_dropout))
         else:
             preset = ecommerce_config(
                 embedding_dim=self.embedding_dim,
@@ -371,8 +371,8 @@ class ExperimentConfig(Config):
         )
 
 
-def _with_user_id_dropout(preset: MultiTaskConfig, rate: float) -> FeatureSpec:
-    """The preset's features with `dropout=rate` on the query id feature."""
+def with_user_id_dropout(preset: MultiTaskConfig, rate: float) -> FeatureSpec:
+    """The preset's features with `dropout=rate` on its query id feature (the user id)."""
     from tfrs_mtl.features import FeatureSpec
 
     return FeatureSpec(
