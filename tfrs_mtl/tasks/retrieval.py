@@ -42,6 +42,14 @@ def _retrieval_call() -> Any:
     return tf.autograph.to_graph(tfrs.tasks.Retrieval.call)
 
 
+def _weighted_mean(losses: tf.Tensor, sample_weight: tf.Tensor | None) -> tf.Tensor:
+    """Keras' SUM_OVER_BATCH_SIZE reduction of per-row `losses` `[batch_size]`: the weighted
+    sum over the number of rows (0 for an empty batch)."""
+    if sample_weight is not None:
+        losses *= tf.reshape(tf.cast(sample_weight, losses.dtype), [-1])
+    return tf.math.divide_no_nan(tf.reduce_sum(losses), tf.cast(tf.size(losses), losses.dtype))
+
+
 @tf.custom_gradient
 def _catalogue_softmax_losses(
     scaled_queries: tf.Tensor,
@@ -215,10 +223,7 @@ class RetrievalTask(tf.keras.layers.Layer):
         losses = _catalogue_softmax_losses(
             scaled_queries, positive_logits, catalogue_embeddings, positive_indices
         )
-        if sample_weight is not None:
-            losses *= tf.reshape(tf.cast(sample_weight, losses.dtype), [-1])
-        # Keras' SUM_OVER_BATCH_SIZE reduction: the sum over the number of examples.
-        return tf.math.divide_no_nan(tf.reduce_sum(losses), tf.cast(tf.size(losses), losses.dtype))
+        return _weighted_mean(losses, sample_weight)
 
     def multi_positive_loss(
         self,
@@ -257,9 +262,7 @@ class RetrievalTask(tf.keras.layers.Layer):
         targets = tf.math.divide_no_nan(targets, tf.reduce_sum(targets, 1, keepdims=True))
         scaled_queries = query_embeddings * (1.0 / self.temperature)
         losses = _multi_positive_losses(scaled_queries, catalogue_embeddings, targets)
-        if sample_weight is not None:
-            losses *= tf.reshape(tf.cast(sample_weight, losses.dtype), [-1])
-        return tf.math.divide_no_nan(tf.reduce_sum(losses), tf.cast(tf.size(losses), losses.dtype))
+        return _weighted_mean(losses, sample_weight)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
