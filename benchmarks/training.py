@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 import platform
 import sys
@@ -60,8 +59,9 @@ from tfrs_mtl.experiments.experiment_data import (
     split_experiment_data,
     training_feature_arrays,
 )
+from tfrs_mtl.experiments.experiment_run import experiment_optimizer
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, task_metrics, user_table
-from tfrs_mtl.models import MultiTaskModel, build_dataset, build_optimizer
+from tfrs_mtl.models import MultiTaskModel, build_dataset
 
 RESULTS = Path(__file__).resolve().parent / "results"
 K = 10
@@ -173,14 +173,9 @@ def run_joint(bench: Benchmark, batch_size: int, epochs: int) -> dict[str, Any]:
     # user's full history: up to 585 movies here, the row's own movie among them).
     train_arrays = training_feature_arrays(data, bench.train_positions)
     model = MultiTaskModel.from_data(model_config, train_arrays)
-    steps_per_epoch = math.ceil(len(bench.train_positions) / batch_size)
-    optimizer = build_optimizer(
-        config.optimizer,
-        config.learning_rate,
-        ema_momentum=config.ema_momentum,
-        num_steps=epochs * steps_per_epoch,
+    model.compile(
+        optimizer=experiment_optimizer(config, len(bench.train_positions), batch_size, epochs)
     )
-    model.compile(optimizer=optimizer)
     names = {feature.name for feature in model_config.features.features}
     names.update(
         key
@@ -268,9 +263,6 @@ def run_tutorial(
     clock = EpochClock(evaluate)
     model.fit(train, epochs=epochs, callbacks=[clock], verbose=0)
     result = _summary(clock, bench.num_train, batch_size)
-    # The epochs score the running weights; `fit` then writes in their moving average
-    # (`ExperimentConfig.ema_momentum`), which is the trained model.
-    result["final_metrics"] = evaluate()
     result["trainable_parameters"] = int(
         sum(np.prod(variable.shape) for variable in model.trainable_variables)
     )

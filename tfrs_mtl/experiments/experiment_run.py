@@ -183,6 +183,26 @@ def serving_data_of(
     )
 
 
+def experiment_optimizer(
+    config: ExperimentConfig,
+    num_rows: int,
+    batch_size: int | None = None,
+    epochs: int | None = None,
+) -> tf.keras.optimizers.Optimizer:
+    """The optimizer `train_and_evaluate` trains with: `config.optimizer` at
+    `config.learning_rate`, averaging the weights with `config.ema_momentum` over the run's
+    steps (`num_rows` training rows in batches of `batch_size` for `epochs`; the config's
+    by default)."""
+    batch_size = batch_size or config.batch_size
+    epochs = epochs or config.epochs
+    return build_optimizer(
+        config.optimizer,
+        config.learning_rate,
+        ema_momentum=config.ema_momentum,
+        num_steps=epochs * math.ceil(num_rows / batch_size),
+    )
+
+
 def train_and_evaluate(
     config: ExperimentConfig,
     data: ExperimentData,
@@ -214,13 +234,7 @@ def train_and_evaluate(
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     model = MultiTaskModel.from_data(model_config, train_arrays)  # vocabularies: train only
     steps_per_epoch = math.ceil(len(train_positions) / config.batch_size)
-    optimizer = build_optimizer(
-        config.optimizer,
-        config.learning_rate,
-        ema_momentum=config.ema_momentum,
-        num_steps=config.epochs * steps_per_epoch,
-    )
-    model.compile(optimizer=optimizer)
+    model.compile(optimizer=experiment_optimizer(config, len(train_positions)))
     columns = _model_columns(model)
     train = build_dataset(
         select_columns(train_arrays, columns), config.batch_size, seed=config.seed
