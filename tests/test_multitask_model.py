@@ -261,3 +261,46 @@ def test_reported_losses_are_epoch_means(movielens_model: MultiTaskModel) -> Non
         [losses["retrieval"] + losses["rating"] + 0.5 * losses["genres"] for losses in per_batch]
     )
     assert results["loss"] == pytest.approx(combined, rel=1e-5)
+
+
+@pytest.mark.parametrize("head_input", ["tower", "tower_and_features"])
+def test_attribute_head_reads_the_tower_output_and_optionally_its_features(
+    head_input: str,
+) -> None:
+    config = movielens_config(embedding_dim=4)
+    config = config.replace(
+        tasks=tuple(
+            task.replace(head_input=head_input) if task.name == "genres" else task
+            for task in config.tasks
+        )
+    )
+    tf.keras.utils.set_random_seed(0)
+    model = MultiTaskModel.from_data(config, movielens_arrays())
+    batch = _tensors(movielens_arrays(num_examples=8, seed=5))
+    outputs = model.task_outputs(batch)
+    tower_output = outputs["candidate_embedding"]
+    source = tower_output
+    if head_input == "tower_and_features":
+        source = tf.concat([tower_output, model.candidate_tower.encoder(batch)], axis=-1)
+    head = model.side_heads["genres"]
+    assert head.network.weights[0].shape[0] == source.shape[1]
+    np.testing.assert_allclose(outputs["genres"].numpy(), head(source).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(
+        model.side_head_logits(config.task("genres"), batch, tower_output).numpy(),
+        outputs["genres"].numpy(),
+        rtol=1e-6,
+    )
+
+
+def test_the_movielens_genre_head_reads_the_movie_row_beside_its_tower_output() -> None:
+    assert movielens_config().task("genres").head_input == "tower_and_features"
+
+
+def test_head_input_applies_to_attribute_and_interest_heads_only() -> None:
+    from tfrs_mtl.config import ConfigError
+    from tfrs_mtl.tasks import TaskConfig
+
+    with pytest.raises(ConfigError, match="head_input='tower_and_features' only applies"):
+        TaskConfig(name="rating", kind="rating", label_key="r", head_input="tower_and_features")
+    with pytest.raises(ConfigError, match="head_input='mlp' must be"):
+        TaskConfig(name="genres", kind="attribute", label_key="g", num_classes=3, head_input="mlp")

@@ -63,7 +63,7 @@ def predicted_attributes(
     candidate = model.candidate_tower(features, training=False)
     described: dict[str, list[str]] = {}
     for task in tasks:
-        logits = np.asarray(model.side_heads[task.name](candidate, training=False))
+        logits = np.asarray(model.side_head_logits(task, features, candidate))
         if task.target == "multi_label":
             probabilities = 1.0 / (1.0 + np.exp(-logits))
         else:

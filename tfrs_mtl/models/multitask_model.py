@@ -42,6 +42,7 @@ from tfrs_mtl.models.task_layers import build_task_layer, head_width
 from tfrs_mtl.models.task_statistics import TaskStatistics
 from tfrs_mtl.tasks import (
     LossWeightingCallback,
+    TaskConfig,
     build_loss_weighting,
     combine_losses,
 )
@@ -209,11 +210,30 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         for task in self._config.tasks:
             if task.name in self.side_heads:
                 source = query if task.source_side == "query" else candidate
-                logits = self.side_heads[task.name](source, training=training)
-                if task.kind == "attribute" and task.target == "regression":
-                    logits = tf.squeeze(logits, axis=-1)
-                outputs[task.name] = logits
+                outputs[task.name] = self.side_head_logits(task, towers_read, source, training)
         return outputs
+
+    def side_head_logits(
+        self,
+        task: TaskConfig,
+        features: Mapping[str, tf.Tensor],
+        tower_output: tf.Tensor,
+        training: bool = False,
+    ) -> tf.Tensor:
+        """An attribute / interest task's logits `[batch_size, num_classes]` (`[batch_size]`
+        for regression) from its source tower's output on `features`.
+
+        With `task.head_input="tower_and_features"` the head also reads the tower's encoded
+        `features` (what the tower read to give `tower_output`).
+        """
+        source = tower_output
+        if task.head_input == "tower_and_features":
+            tower = self.query_tower if task.source_side == "query" else self.candidate_tower
+            source = tf.concat([tower_output, tower.encoder(features)], axis=-1)
+        logits = self.side_heads[task.name](source, training=training)
+        if task.kind == "attribute" and task.target == "regression":
+            logits = tf.squeeze(logits, axis=-1)
+        return logits
 
     def task_losses(
         self, features: Mapping[str, tf.Tensor], training: bool = False

@@ -63,6 +63,11 @@ class TaskConfig(Config):
             for an interest task, "the width of the training profiles".
         source_side: The tower an attribute is predicted from (`query` or `candidate`).
         interest_loss: `kl` (KL divergence) or `cross_entropy` for the interest task.
+        head_input: Attribute and interest tasks: what the head reads. `tower`: the source
+            tower's output embedding. `tower_and_features`: that embedding beside the
+            tower's encoded input features (its shared embedding rows, before the
+            projection and the L2 normalisation that retrieval shapes), so that the head
+            still shares the embeddings but can read what the normalisation discards.
         positives_feature: Retrieval with `use_full_catalogue`: a `multi_hot` query feature
             holding candidate ids (e.g. `user_history`) whose items are positives of the
             row too: the loss is then the mean log-softmax over the row's item and these
@@ -92,6 +97,7 @@ class TaskConfig(Config):
     num_classes: int = 0
     source_side: Literal["query", "candidate"] = "candidate"
     interest_loss: Literal["kl", "cross_entropy"] = "kl"
+    head_input: Literal["tower", "tower_and_features"] = "tower"
     positives_feature: str | None = None
 
     def validate(self) -> None:
@@ -164,6 +170,15 @@ class TaskConfig(Config):
                 f"{self.name}.num_classes={self.num_classes} must be > 0 for target='multi_label'",
             )
         require(self.num_classes >= 0, f"{self.name}.num_classes={self.num_classes} < 0")
+        require(
+            self.head_input in ("tower", "tower_and_features"),
+            f"{self.name}.head_input={self.head_input!r} must be 'tower' or 'tower_and_features'",
+        )
+        require(
+            self.head_input == "tower" or self.kind in ("attribute", "interest"),
+            f"{self.name}.head_input={self.head_input!r} only applies to attribute and "
+            "interest tasks (the others read the ranking stack)",
+        )
 
     @property
     def is_ranking(self) -> bool:
