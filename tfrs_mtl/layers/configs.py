@@ -44,6 +44,13 @@ class TowerConfig(Config):
             e.g. `user_history` on the query side and the item id on the candidate side make
             retrieval score the history's items against the candidate's row directly, as
             well as through the MLP. The output is then wider by that feature's width.
+        history_clusters: with a `multi_hot` `identity_feature` (a history): a history of at
+            least `history_clusters_min_length` values is embedded, in that part, as the
+            size-weighted sum of the unit directions of a K-means of its rows
+            (`tfrs_mtl.layers.history_clusters`) instead of its normalised mean, in the
+            retrieval queries of evaluation and serving (the model's `query_encoder`);
+            training steps, the losses and the ranking stack read the mean. 1: off.
+        history_clusters_min_length: the shortest history clustered.
     """
 
     hidden_dims: tuple[int, ...] = (64,)
@@ -53,6 +60,8 @@ class TowerConfig(Config):
     use_l2_norm: bool = False
     use_bias_dimension: bool = False
     identity_feature: str | None = None
+    history_clusters: int = 1
+    history_clusters_min_length: int = 150
 
     def validate(self) -> None:
         _check_dims("TowerConfig", "hidden_dims", self.hidden_dims, allow_empty=True)
@@ -62,6 +71,20 @@ class TowerConfig(Config):
             self.identity_feature is None or self.use_l2_norm,
             f"TowerConfig.identity_feature={self.identity_feature!r} needs use_l2_norm=True "
             "(both halves of the output are unit vectors)",
+        )
+        require(
+            self.history_clusters >= 1,
+            f"TowerConfig.history_clusters={self.history_clusters} must be >= 1",
+        )
+        require(
+            self.history_clusters == 1 or self.identity_feature is not None,
+            f"TowerConfig.history_clusters={self.history_clusters} needs an identity_feature "
+            "(the history it clusters)",
+        )
+        require(
+            self.history_clusters_min_length >= self.history_clusters,
+            f"TowerConfig.history_clusters_min_length={self.history_clusters_min_length} must be "
+            f">= history_clusters={self.history_clusters}",
         )
 
 

@@ -24,6 +24,8 @@ import tensorflow as tf
 
 from tfrs_mtl.features import FeatureEncoder, SharedEmbeddings
 from tfrs_mtl.features.feature_encoder import feature_output_dim
+from tfrs_mtl.features.raw_values import INT_PADDING, STRING_PADDING, padding_mask
+from tfrs_mtl.layers.history_clusters import clustered_directions
 from tfrs_mtl.layers.multilayer_perceptron import MultiLayerPerceptron
 
 
@@ -44,6 +46,8 @@ class _FeatureTower(tf.keras.layers.Layer):
         use_bias_dimension: bool = False,
         id_feature: str | None = None,
         identity_feature: str | None = None,
+        history_clusters: int = 1,
+        history_clusters_min_length: int = 150,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -68,6 +72,17 @@ class _FeatureTower(tf.keras.layers.Layer):
             self.encoder = FeatureEncoder(self.shared_embeddings, feature_names=self.feature_names)
         self.identity_feature = identity_feature
         self._identity_columns = self._columns_of(identity_feature)
+        self.history_clusters = history_clusters
+        self.history_clusters_min_length = history_clusters_min_length
+        if history_clusters > 1:
+            identity = next((f for f in self.encoder.features if f.name == identity_feature), None)
+            if identity is None or identity.kind != "multi_hot":
+                raise ValueError(
+                    f"{type(self).__name__}: history_clusters={history_clusters} needs a "
+                    f"multi_hot identity_feature (got {identity_feature!r})"
+                )
+            self._identity_table = identity.table_name
+            self._history_feature: str = identity.name
         self.projection = MultiLayerPerceptron(
             hidden_dims=self.hidden_dims,
             output_dim=output_dim,
@@ -97,7 +112,10 @@ class _FeatureTower(tf.keras.layers.Layer):
         )
 
     def call(
-        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None = None
+        self,
+        inputs: Mapping[str, tf.Tensor | tf.RaggedTensor],
+        training: bool | None = None,
+        cluster_history: bool = False,
     ) -> tf.Tensor:
         """Embeds a raw feature dict.
 
@@ -105,6 +123,10 @@ class _FeatureTower(tf.keras.layers.Layer):
             inputs: feature name -> `[batch_size]` (multi-hot `[batch_size, max_len]`) tensors;
                 keys the tower does not read are ignored.
             training: enables dropout.
+            cluster_history: with `history_clusters > 1`, outside training steps: pool long
+                histories by clusters. Retrieval queries ask for it (the model's
+                `query_encoder`, which evaluation and serving stage 1 use); the losses and the
+                ranking stack read the plain mean, so per-row scoring stays cheap.
 
         Returns:
             float32 `[batch_size, output_dim]` (`output_dim + 1` with `use_bias_dimension`),
@@ -119,10 +141,39 @@ class _FeatureTower(tf.keras.layers.Layer):
         if self._identity_columns is not None:
             start, stop = self._identity_columns
             identity = tf.math.l2_normalize(encoded[:, start:stop], axis=-1)
+            # Never in training steps: the default training histories are shorter than the
+            # threshold, and a gradient through the k-means branch of the tf.cond would keep
+            # its intermediates (zeros) alive in every step.
+            if self.history_clusters > 1 and cluster_history and training is not True:
+                identity = self._clustered_identity(inputs, identity)
             embeddings = tf.concat([identity, embeddings], axis=-1) * math.sqrt(0.5)
         if self.use_bias_dimension:
             embeddings = tf.concat([embeddings, self.bias_column(inputs, embeddings)], axis=-1)
         return embeddings
+
+    def _clustered_identity(
+        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], identity: tf.Tensor
+    ) -> tf.Tensor:
+        """`identity` with the rows whose history holds at least `history_clusters_min_length`
+        values replaced by their clustered directions (`history_clusters` module)."""
+        values = inputs[self._history_feature]
+        if isinstance(values, tf.RaggedTensor):
+            padding = STRING_PADDING if values.dtype == tf.string else INT_PADDING
+            values = values.to_tensor(default_value=tf.cast(padding, values.dtype))
+        values = tf.convert_to_tensor(values)
+        present = padding_mask(values)
+        long = tf.reduce_sum(tf.cast(present, tf.int32), axis=1) >= self.history_clusters_min_length
+
+        def clustered() -> tf.Tensor:
+            table = self._identity_table
+            rows = self.shared_embeddings.embed(
+                table, self.shared_embeddings.lookup_in_table(table, values)
+            )
+            directions = clustered_directions(rows, present, self.history_clusters)
+            return tf.where(long[:, tf.newaxis], directions, identity)
+
+        # Batches without a long history (all training batches of a capped history) skip it.
+        return tf.cond(tf.reduce_any(long), clustered, lambda: identity)
 
     def bias_column(
         self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], embeddings: tf.Tensor
@@ -144,6 +195,8 @@ class _FeatureTower(tf.keras.layers.Layer):
                 "use_bias_dimension": self.use_bias_dimension,
                 "id_feature": self.id_feature,
                 "identity_feature": self.identity_feature,
+                "history_clusters": self.history_clusters,
+                "history_clusters_min_length": self.history_clusters_min_length,
             }
         )
         return config

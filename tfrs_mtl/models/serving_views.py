@@ -31,7 +31,8 @@ class TowerEncoder(tf.keras.Model):
         self.feature_names = tuple(feature_names)
 
     def call(self, features: Mapping[str, tf.Tensor], training: bool | None = None) -> tf.Tensor:
-        return self.tower(features, training=False)
+        # Retrieval embeddings: long histories pooled by clusters (TowerConfig.history_clusters).
+        return self.tower(features, training=False, cluster_history=True)
 
 
 class Ranker(tf.keras.Model):
@@ -87,6 +88,17 @@ class Ranker(tf.keras.Model):
             candidate_embeddings: `[batch_size, dim]` candidate tower outputs, one per pair.
         """
         return dict(self.scorer(features, query_embeddings, candidate_embeddings, training=False))
+
+    @property
+    def reads_plain_queries(self) -> bool:
+        """Whether the ranking stack's query embeddings differ from the retrieval ones (the
+        query tower clusters long histories for retrieval only), so that stage 2 must take
+        them from `query_embeddings` instead of reusing stage 1's."""
+        return getattr(self.query_tower, "history_clusters", 1) > 1
+
+    def query_embeddings(self, query_features: Mapping[str, tf.Tensor]) -> tf.Tensor:
+        """The query tower's outputs as the ranking stack reads them, `[batch_size, dim]`."""
+        return self.query_tower(query_features, training=False)
 
 
 class ServingViews:

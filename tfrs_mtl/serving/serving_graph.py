@@ -200,7 +200,12 @@ class ServingGraph(tf.Module):
         if self.candidate_embeddings is None:
             outputs = self._models.ranker(inputs, training=False)
         else:
-            if query_embeddings is None:
+            ranker = self._models.ranker
+            if getattr(ranker, "reads_plain_queries", False):
+                # The ranking stack reads long histories unclustered (history_clusters).
+                query_inputs = {name: query_features[name] for name in self._query_feature_names}
+                query_embeddings = tf.cast(ranker.query_embeddings(query_inputs), tf.float32)
+            elif query_embeddings is None:
                 query_embeddings = self._encode_queries(query_features)
             outputs = self._models.ranker.score_embeddings(
                 inputs,
