@@ -233,6 +233,26 @@ def test_quickstart_runs_offline_on_synthetic_data(tmp_path: Path) -> None:
     assert (out / "report.md").is_file() and (out / "export" / "manifest.json").is_file()
 
 
+@pytest.mark.parametrize(("arguments", "epochs"), [((), None), (("--epochs", "2"), 2)])
+def test_quickstart_trains_the_library_default_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arguments: tuple, epochs: int | None
+) -> None:
+    import tfrs_mtl.experiments
+    from tfrs_mtl.experiments import ExperimentConfig
+
+    seen = []
+
+    def stop(config, folder, **kwargs):  # the config is all this test needs
+        seen.append(config)
+        raise tfrs_mtl.config.ConfigError("stopped by the test")
+
+    monkeypatch.setattr(tfrs_mtl.experiments, "run_experiment", stop)
+    result = invoke("quickstart", "--out", str(tmp_path / "quick"), "--quiet", *arguments)
+    assert result.exit_code != 0 and "stopped by the test" in result.output
+    assert seen[0].epochs == (ExperimentConfig().epochs if epochs is None else epochs)
+    assert seen[0].model_config() == ExperimentConfig().model_config()
+
+
 def test_config_file_with_option_overrides(tmp_path: Path) -> None:
     from tfrs_mtl.cli.experiment_options import build_config
 

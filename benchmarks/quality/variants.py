@@ -43,6 +43,8 @@ BEST: dict[str, Any] = {
     "user_id_dropout": 0.5,
     "ranking_reads_dropout": False,
     "identity_embeddings": True,
+    "history_clusters": 2,
+    "genres_head_input": "tower_and_features",
 }
 
 
@@ -76,9 +78,13 @@ def build(**overrides: Any) -> Variant:
         history_positives=knobs["history_positives"],
         use_item_bias=knobs["item_bias"],
         identity_embeddings=knobs["identity_embeddings"],
+        history_clusters=knobs["history_clusters"],
     )
     tasks = tuple(
-        task.replace(head=task.head.replace(hidden_dims=tuple(knobs["genres_head_dims"])))
+        task.replace(
+            head=task.head.replace(hidden_dims=tuple(knobs["genres_head_dims"])),
+            head_input=knobs["genres_head_input"],
+        )
         if task.name == "genres"
         else task
         for task in config.tasks
@@ -115,6 +121,15 @@ SESSION4_SETTINGS: dict[str, Any] = {
     "ema_momentum": None,
     "genres_weight": 0.5,
     "genres_head_dims": (32,),
+    "history_clusters": 1,
+    "genres_head_input": "tower",
+}
+
+#: The session-5 settings of what session 6 changed (clustered pooling of long histories,
+#: the genre head reading the movie's row beside its tower output).
+SESSION5_SETTINGS: dict[str, Any] = {
+    "history_clusters": 1,
+    "genres_head_input": "tower",
 }
 
 #: name -> knob overrides. `joint` is the recommended model; `retrieval_only` and
@@ -154,6 +169,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     # The session-4 default: the last step's weights, genres at weight 0.5 through 32 units.
     "session4_default": SESSION4_SETTINGS,
+    "session5_default": SESSION5_SETTINGS,
+    "no_history_clusters": {"history_clusters": 1},
+    "history_clusters_3": {"history_clusters": 3},
+    "genres_head_reads_tower": {"genres_head_input": "tower"},
     "no_weight_averaging": {"ema_momentum": None},
     "genres_weight_05": {"genres_weight": 0.5},
     "genres_head_32": {"genres_head_dims": (32,)},

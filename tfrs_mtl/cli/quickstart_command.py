@@ -34,7 +34,12 @@ SAMPLE_SIZE = 10
     show_default=True,
     help="Run folder (replaced if it exists).",
 )
-@click.option("--epochs", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="[default: the library's, 6: the measured model]",
+)
 @click.option("--max-rows", type=click.IntRange(min=0), default=0, help="Sample (0: all rows).")
 @click.option(
     "--baselines", default="all", show_default=True, help="Comma-separated list, or none."
@@ -53,7 +58,7 @@ def quickstart(
     dataset: str,
     data_dir: str | None,
     out: str,
-    epochs: int,
+    epochs: int | None,
     max_rows: int,
     baselines: str,
     index_target_recall: float,
@@ -80,7 +85,7 @@ def quickstart(
         config = ExperimentConfig(
             dataset=dataset,
             data_dir=data_dir,
-            epochs=epochs,
+            epochs=ExperimentConfig.epochs if epochs is None else epochs,
             max_rows=max_rows,
             baselines=chosen,
             index_target_recall=index_target_recall,

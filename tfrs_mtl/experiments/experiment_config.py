@@ -112,6 +112,12 @@ class ExperimentConfig(Config):
             (candidate) (`TowerConfig.identity_feature`), so retrieval scores a user's
             movies against the candidate directly as well as through the towers' linear map
             (the embeddings are then `2 * embedding_dim + 1` wide).
+        history_clusters: With `identity_embeddings`: a history of 150 or more movies is
+            pooled, in the identity part, as the size-weighted unit directions of this many
+            clusters of its movies (`TowerConfig.history_clusters`; 1: the plain mean).
+            Retrieval queries only (evaluation and serving): training, the losses and the
+            rating head read the plain mean. Heavy users' retrieval queries then weigh each
+            of their interests by its size.
         tower_hidden_dims: hidden layers of the query and candidate towers (empty: the
             towers are a linear map of the concatenated features).
         use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with
@@ -169,6 +175,7 @@ class ExperimentConfig(Config):
     retrieval_positives: Literal["item", "history"] = "history"
     retrieval_item_bias: bool = True
     identity_embeddings: bool = True
+    history_clusters: int = 2
     tower_hidden_dims: tuple[int, ...] = ()
     use_l2_norm: bool = True
     retrieval_temperature: float = 0.3
@@ -300,6 +307,7 @@ class ExperimentConfig(Config):
                 history_dropout=self.history_dropout,
                 use_l2_norm=self.use_l2_norm,
                 identity_embeddings=self.identity_embeddings,
+                history_clusters=self.history_clusters,
             )
             preset = preset.replace(features=with_user_id_dropout(preset, self.user_id_dropout))
         else:
@@ -363,7 +371,10 @@ class ExperimentConfig(Config):
         return preset.replace(
             tasks=tasks,
             # The preset decides which feature (if any) each tower passes through unprojected.
-            query_tower=tower.replace(identity_feature=preset.query_tower.identity_feature),
+            query_tower=tower.replace(
+                identity_feature=preset.query_tower.identity_feature,
+                history_clusters=preset.query_tower.history_clusters,
+            ),
             candidate_tower=tower.replace(identity_feature=preset.candidate_tower.identity_feature),
             learning_rate=self.learning_rate,
             seed=self.seed,

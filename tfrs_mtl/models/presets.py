@@ -53,6 +53,7 @@ def movielens_config(
     history_positives: bool = False,
     use_item_bias: bool = False,
     identity_embeddings: bool = False,
+    history_clusters: int = 1,
 ) -> MultiTaskConfig:
     """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
 
@@ -106,6 +107,9 @@ def movielens_config(
             carries, unprojected, the pooled history (query) and the movie's own row
             (candidate) (`TowerConfig.identity_feature`): retrieval then scores the history's
             movies against the candidate's row directly, beside the MLP's projection.
+        history_clusters: With `identity_embeddings`: a history of 150 or more movies is
+            pooled, in the identity part, as the size-weighted directions of this many
+            clusters of its movies (`TowerConfig.history_clusters`); 1: its plain mean.
     """
     tasks = [
         TaskConfig(
@@ -140,8 +144,11 @@ def movielens_config(
             num_classes=NUM_MOVIELENS_GENRES,
             source_side="candidate",
             # A 32-unit head underfits the genres of 1,682 movies beside retrieval (micro-F1
-            # 0.90 against 0.97 with 128 units; benchmarks/quality/EXPLORATION.md, session 5).
+            # 0.90 against 0.97 with 128 units), and the movie's normalised tower output
+            # hides part of what its row holds (benchmarks/quality/EXPLORATION.md, sessions
+            # 5 and 6).
             head=HeadConfig(hidden_dims=(128,)),
+            head_input="tower_and_features",
         ),
     ]
     if use_interest:
@@ -169,7 +176,11 @@ def movielens_config(
         use_bias_dimension=use_item_bias,
     )
     identity = identity_embeddings and user_history and use_l2_norm
-    query_tower = tower.replace(identity_feature=HISTORY_FEATURE) if identity else tower
+    query_tower = (
+        tower.replace(identity_feature=HISTORY_FEATURE, history_clusters=history_clusters)
+        if identity
+        else tower
+    )
     candidate_tower = tower.replace(identity_feature="movie_id") if identity else tower
     return MultiTaskConfig(
         features=features,
