@@ -159,7 +159,10 @@ def write_results(results: dict[str, Any], stem: Path) -> str:
         "How the joint configuration was chosen: `benchmarks/quality/EXPLORATION.md` (sessions "
         "1-3 on a validation carve-out of training; session 4's identity embeddings and "
         "ranking on the full features from seed-0 runs on the test split, which it lists; "
-        "session 5's weight averaging from seed-0 test runs, confirmed on the carve-out).",
+        "session 5's weight averaging from seed-0 test runs, confirmed on the carve-out; "
+        "session 6's clustered pooling of long histories from rescored seed 0-2 test models, "
+        "which the carve-out agrees with by less, and the genre head's input from seed 0-1 "
+        "test runs).",
         *_targets(results["models"], ease),
         *_transfer(results["models"]),
         "",
