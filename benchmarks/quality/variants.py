@@ -115,21 +115,20 @@ def build(**overrides: Any) -> Variant:
     return config, training
 
 
-#: The session-4 settings of what session 5 changed (weight averaging, genres at weight 1
-#: through a 128-unit head).
-SESSION4_SETTINGS: dict[str, Any] = {
-    "ema_momentum": None,
-    "genres_weight": 0.5,
-    "genres_head_dims": (32,),
-    "history_clusters": 1,
-    "genres_head_input": "tower",
-}
-
 #: The session-5 settings of what session 6 changed (clustered pooling of long histories,
 #: the genre head reading the movie's row beside its tower output).
 SESSION5_SETTINGS: dict[str, Any] = {
     "history_clusters": 1,
     "genres_head_input": "tower",
+}
+
+#: The session-4 settings of what sessions 5 and 6 changed (weight averaging, genres at
+#: weight 1 through a 128-unit head, and the session-6 changes).
+SESSION4_SETTINGS: dict[str, Any] = {
+    "ema_momentum": None,
+    "genres_weight": 0.5,
+    "genres_head_dims": (32,),
+    **SESSION5_SETTINGS,
 }
 
 #: name -> knob overrides. `joint` is the recommended model; `retrieval_only` and

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import tensorflow as tf
 
-from tfrs_mtl.features import FeatureEncoder, SharedEmbeddings
+from tfrs_mtl.features import FeatureConfig, FeatureEncoder, SharedEmbeddings
 from tfrs_mtl.features.feature_encoder import feature_output_dim
 from tfrs_mtl.features.raw_values import INT_PADDING, STRING_PADDING, padding_mask
 from tfrs_mtl.layers.history_clusters import clustered_directions
@@ -74,6 +74,8 @@ class _FeatureTower(tf.keras.layers.Layer):
         self._identity_columns = self._columns_of(identity_feature)
         self.history_clusters = history_clusters
         self.history_clusters_min_length = history_clusters_min_length
+        # The history that retrieval queries pool by clusters (None: no clustering).
+        self._clustered_history: FeatureConfig | None = None
         if history_clusters > 1:
             identity = next((f for f in self.encoder.features if f.name == identity_feature), None)
             if identity is None or identity.kind != "multi_hot":
@@ -81,8 +83,7 @@ class _FeatureTower(tf.keras.layers.Layer):
                     f"{type(self).__name__}: history_clusters={history_clusters} needs a "
                     f"multi_hot identity_feature (got {identity_feature!r})"
                 )
-            self._identity_table = identity.table_name
-            self._history_feature: str = identity.name
+            self._clustered_history = identity
         self.projection = MultiLayerPerceptron(
             hidden_dims=self.hidden_dims,
             output_dim=output_dim,
@@ -144,19 +145,24 @@ class _FeatureTower(tf.keras.layers.Layer):
             # Never in training steps: the default training histories are shorter than the
             # threshold, and a gradient through the k-means branch of the tf.cond would keep
             # its intermediates (zeros) alive in every step.
-            if self.history_clusters > 1 and cluster_history and training is not True:
-                identity = self._clustered_identity(inputs, identity)
+            history = self._clustered_history
+            if history is not None and cluster_history and training is not True:
+                identity = self._clustered_identity(inputs, history, identity)
             embeddings = tf.concat([identity, embeddings], axis=-1) * math.sqrt(0.5)
         if self.use_bias_dimension:
             embeddings = tf.concat([embeddings, self.bias_column(inputs, embeddings)], axis=-1)
         return embeddings
 
     def _clustered_identity(
-        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], identity: tf.Tensor
+        self,
+        inputs: Mapping[str, tf.Tensor | tf.RaggedTensor],
+        history: FeatureConfig,
+        identity: tf.Tensor,
     ) -> tf.Tensor:
-        """`identity` with the rows whose history holds at least `history_clusters_min_length`
-        values replaced by their clustered directions (`history_clusters` module)."""
-        values = inputs[self._history_feature]
+        """`identity` with the rows whose `history` holds at least
+        `history_clusters_min_length` values replaced by their clustered directions
+        (`history_clusters` module)."""
+        values = inputs[history.name]
         if isinstance(values, tf.RaggedTensor):
             padding = STRING_PADDING if values.dtype == tf.string else INT_PADDING
             values = values.to_tensor(default_value=tf.cast(padding, values.dtype))
@@ -165,7 +171,7 @@ class _FeatureTower(tf.keras.layers.Layer):
         long = tf.reduce_sum(tf.cast(present, tf.int32), axis=1) >= self.history_clusters_min_length
 
         def clustered() -> tf.Tensor:
-            table = self._identity_table
+            table = history.table_name
             rows = self.shared_embeddings.embed(
                 table, self.shared_embeddings.lookup_in_table(table, values)
             )
