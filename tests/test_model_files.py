@@ -16,6 +16,13 @@ def test_reload_gives_identical_predictions(tmp_path: Path) -> None:
     tf.keras.utils.set_random_seed(5)
     arrays = movielens_arrays()
     config = movielens_config(embedding_dim=4, weighting="uncertainty")
+    # A genre head with its own movie embedding: that variable is saved and restored too.
+    config = config.replace(
+        tasks=tuple(
+            task.replace(private_embedding_dim=2) if task.name == "genres" else task
+            for task in config.tasks
+        )
+    )
     model = MultiTaskModel.from_data(config, arrays)
     model.compile_default()
     model.fit(build_dataset(arrays, 16), epochs=1, verbose=0)

@@ -270,7 +270,9 @@ def test_attribute_head_reads_the_tower_output_and_optionally_its_features(
     config = movielens_config(embedding_dim=4)
     config = config.replace(
         tasks=tuple(
-            task.replace(head_input=head_input) if task.name == "genres" else task
+            task.replace(head_input=head_input, private_embedding_dim=0)
+            if task.name == "genres"
+            else task
             for task in config.tasks
         )
     )
@@ -292,8 +294,74 @@ def test_attribute_head_reads_the_tower_output_and_optionally_its_features(
     )
 
 
+def _with_private_genres(config: MultiTaskConfig, dim: int) -> MultiTaskConfig:
+    return config.replace(
+        tasks=tuple(
+            task.replace(private_embedding_dim=dim) if task.name == "genres" else task
+            for task in config.tasks
+        )
+    )
+
+
+def test_a_private_embedding_of_the_movie_id_is_read_by_its_head_alone() -> None:
+    config = _with_private_genres(movielens_config(embedding_dim=4), 3)
+    tf.keras.utils.set_random_seed(0)
+    arrays = movielens_arrays()
+    model = MultiTaskModel.from_data(config, arrays)
+    private = model.private_embeddings["genres"]
+    assert private.embeddings.shape == (
+        model.shared_embeddings.num_rows(model.shared_embeddings.table_name("movie_id")),
+        3,
+    )
+    batch = _tensors(movielens_arrays(num_examples=8, seed=5))
+    outputs = model.task_outputs(batch)
+    tower_output = outputs["candidate_embedding"]
+    rows = model.shared_embeddings.lookup("movie_id", batch["movie_id"])
+    source = tf.concat(
+        [
+            tower_output,
+            model.candidate_tower.encoder(batch),
+            tf.gather(private.embeddings, rows),
+        ],
+        axis=-1,
+    )
+    head = model.side_heads["genres"]
+    assert head.network.weights[0].shape[0] == source.shape[1]
+    np.testing.assert_allclose(outputs["genres"].numpy(), head(source).numpy(), rtol=1e-5)
+    # Only the genre loss trains it; the genre loss still trains the shared movie rows.
+    movie_rows = model.shared_embeddings.embedding_table("movie_id")
+    with tf.GradientTape(persistent=True) as tape:
+        losses = model.task_losses(batch, training=True)
+    for name in ("retrieval", "rating"):
+        assert tape.gradient(losses[name], private.embeddings) is None
+    genre_gradient = tf.convert_to_tensor(tape.gradient(losses["genres"], private.embeddings))
+    assert float(tf.reduce_sum(tf.abs(genre_gradient))) > 0
+    shared_gradient = tf.convert_to_tensor(tape.gradient(losses["genres"], movie_rows))
+    assert float(tf.reduce_sum(tf.abs(shared_gradient))) > 0
+    # Without it, the model has no such layer and the head reads the two other parts.
+    plain = MultiTaskModel.from_data(
+        _with_private_genres(movielens_config(embedding_dim=4), 0), arrays
+    )
+    assert plain.private_embeddings == {}
+    assert plain.side_heads["genres"].network.weights[0].shape[0] == source.shape[1] - 3
+
+
+def test_private_embeddings_apply_to_attribute_and_interest_heads_only() -> None:
+    from tfrs_mtl.config import ConfigError
+    from tfrs_mtl.tasks import TaskConfig
+
+    with pytest.raises(ConfigError, match="private_embedding_dim=8 only applies"):
+        TaskConfig(name="rating", kind="rating", label_key="r", private_embedding_dim=8)
+    with pytest.raises(ConfigError, match="private_embedding_dim=-1 must be >= 0"):
+        TaskConfig(
+            name="genres", kind="attribute", label_key="g", num_classes=3, private_embedding_dim=-1
+        )
+
+
 def test_the_movielens_genre_head_reads_the_movie_row_beside_its_tower_output() -> None:
-    assert movielens_config().task("genres").head_input == "tower_and_features"
+    genres = movielens_config().task("genres")
+    assert genres.head_input == "tower_and_features"
+    assert genres.private_embedding_dim == 64
 
 
 def test_head_input_applies_to_attribute_and_interest_heads_only() -> None:

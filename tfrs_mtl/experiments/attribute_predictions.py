@@ -52,7 +52,8 @@ def predicted_attributes(
     rows = {key: row for row, key in enumerate(keys)}
     positions = np.array([rows.get(str(item), -1) for item in item_ids])
     found = np.maximum(positions, 0)
-    names = set(model.candidate_feature_names)
+    # The id too: a head with a private embedding reads it (TaskConfig.private_embedding_dim).
+    names = {model.candidate_id_feature, *model.candidate_feature_names}
     features = {
         name: tf.constant(np.asarray(values)[found].astype(str))
         if np.asarray(values).dtype.kind in "OU"

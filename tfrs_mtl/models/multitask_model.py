@@ -117,6 +117,18 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             for task in config.tasks
             if task.kind in ("attribute", "interest")
         }
+        # Embeddings of the source tower's id that only one head reads (private capacity).
+        self.private_embeddings = {
+            task.name: tf.keras.layers.Embedding(
+                self.shared_embeddings.num_rows(
+                    self.shared_embeddings.table_name(self._source_id_feature(task))
+                ),
+                task.private_embedding_dim,
+                name=f"private_{task.name}",
+            )
+            for task in config.tasks
+            if task.name in self.side_heads and task.private_embedding_dim > 0
+        }
         self.task_layers = {
             task.name: build_task_layer(task, self.task_statistics) for task in config.tasks
         }
@@ -224,16 +236,27 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         for regression) from its source tower's output on `features`.
 
         With `task.head_input="tower_and_features"` the head also reads the tower's encoded
-        `features` (what the tower read to give `tower_output`).
+        `features` (what the tower read to give `tower_output`), and with
+        `task.private_embedding_dim` its own embedding of the source's id in `features`.
         """
         source = tower_output
         if task.head_input == "tower_and_features":
             tower = self.query_tower if task.source_side == "query" else self.candidate_tower
             source = tf.concat([tower_output, tower.encoder(features)], axis=-1)
+        if task.name in self.private_embeddings:
+            id_feature = self._source_id_feature(task)
+            rows = self.shared_embeddings.lookup(id_feature, features[id_feature])
+            source = tf.concat([source, self.private_embeddings[task.name](rows)], axis=-1)
         logits = self.side_heads[task.name](source, training=training)
         if task.kind == "attribute" and task.target == "regression":
             logits = tf.squeeze(logits, axis=-1)
         return logits
+
+    def _source_id_feature(self, task: TaskConfig) -> str:
+        """The id feature of the tower `task` predicts from."""
+        if task.source_side == "query":
+            return self._config.query_id_feature
+        return self._config.candidate_id_feature
 
     def task_losses(
         self, features: Mapping[str, tf.Tensor], training: bool = False

@@ -68,6 +68,12 @@ class TaskConfig(Config):
             tower's encoded input features (its shared embedding rows, before the
             projection and the L2 normalisation that retrieval shapes), so that the head
             still shares the embeddings but can read what the normalisation discards.
+        private_embedding_dim: Attribute and interest tasks: the width of an embedding of the
+            source tower's id feature (`candidate_id_feature` or `query_id_feature`) that only
+            this task's head reads, beside its other inputs; 0 (the default) adds none. It
+            gives the head per-item (per-user) capacity that the shared rows, shaped by
+            retrieval and rating, cannot spare: a movie's genres are memorised there, and the
+            head still reads (and trains) the shared embeddings.
         positives_feature: Retrieval with `use_full_catalogue`: a `multi_hot` query feature
             holding candidate ids (e.g. `user_history`) whose items are positives of the
             row too: the loss is then the mean log-softmax over the row's item and these
@@ -98,6 +104,7 @@ class TaskConfig(Config):
     source_side: Literal["query", "candidate"] = "candidate"
     interest_loss: Literal["kl", "cross_entropy"] = "kl"
     head_input: Literal["tower", "tower_and_features"] = "tower"
+    private_embedding_dim: int = 0
     positives_feature: str | None = None
 
     def validate(self) -> None:
@@ -178,6 +185,15 @@ class TaskConfig(Config):
             self.head_input == "tower" or self.kind in ("attribute", "interest"),
             f"{self.name}.head_input={self.head_input!r} only applies to attribute and "
             "interest tasks (the others read the ranking stack)",
+        )
+        require(
+            self.private_embedding_dim >= 0,
+            f"{self.name}.private_embedding_dim={self.private_embedding_dim} must be >= 0",
+        )
+        require(
+            self.private_embedding_dim == 0 or self.kind in ("attribute", "interest"),
+            f"{self.name}.private_embedding_dim={self.private_embedding_dim} only applies to "
+            "attribute and interest tasks",
         )
 
     @property
