@@ -37,7 +37,7 @@ BEST: dict[str, Any] = {
     "history": True,
     "user_id_dim": None,
     "drop_features": (),
-    "history_dropout": 0.5,
+    "history_dropout": 0.0,
     "history_positives": True,
     "item_bias": True,
     "user_id_dropout": 0.5,
@@ -45,6 +45,7 @@ BEST: dict[str, Any] = {
     "identity_embeddings": True,
     "history_clusters": 2,
     "genres_head_input": "tower_and_features",
+    "genres_private_dim": 64,
 }
 
 
@@ -84,6 +85,7 @@ def build(**overrides: Any) -> Variant:
         task.replace(
             head=task.head.replace(hidden_dims=tuple(knobs["genres_head_dims"])),
             head_input=knobs["genres_head_input"],
+            private_embedding_dim=knobs["genres_private_dim"],
         )
         if task.name == "genres"
         else task
@@ -115,11 +117,20 @@ def build(**overrides: Any) -> Variant:
     return config, training
 
 
-#: The session-5 settings of what session 6 changed (clustered pooling of long histories,
-#: the genre head reading the movie's row beside its tower output).
+#: The session-6 settings of what session 7 changed (the full history in training steps,
+#: a private movie embedding in the genre head).
+SESSION6_SETTINGS: dict[str, Any] = {
+    "history_dropout": 0.5,
+    "genres_private_dim": 0,
+}
+
+#: The session-5 settings of what sessions 6 and 7 changed (clustered pooling of long
+#: histories, the genre head reading the movie's row beside its tower output, and the
+#: session-7 changes).
 SESSION5_SETTINGS: dict[str, Any] = {
     "history_clusters": 1,
     "genres_head_input": "tower",
+    **SESSION6_SETTINGS,
 }
 
 #: The session-4 settings of what sessions 5 and 6 changed (weight averaging, genres at
@@ -153,7 +164,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "no_history": {"history": False},
     "no_history_positives": {"history_positives": False},
-    "no_history_dropout": {"history_dropout": 0.0},
     "no_item_bias": {"item_bias": False},
     "no_user_id_dropout": {"user_id_dropout": 0.0},
     "rating_weight_1": {"rating_weight": 1.0},
@@ -169,14 +179,18 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # The session-4 default: the last step's weights, genres at weight 0.5 through 32 units.
     "session4_default": SESSION4_SETTINGS,
     "session5_default": SESSION5_SETTINGS,
+    "session6_default": SESSION6_SETTINGS,
     "no_history_clusters": {"history_clusters": 1},
     "history_clusters_3": {"history_clusters": 3},
     "genres_head_reads_tower": {"genres_head_input": "tower"},
+    "history_dropout_05": {"history_dropout": 0.5},
+    "no_genres_private_embedding": {"genres_private_dim": 0},
     "no_weight_averaging": {"ema_momentum": None},
     "genres_weight_05": {"genres_weight": 0.5},
     "genres_head_32": {"genres_head_dims": (32,)},
     # The previous default (session 2): none of the four above, T=0.2, 5 epochs, rating 1.
     "previous_default": {
+        **SESSION4_SETTINGS,
         "rating_weight": 1.0,
         "history_positives": False,
         "history_dropout": 0.0,
@@ -186,7 +200,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "epochs": 5,
         "identity_embeddings": False,
         "ranking_reads_dropout": True,
-        **SESSION4_SETTINGS,
     },
     "side_features": {"side_features": True},
     "in_batch": {"use_full_catalogue": False},

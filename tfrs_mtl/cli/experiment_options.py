@@ -132,7 +132,7 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--history-dropout",
             type=click.FloatRange(min=0, max=1, max_open=True),
             default=None,
-            help="MovieLens: share of history items left out of each training step. [default: 0.5]",
+            help="MovieLens: share of history items left out of each training step. [default: 0]",
         ),
         click.option(
             "--user-id-dropout",

@@ -94,7 +94,9 @@ class ExperimentConfig(Config):
             retrieval in the ml-100k quality search).
         history_dropout: MovieLens with a history: in each training step every history item
             is left out of the query tower's input with this probability, drawn afresh
-            every step (Mult-DAE's input denoising; `FeatureConfig.dropout`).
+            every step (Mult-DAE's input denoising; `FeatureConfig.dropout`). 0 by default:
+            with long histories clustered in retrieval queries, the full history scored
+            better on MovieLens-100K (`benchmarks/quality/EXPLORATION.md`, session 7).
         user_id_dropout: MovieLens: in each training step a row's user id reaches the query
             tower as unknown with this probability, so the tower cannot memorise users and
             learns the embedding an unseen user gets (the rating's user bias still reads
@@ -170,7 +172,7 @@ class ExperimentConfig(Config):
     embedding_dim: int = 64
     user_history_length: int = DEFAULT_HISTORY_LENGTH
     side_features: bool = False
-    history_dropout: float = 0.5
+    history_dropout: float = 0.0
     user_id_dropout: float = 0.5
     retrieval_positives: Literal["item", "history"] = "history"
     retrieval_item_bias: bool = True
