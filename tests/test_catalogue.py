@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tfrs_mtl.models import Catalogue
 
@@ -40,4 +41,29 @@ def test_save_and_load(tmp_path) -> None:
     for name, values in catalogue.features.items():
         np.testing.assert_array_equal(
             loaded.features[name], values.astype(loaded.features[name].dtype)
+        )
+
+
+def test_labels_are_kept_apart_from_the_features_and_saved(tmp_path) -> None:
+    catalogue = Catalogue.from_arrays(
+        _arrays(), "movie_id", ["movie_title"], label_keys=["movie_genres"]
+    )
+    assert set(catalogue.features) == {"movie_id", "movie_title"}
+    np.testing.assert_array_equal(catalogue.labels["movie_genres"], [[0, 2], [4, -1], [1, -1]])
+    catalogue.save(tmp_path / "catalogue.npz")
+    loaded = Catalogue.load(tmp_path / "catalogue.npz")
+    assert set(loaded.features) == {"movie_id", "movie_title"}
+    np.testing.assert_array_equal(loaded.labels["movie_genres"], catalogue.labels["movie_genres"])
+    assert Catalogue.from_arrays(_arrays(), "movie_id", []).labels == {}
+
+
+def test_missing_labels_and_misaligned_rows_are_refused() -> None:
+    with pytest.raises(KeyError, match=r"\['price'\] are not in the training arrays"):
+        Catalogue.from_arrays(_arrays(), "movie_id", [], label_keys=["price"])
+    with pytest.raises(ValueError, match="label 'price' has 2 rows for 3 items"):
+        Catalogue(
+            {"movie_id": np.array(["1", "2", "3"])},
+            "movie_id",
+            np.full(3, 1 / 3),
+            labels={"price": np.array([1.0, 2.0])},
         )

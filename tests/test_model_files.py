@@ -16,10 +16,13 @@ def test_reload_gives_identical_predictions(tmp_path: Path) -> None:
     tf.keras.utils.set_random_seed(5)
     arrays = movielens_arrays()
     config = movielens_config(embedding_dim=4, weighting="uncertainty")
-    # A genre head with its own movie embedding: that variable is saved and restored too.
+    # A genre head with its own movie embedding, trained over the catalogue: that variable
+    # and the catalogue's genre labels are saved and restored too.
     config = config.replace(
         tasks=tuple(
-            task.replace(private_embedding_dim=2) if task.name == "genres" else task
+            task.replace(private_embedding_dim=2, loss_over="batch_and_catalogue")
+            if task.name == "genres"
+            else task
             for task in config.tasks
         )
     )
@@ -37,6 +40,10 @@ def test_reload_gives_identical_predictions(tmp_path: Path) -> None:
 
     loaded = MultiTaskModel.load_model(tmp_path / "model")
     assert loaded.config == model.config
+    assert loaded.catalogue is not None and model.catalogue is not None
+    np.testing.assert_array_equal(
+        loaded.catalogue.labels["movie_genres"], model.catalogue.labels["movie_genres"]
+    )
     assert loaded.vocabularies.fingerprint() == model.vocabularies.fingerprint()
     batch = next(iter(build_dataset(arrays, 48, shuffle=False)))
     for view in ("query_encoder", "candidate_encoder"):

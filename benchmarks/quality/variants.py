@@ -46,6 +46,7 @@ BEST: dict[str, Any] = {
     "history_clusters": 2,
     "genres_head_input": "tower_and_features",
     "genres_private_dim": 64,
+    "genres_loss_over": "batch_and_catalogue",
 }
 
 
@@ -86,6 +87,7 @@ def build(**overrides: Any) -> Variant:
             head=task.head.replace(hidden_dims=tuple(knobs["genres_head_dims"])),
             head_input=knobs["genres_head_input"],
             private_embedding_dim=knobs["genres_private_dim"],
+            loss_over=knobs["genres_loss_over"],
         )
         if task.name == "genres"
         else task
@@ -117,11 +119,18 @@ def build(**overrides: Any) -> Variant:
     return config, training
 
 
-#: The session-6 settings of what session 7 changed (the full history in training steps,
-#: a private movie embedding in the genre head).
+#: The session-7 settings of what session 8 changed (the genre loss over the batch rows
+#: only, without the head-only catalogue term).
+SESSION7_SETTINGS: dict[str, Any] = {
+    "genres_loss_over": "batch",
+}
+
+#: The session-6 settings of what sessions 7 and 8 changed (the full history in training
+#: steps, a private movie embedding in the genre head, and the session-8 change).
 SESSION6_SETTINGS: dict[str, Any] = {
     "history_dropout": 0.5,
     "genres_private_dim": 0,
+    **SESSION7_SETTINGS,
 }
 
 #: The session-5 settings of what sessions 6 and 7 changed (clustered pooling of long
@@ -180,6 +189,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "session4_default": SESSION4_SETTINGS,
     "session5_default": SESSION5_SETTINGS,
     "session6_default": SESSION6_SETTINGS,
+    "session7_default": SESSION7_SETTINGS,
     "no_history_clusters": {"history_clusters": 1},
     "history_clusters_3": {"history_clusters": 3},
     "genres_head_reads_tower": {"genres_head_input": "tower"},

@@ -45,15 +45,33 @@ class Catalogue:
         features: Candidate feature name -> array, one row per item.
         id_feature: The candidate id feature (a key of `features`).
         probabilities: `[num_items]` share of training examples with each item.
+        labels: Label key -> array, one row per item: the labels of item-attribute tasks
+            trained over the catalogue (`TaskConfig.loss_over="batch_and_catalogue"`). Kept apart
+            from `features`, which are what the candidate tower and serving read.
+
+    Raises:
+        ValueError: a feature or label array has not one row per item.
     """
 
     def __init__(
-        self, features: Mapping[str, np.ndarray], id_feature: str, probabilities: np.ndarray
+        self,
+        features: Mapping[str, np.ndarray],
+        id_feature: str,
+        probabilities: np.ndarray,
+        labels: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         self.features = {name: np.asarray(values) for name, values in features.items()}
         self.id_feature = id_feature
         self.probabilities = np.asarray(probabilities, np.float32)
         self.keys = key_strings(self.features[id_feature])
+        self.labels = {name: np.asarray(values) for name, values in (labels or {}).items()}
+        for kind, arrays in (("feature", self.features), ("label", self.labels)):
+            for name, values in arrays.items():
+                if len(values) != len(self.keys):
+                    raise ValueError(
+                        f"catalogue {kind} {name!r} has {len(values)} rows for "
+                        f"{len(self.keys)} items"
+                    )
 
     @property
     def num_items(self) -> int:
@@ -61,14 +79,27 @@ class Catalogue:
 
     @classmethod
     def from_arrays(
-        cls, arrays: Mapping[str, np.ndarray], id_feature: str, feature_names: Sequence[str]
+        cls,
+        arrays: Mapping[str, np.ndarray],
+        id_feature: str,
+        feature_names: Sequence[str],
+        label_keys: Sequence[str] = (),
     ) -> Catalogue:
-        """The catalogue of the items in training `arrays` (vectorized; no per-row Python)."""
+        """The catalogue of the items in training `arrays` (vectorized; no per-row Python);
+        `label_keys` are kept as `labels`, each item's from its first row.
+
+        Raises:
+            KeyError: a label key is not in `arrays`.
+        """
         keys = key_strings(arrays[id_feature])
         _, first_rows, counts = np.unique(keys, return_index=True, return_counts=True)
         names = dict.fromkeys([id_feature, *feature_names])
         features = {name: np.asarray(arrays[name])[first_rows] for name in names}
-        return cls(features, id_feature, counts / counts.sum())
+        missing = sorted(set(label_keys) - set(arrays))
+        if missing:
+            raise KeyError(f"catalogue labels {missing} are not in the training arrays")
+        labels = {key: np.asarray(arrays[key])[first_rows] for key in dict.fromkeys(label_keys)}
+        return cls(features, id_feature, counts / counts.sum(), labels)
 
     def tensors(self) -> dict[str, tf.Tensor]:
         """The features as constant tensors (strings as `tf.string`)."""
@@ -78,6 +109,7 @@ class Catalogue:
         arrays: dict[str, np.ndarray] = {
             f"feature:{name}": _storable(values) for name, values in self.features.items()
         }
+        arrays.update((f"label:{name}", _storable(values)) for name, values in self.labels.items())
         arrays["probabilities"] = self.probabilities
         arrays["id_feature"] = np.array(self.id_feature)
         with Path(path).open("wb") as file:
@@ -95,7 +127,8 @@ class Catalogue:
     @classmethod
     def _from_stored(cls, stored: Any) -> Catalogue:
         features = arrays_with_prefix(stored, "feature:")
-        return cls(features, str(stored["id_feature"]), stored["probabilities"])
+        labels = arrays_with_prefix(stored, "label:")
+        return cls(features, str(stored["id_feature"]), stored["probabilities"], labels)
 
 
 def _storable(values: np.ndarray) -> np.ndarray:

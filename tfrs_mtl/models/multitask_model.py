@@ -31,6 +31,7 @@ from tfrs_mtl.features import FeatureVocabularies, SharedEmbeddings
 from tfrs_mtl.layers import CandidateTower, QueryTower, TaskHead
 from tfrs_mtl.models import model_files, training_steps
 from tfrs_mtl.models.catalogue import Catalogue
+from tfrs_mtl.models.catalogue_attributes import CatalogueAttributes, catalogue_label_keys
 from tfrs_mtl.models.divergence import StopOnNonFiniteLoss
 from tfrs_mtl.models.feature_dropout import TowerInputDropout
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
@@ -78,6 +79,11 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             catalogue,
             config.tasks,
             config.candidate_id_feature,
+            [f.name for f in config.features.candidate_features],
+        )
+        self.catalogue_attributes = CatalogueAttributes(
+            catalogue,
+            config.tasks,
             [f.name for f in config.features.candidate_features],
         )
         self.shared_embeddings = SharedEmbeddings(
@@ -176,6 +182,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             train_arrays,
             config.candidate_id_feature,
             [f.name for f in config.features.candidate_features],
+            label_keys=catalogue_label_keys(config.tasks),
         )
         return vocabularies, statistics, catalogue
 
@@ -231,6 +238,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         features: Mapping[str, tf.Tensor],
         tower_output: tf.Tensor,
         training: bool = False,
+        head_only: bool = False,
     ) -> tf.Tensor:
         """An attribute / interest task's logits `[batch_size, num_classes]` (`[batch_size]`
         for regression) from its source tower's output on `features`.
@@ -238,11 +246,15 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         With `task.head_input="tower_and_features"` the head also reads the tower's encoded
         `features` (what the tower read to give `tower_output`), and with
         `task.private_embedding_dim` its own embedding of the source's id in `features`.
+        With `head_only`, gradients stop at the tower output and the shared rows (the
+        head and its private embedding alone learn from these logits).
         """
         source = tower_output
         if task.head_input == "tower_and_features":
             tower = self.query_tower if task.source_side == "query" else self.candidate_tower
             source = tf.concat([tower_output, tower.encoder(features)], axis=-1)
+        if head_only:
+            source = tf.stop_gradient(source)
         if task.name in self.private_embeddings:
             id_feature = self._source_id_feature(task)
             rows = self.shared_embeddings.lookup(id_feature, features[id_feature])
@@ -265,6 +277,13 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         # In training steps the towers read the batch after `FeatureConfig.dropout`.
         tower_features = self._input_dropout(features, training, getattr(self, "optimizer", None))
         outputs = self.task_outputs(features, training=training, tower_features=tower_features)
+        items = self.catalogue_attributes.features
+        # Item-attribute tasks with loss_over="batch_and_catalogue" add a catalogue term.
+        catalogue_items = (
+            self.candidate_tower(items, training=training)
+            if training and self.catalogue_attributes
+            else None
+        )
         losses: dict[str, tf.Tensor] = {}
         for task in self._config.tasks:
             weight = (
@@ -279,6 +298,11 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 )
             else:
                 loss = layer(self._labels(task, features), outputs[task.name], weight)
+            if catalogue_items is not None and task.trains_on_catalogue:
+                logits = self.side_head_logits(
+                    task, items, catalogue_items, training, head_only=True
+                )
+                loss += layer(self._labels(task, items), logits, compute_metrics=False)
             self.loss_trackers[task.name].update_state(loss)
             losses[task.name] = loss
         if not training:

@@ -146,11 +146,13 @@ def movielens_config(
             # A 32-unit head underfits the genres of 1,682 movies beside retrieval (micro-F1
             # 0.90 against 0.97 with 128 units), and the movie's normalised tower output
             # hides part of what its row holds; a movie embedding of its own lets the head
-            # memorise genres that the shared row, shaped by retrieval, cannot spare
-            # (benchmarks/quality/EXPLORATION.md, sessions 5 to 7).
+            # memorise genres that the shared row, shaped by retrieval, cannot spare; a
+            # head-only term over the catalogue learns rarely rated and unseen movies too
+            # (benchmarks/quality/EXPLORATION.md, sessions 5 to 8).
             head=HeadConfig(hidden_dims=(128,)),
             head_input="tower_and_features",
             private_embedding_dim=64,
+            loss_over="batch_and_catalogue",
         ),
     ]
     if use_interest:

@@ -74,6 +74,17 @@ class TaskConfig(Config):
             gives the head per-item (per-user) capacity that the shared rows, shaped by
             retrieval and rating, cannot spare: a movie's genres are memorised there, and the
             head still reads (and trains) the shared embeddings.
+        loss_over: Candidate-side attribute tasks: what a training step's loss covers.
+            `batch` (the default): the batch's rows, so an item counts as often as it is
+            interacted with. `batch_and_catalogue`: those rows, plus a term over every
+            catalogue item once (its label from its first training row; the model needs a
+            catalogue holding the label, as `MultiTaskModel.from_data` builds) and once
+            more under an id outside the vocabulary (`CatalogueAttributes`). That term
+            trains the head (and its private embedding) alone: a rarely seen item's
+            attribute is memorised as well as a popular one's, an item the model never saw
+            gets what its other features say or the catalogue's label frequencies, and the
+            shared rows keep the batch rows' interaction-weighted signal. Evaluation steps
+            score the batch's rows only.
         positives_feature: Retrieval with `use_full_catalogue`: a `multi_hot` query feature
             holding candidate ids (e.g. `user_history`) whose items are positives of the
             row too: the loss is then the mean log-softmax over the row's item and these
@@ -105,6 +116,7 @@ class TaskConfig(Config):
     interest_loss: Literal["kl", "cross_entropy"] = "kl"
     head_input: Literal["tower", "tower_and_features"] = "tower"
     private_embedding_dim: int = 0
+    loss_over: Literal["batch", "batch_and_catalogue"] = "batch"
     positives_feature: str | None = None
 
     def validate(self) -> None:
@@ -195,6 +207,21 @@ class TaskConfig(Config):
             f"{self.name}.private_embedding_dim={self.private_embedding_dim} only applies to "
             "attribute and interest tasks",
         )
+        require(
+            self.loss_over in ("batch", "batch_and_catalogue"),
+            f"{self.name}.loss_over={self.loss_over!r} must be 'batch' or 'batch_and_catalogue'",
+        )
+        require(
+            self.loss_over == "batch"
+            or (self.kind == "attribute" and self.source_side == "candidate"),
+            f"{self.name}.loss_over={self.loss_over!r} only applies to candidate-side "
+            "attribute tasks (item attributes)",
+        )
+
+    @property
+    def trains_on_catalogue(self) -> bool:
+        """Whether training steps add a loss term over the catalogue's items."""
+        return self.loss_over == "batch_and_catalogue"
 
     @property
     def is_ranking(self) -> bool:
