@@ -20,6 +20,9 @@ COLUMNS = (
     ("train_seconds", "train s"),
 )
 TARGETS = {"retrieval/recall@10": 0.43, "retrieval/ndcg@10": 0.45, "rating/rmse": 0.90}
+#: Differences smaller than the tables' last printed digit (4 decimals) are not transfer:
+#: with a seed spread of 0 (genres AUC 1.0000 on every seed) a 3e-7 gap would otherwise count.
+RESOLUTION = 5e-5
 
 
 def summarize(per_seed: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -91,12 +94,14 @@ def _transfer(models: dict[str, Any]) -> list[str]:
             continue
         delta = joint[key]["mean"] - base["mean"]
         spread = max(joint[key]["std"], base["std"])
-        ok = delta >= -spread if better == "higher" else delta <= spread
+        allowed = max(spread, RESOLUTION)
+        precision = " or the 4-decimal precision" if spread < RESOLUTION else ""
+        ok = delta >= -allowed if better == "higher" else delta <= allowed
         lines.append(
             f"- {key}: joint {joint[key]['mean']:.4f} vs {single} {base['mean']:.4f} "
             f"(Δ {delta:+.4f}, {better} is better; "
             f"{'no negative transfer' if ok else 'NEGATIVE TRANSFER'} beyond the seed spread "
-            f"{spread:.4f})"
+            f"{spread:.4f}{precision})"
         )
     return lines
 
@@ -110,10 +115,14 @@ def _targets(models: dict[str, Any], ease: dict[str, float] | None) -> list[str]
         if key not in joint:
             continue
         value = joint[key]["mean"]
-        ok = value <= target if key == "rating/rmse" else value >= target
+        lower_is_better = key == "rating/rmse"
+        ok = value <= target if lower_is_better else value >= target
+        worst = joint[key]["max" if lower_is_better else "min"]
+        worst_ok = worst <= target if lower_is_better else worst >= target
         lines.append(
-            f"- {key} = {value:.4f} (target {'<=' if key == 'rating/rmse' else '>='} "
-            f"{target}): {'met' if ok else 'NOT met'}"
+            f"- {key} = {value:.4f} (target {'<=' if lower_is_better else '>='} "
+            f"{target}): {'met' if ok else 'NOT met'}; worst seed {worst:.4f}: "
+            f"{'met' if worst_ok else 'NOT met'}"
         )
     if ease:
         for key in ("retrieval/recall@10", "retrieval/ndcg@10"):
@@ -164,7 +173,8 @@ def write_results(results: dict[str, Any], stem: Path) -> str:
         "which the carve-out agrees with by less, and the genre head's input from seed 0-1 "
         "test runs; session 7's full history in training steps from seed 0-2 test runs, "
         "confirmed on the carve-out, and the genre head's private embedding from seed-0 "
-        "test runs).",
+        "test runs; session 8's head-only catalogue term of the genre loss from seed 0-2 test "
+        "runs).",
         *_targets(results["models"], ease),
         *_transfer(results["models"]),
         "",
