@@ -106,6 +106,11 @@ def _transfer(models: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _verdict(value: float, target: float, lower_is_better: bool) -> str:
+    ok = value <= target if lower_is_better else value >= target
+    return "met" if ok else "NOT met"
+
+
 def _targets(models: dict[str, Any], ease: dict[str, float] | None) -> list[str]:
     if "joint" not in models:
         return []
@@ -114,15 +119,13 @@ def _targets(models: dict[str, Any], ease: dict[str, float] | None) -> list[str]
     for key, target in TARGETS.items():
         if key not in joint:
             continue
-        value = joint[key]["mean"]
         lower_is_better = key == "rating/rmse"
-        ok = value <= target if lower_is_better else value >= target
+        value = joint[key]["mean"]
         worst = joint[key]["max" if lower_is_better else "min"]
-        worst_ok = worst <= target if lower_is_better else worst >= target
         lines.append(
             f"- {key} = {value:.4f} (target {'<=' if lower_is_better else '>='} "
-            f"{target}): {'met' if ok else 'NOT met'}; worst seed {worst:.4f}: "
-            f"{'met' if worst_ok else 'NOT met'}"
+            f"{target}): {_verdict(value, target, lower_is_better)}; worst seed {worst:.4f}: "
+            f"{_verdict(worst, target, lower_is_better)}"
         )
     if ease:
         for key in ("retrieval/recall@10", "retrieval/ndcg@10"):
