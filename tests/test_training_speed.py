@@ -60,8 +60,10 @@ def reference_full_catalogue_loss(
     positive_indices: tf.Tensor,
     catalogue_embeddings: tf.Tensor,
     sample_weight: tf.Tensor | None = None,
+    fixed_columns: int = 0,
 ) -> tf.Tensor:
-    """`RetrievalTask.full_catalogue_loss` before the rewrite."""
+    """`RetrievalTask.full_catalogue_loss` before the rewrite (no item-item columns)."""
+    assert fixed_columns == 0
     num_items = tf.shape(catalogue_embeddings)[0]
     positive_scores = tf.reduce_sum(query_embeddings * positive_embeddings, 1, keepdims=True)
     catalogue_scores = tf.matmul(query_embeddings, catalogue_embeddings, transpose_b=True)

@@ -47,6 +47,7 @@ BEST: dict[str, Any] = {
     "genres_head_input": "tower_and_features",
     "genres_private_dim": 64,
     "genres_loss_over": "batch_and_catalogue",
+    "item_item_weight": 0.0,
 }
 
 
@@ -108,7 +109,10 @@ def build(**overrides: Any) -> Variant:
     if knobs["drop_features"]:
         features = features.without(tuple(knobs["drop_features"]))
     config = config.replace(
-        features=features, tasks=tasks, ranking_reads_dropout=knobs["ranking_reads_dropout"]
+        features=features,
+        tasks=tasks,
+        ranking_reads_dropout=knobs["ranking_reads_dropout"],
+        item_item_weight=knobs["item_item_weight"],
     )
     training = TrainingConfig(
         epochs=knobs["epochs"],
@@ -221,6 +225,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "dim32": {"embedding_dim": 32},
     "epochs3": {"epochs": 3},
     "no_genres": {"tasks": ("retrieval", "rating")},
+    # EASE's item-item matrix as a fixed part of the model (`MultiTaskConfig.item_item_weight`,
+    # session 10): opt-in, the validation carve-out does not confirm its test-split gain.
+    "item_item_03": {"item_item_weight": 0.3},
+    "item_item_05": {"item_item_weight": 0.5},
     # Follow-up candidates (run with --variants ... --tag ...).
     "retrieval_only_in_batch_logq": {
         "tasks": ("retrieval",),

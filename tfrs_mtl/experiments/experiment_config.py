@@ -120,6 +120,11 @@ class ExperimentConfig(Config):
             Retrieval queries only (evaluation and serving): training, the losses and the
             rating head read the plain mean. Heavy users' retrieval queries then weigh each
             of their interests by its size.
+        item_item_weight: MovieLens with `identity_embeddings`: > 0 adds EASE's full-rank
+            item-item scores of the user's history (fitted in closed form on the training
+            rows, λ=500, kept fixed) at this weight to the retrieval score, served in the same
+            dot product (`MultiTaskConfig.item_item_weight`); the towers and heads train
+            around it. 0: off.
         tower_hidden_dims: hidden layers of the query and candidate towers (empty: the
             towers are a linear map of the concatenated features).
         use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with
@@ -178,6 +183,7 @@ class ExperimentConfig(Config):
     retrieval_item_bias: bool = True
     identity_embeddings: bool = True
     history_clusters: int = 2
+    item_item_weight: float = 0.0
     tower_hidden_dims: tuple[int, ...] = ()
     use_l2_norm: bool = True
     retrieval_temperature: float = 0.3
@@ -310,6 +316,7 @@ class ExperimentConfig(Config):
                 use_l2_norm=self.use_l2_norm,
                 identity_embeddings=self.identity_embeddings,
                 history_clusters=self.history_clusters,
+                item_item_weight=self.item_item_weight,
             )
             preset = preset.replace(features=with_user_id_dropout(preset, self.user_id_dropout))
         else:

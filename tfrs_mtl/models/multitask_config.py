@@ -43,6 +43,16 @@ class MultiTaskConfig(Config):
             tower pass per side with dropout). On MovieLens-100K (tutorial split, seed 0)
             this took the rating RMSE from 0.8951 to 0.8895 at equal retrieval
             (benchmarks/quality/EXPLORATION.md).
+        item_item_weight: > 0 adds a full-rank item-item part to retrieval: the query tower
+            appends `item_item_weight` times the multi-hot of its history
+            (`query_tower.identity_feature`), the candidate tower the item's row of a fixed
+            `num_items x num_items` matrix that `MultiTaskModel.from_data` fits in closed form
+            on the training interactions (EASE with L2 `item_item_l2`), so the served dot
+            product is the towers' score plus `item_item_weight` times EASE's
+            (`tfrs_mtl.layers.towers`). The towers and heads train around it; the ranking
+            stack and the attribute heads do not read it. Small catalogues only: the matrix
+            is dense (`MAX_ITEM_ITEM_ROWS` rows at most). 0: off.
+        item_item_l2: EASE's L2 regularisation of that matrix.
 
     Example:
         >>> config = movielens_config()
@@ -63,6 +73,8 @@ class MultiTaskConfig(Config):
     learning_rate: float = 0.01
     seed: int = 42
     ranking_reads_dropout: bool = False
+    item_item_weight: float = 0.0
+    item_item_l2: float = 500.0
 
     def validate(self) -> None:
         require(len(self.tasks) > 0, "tasks: a model needs at least one task")
@@ -99,6 +111,23 @@ class MultiTaskConfig(Config):
             f"candidate_tower.use_bias_dimension={self.candidate_tower.use_bias_dimension} "
             f"differs from query_tower.use_bias_dimension={self.query_tower.use_bias_dimension}",
         )
+        require(
+            self.item_item_weight >= 0 and self.item_item_l2 > 0,
+            f"item_item_weight={self.item_item_weight} must be >= 0 and "
+            f"item_item_l2={self.item_item_l2} > 0",
+        )
+        if self.item_item_weight > 0:
+            history = by_feature.get(self.query_tower.identity_feature or "")
+            candidate = by_feature.get(self.candidate_id_feature)
+            require(
+                history is not None
+                and history.kind == "multi_hot"
+                and candidate is not None
+                and history.table_name == candidate.table_name,
+                f"item_item_weight={self.item_item_weight} needs query_tower.identity_feature "
+                f"(now {self.query_tower.identity_feature!r}) to be a query-side multi_hot "
+                "history reading the candidate id's table",
+            )
         for field, side in (("query_id_feature", "query"), ("candidate_id_feature", "candidate")):
             name = getattr(self, field)
             require(

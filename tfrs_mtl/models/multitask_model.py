@@ -34,6 +34,7 @@ from tfrs_mtl.models.catalogue import Catalogue
 from tfrs_mtl.models.catalogue_attributes import CatalogueAttributes, catalogue_label_keys
 from tfrs_mtl.models.divergence import StopOnNonFiniteLoss
 from tfrs_mtl.models.feature_dropout import TowerInputDropout
+from tfrs_mtl.models.item_item import fit_item_item
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.models.ranking_scorer import RankingScorer
 from tfrs_mtl.models.retrieval_losses import RetrievalLosses
@@ -90,12 +91,18 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             config.features, vocabularies, name="shared_embeddings"
         )
         self.query_tower = QueryTower(
-            self.shared_embeddings, **config.query_tower.to_dict(), name="query_tower"
+            self.shared_embeddings,
+            **config.query_tower.to_dict(),
+            item_item_weight=config.item_item_weight,
+            item_item_feature=config.query_tower.identity_feature,
+            name="query_tower",
         )
         self.candidate_tower = CandidateTower(
             self.shared_embeddings,
             **config.candidate_tower.to_dict(),
             id_feature=config.candidate_id_feature,
+            item_item_weight=config.item_item_weight,
+            item_item_feature=config.candidate_id_feature,
             name="candidate_tower",
         )
         self.ranking_scorer = (
@@ -167,8 +174,14 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         cls, config: MultiTaskConfig, train_arrays: Mapping[str, np.ndarray], **kwargs: Any
     ) -> MultiTaskModel:
         """Fits vocabularies, label statistics and the catalogue on TRAINING arrays only
-        (`fit_inputs`), then builds the model."""
-        return cls(config, *cls.fit_inputs(config, train_arrays), **kwargs)
+        (`fit_inputs`), then builds the model; with `config.item_item_weight`, also the
+        item-item matrix (`fit_item_item`)."""
+        model = cls(config, *cls.fit_inputs(config, train_arrays), **kwargs)
+        if config.item_item_weight > 0:
+            model.candidate_tower.set_item_item(
+                fit_item_item(model.shared_embeddings, config, train_arrays)
+            )
+        return model
 
     @staticmethod
     def fit_inputs(
@@ -213,6 +226,9 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         query = self.query_tower(towers_read, training=training)
         candidate = self.candidate_tower(towers_read, training=training)
         outputs = {"query_embedding": query, "candidate_embedding": candidate}
+        # The ranking stack and the attribute heads read the towers without the item-item part.
+        query = self.query_tower.tower_columns(query)
+        candidate = self.candidate_tower.tower_columns(candidate)
         if self.ranking_scorer is not None:
             ranked_query, ranked_candidate = query, candidate
             dropped = tower_features is not None and tower_features is not features
@@ -220,9 +236,13 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 # The ranking stack reads the towers on the full features (FeatureConfig.dropout
                 # regularises retrieval); a side whose features lost nothing is reused.
                 if self._input_dropout.drops_side["query"]:
-                    ranked_query = self.query_tower(features, training=training)
+                    ranked_query = self.query_tower.tower_columns(
+                        self.query_tower(features, training=training)
+                    )
                 if self._input_dropout.drops_side["candidate"]:
-                    ranked_candidate = self.candidate_tower(features, training=training)
+                    ranked_candidate = self.candidate_tower.tower_columns(
+                        self.candidate_tower(features, training=training)
+                    )
             outputs.update(
                 self.ranking_scorer(features, ranked_query, ranked_candidate, training=training)
             )
@@ -249,10 +269,10 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         With `head_only`, gradients stop at the tower output and the shared rows (the
         head and its private embedding alone learn from these logits).
         """
-        source = tower_output
+        tower = self.query_tower if task.source_side == "query" else self.candidate_tower
+        source = tower.tower_columns(tower_output)
         if task.head_input == "tower_and_features":
-            tower = self.query_tower if task.source_side == "query" else self.candidate_tower
-            source = tf.concat([tower_output, tower.encoder(features)], axis=-1)
+            source = tf.concat([source, tower.encoder(features)], axis=-1)
         if head_only:
             source = tf.stop_gradient(source)
         if task.name in self.private_embeddings:

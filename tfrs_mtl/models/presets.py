@@ -54,6 +54,7 @@ def movielens_config(
     use_item_bias: bool = False,
     identity_embeddings: bool = False,
     history_clusters: int = 1,
+    item_item_weight: float = 0.0,
 ) -> MultiTaskConfig:
     """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
 
@@ -110,6 +111,9 @@ def movielens_config(
         history_clusters: With `identity_embeddings`: a history of 150 or more movies is
             pooled, in the identity part, as the size-weighted directions of this many
             clusters of its movies (`TowerConfig.history_clusters`); 1: its plain mean.
+        item_item_weight: With `identity_embeddings`: > 0 adds EASE's full-rank item-item
+            scores of the history, fitted on the training rows, at this weight to the
+            retrieval score (`MultiTaskConfig.item_item_weight`); 0: off.
     """
     tasks = [
         TaskConfig(
@@ -197,6 +201,7 @@ def movielens_config(
         candidate_id_feature="movie_id",
         eval_top_k=eval_top_k,
         learning_rate=learning_rate,
+        item_item_weight=item_item_weight if identity else 0.0,
     )
 
 

@@ -96,6 +96,8 @@ class RetrievalLosses(tf.Module):
         ids = to_key_strings(features[self._candidate_id_feature])
         if task.use_full_catalogue:
             catalogue = candidate_tower(self._features, training=training)
+            # The towers' item-item columns are constants: their logits are computed once.
+            fixed = getattr(candidate_tower, "item_item_width", 0)
             rows = self._rows.lookup(ids)
             if task.positives_feature:
                 positives = tf.concat(
@@ -105,8 +107,14 @@ class RetrievalLosses(tf.Module):
                     ],
                     axis=1,
                 )
-                return layer.multi_positive_loss(query, positives, catalogue, sample_weight)
-            return layer.full_catalogue_loss(query, candidate, rows, catalogue, sample_weight)
+                if fixed:
+                    query = self._item_item_with_own_item(query, features, candidate_tower)
+                return layer.multi_positive_loss(
+                    query, positives, catalogue, sample_weight, fixed_columns=fixed
+                )
+            return layer.full_catalogue_loss(
+                query, candidate, rows, catalogue, sample_weight, fixed_columns=fixed
+            )
         probability = None
         if task.use_logq_correction:
             rows = self._rows.lookup(ids)
@@ -127,6 +135,27 @@ class RetrievalLosses(tf.Module):
             candidate_sampling_probability=probability,
             sample_weight=sample_weight,
         )
+
+    def _item_item_with_own_item(
+        self, query: tf.Tensor, features: Mapping[str, tf.Tensor], candidate_tower: Any
+    ) -> tf.Tensor:
+        """`query` whose item-item columns (the multi-hot of a training row's history, which
+        leaves the row's own item out) also hold the row's own item: the multi-positive
+        softmax's positives are the user's whole history, and a served query's item-item
+        part reads the whole training history, so the constant logits the towers train
+        around are the served ones (EASE's zero diagonal keeps an item's own entry out of
+        its score)."""
+        width = candidate_tower.item_item_width
+        ids = features[self._candidate_id_feature]
+        rows = candidate_tower.shared_embeddings.lookup(candidate_tower.item_item_feature, ids)
+        rows = tf.reshape(rows, [-1])
+        indices = tf.stack([tf.range(tf.size(rows, out_type=tf.int64)), rows], axis=1)
+        fixed = tf.tensor_scatter_nd_max(
+            query[:, -width:],
+            indices,
+            tf.fill(tf.shape(rows), tf.constant(candidate_tower.item_item_weight, query.dtype)),
+        )
+        return tf.concat([query[:, :-width], fixed], axis=1)
 
     def positive_ranks(
         self, features: Mapping[str, tf.Tensor], outputs: Mapping[str, Any], candidate_tower: Any

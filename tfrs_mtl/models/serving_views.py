@@ -87,6 +87,9 @@ class Ranker(tf.keras.Model):
             query_embeddings: `[batch_size, dim]` query tower outputs, one per pair.
             candidate_embeddings: `[batch_size, dim]` candidate tower outputs, one per pair.
         """
+        # The ranking stack reads the towers without their item-item columns (if any).
+        query_embeddings = _tower_columns(self.query_tower, query_embeddings)
+        candidate_embeddings = _tower_columns(self.candidate_tower, candidate_embeddings)
         return dict(self.scorer(features, query_embeddings, candidate_embeddings, training=False))
 
     @property
@@ -98,7 +101,12 @@ class Ranker(tf.keras.Model):
 
     def query_embeddings(self, query_features: Mapping[str, tf.Tensor]) -> tf.Tensor:
         """The query tower's outputs as the ranking stack reads them, `[batch_size, dim]`."""
-        return self.query_tower(query_features, training=False)
+        return _tower_columns(self.query_tower, self.query_tower(query_features, training=False))
+
+
+def _tower_columns(tower: Any, embeddings: tf.Tensor) -> tf.Tensor:
+    """`tower.tower_columns(embeddings)` for a tower that has it (the library's towers)."""
+    return tower.tower_columns(embeddings) if hasattr(tower, "tower_columns") else embeddings
 
 
 class ServingViews:

@@ -56,6 +56,7 @@ def _catalogue_softmax_losses(
     positive_logits: tf.Tensor,
     catalogue_embeddings: tf.Tensor,
     positive_indices: tf.Tensor,
+    logit_offsets: tf.Tensor,
 ) -> tuple[tf.Tensor, Any]:
     """Per-example softmax cross-entropy of `[positive logit, catalogue logits]`, label 0.
 
@@ -67,9 +68,10 @@ def _catalogue_softmax_losses(
     over the concatenated logits with automatic differentiation (no one-hot labels, no
     concatenation, no log-softmax matrix, no mask in the backward pass: a masked column's
     exponential is exactly 0); the same loss and gradients to float round-off
-    (tests/test_training_speed.py compares the two).
+    (tests/test_training_speed.py compares the two). `logit_offsets` (`[batch, num_items]`
+    or a scalar 0) are added to the catalogue logits and get no gradient.
     """
-    logits = tf.matmul(scaled_queries, catalogue_embeddings, transpose_b=True)
+    logits = tf.matmul(scaled_queries, catalogue_embeddings, transpose_b=True) + logit_offsets
     rows = tf.where(positive_indices >= 0)[:, 0]
     positives = tf.stack([rows, tf.gather(tf.cast(positive_indices, tf.int64), rows)], axis=1)
     logits = tf.tensor_scatter_nd_update(
@@ -89,6 +91,7 @@ def _catalogue_softmax_losses(
             positive_exponentials * scale - upstream,
             tf.matmul(logit_gradients, scaled_queries, transpose_a=True),
             None,
+            None,
         )
 
     return losses, gradient
@@ -96,16 +99,20 @@ def _catalogue_softmax_losses(
 
 @tf.custom_gradient
 def _multi_positive_losses(
-    scaled_queries: tf.Tensor, catalogue_embeddings: tf.Tensor, targets: tf.Tensor
+    scaled_queries: tf.Tensor,
+    catalogue_embeddings: tf.Tensor,
+    targets: tf.Tensor,
+    logit_offsets: tf.Tensor,
 ) -> tuple[tf.Tensor, Any]:
     """Per-row `-sum_j targets[j] * log_softmax(logits)[j]`, logits `scaled_queries @ C.T`.
 
     `targets` `[batch, num_items]` sum to 1 on each row with a positive, 0 on a row without
     (whose loss is then 0). As `_catalogue_softmax_losses`: `logsumexp - targets . logits`,
     with the gradient `softmax * sum(targets) - targets` from the forward pass's exponentials
-    instead of automatic differentiation through a log-softmax matrix.
+    instead of automatic differentiation through a log-softmax matrix. `logit_offsets`
+    (`[batch, num_items]` or a scalar 0) are added to the logits and get no gradient.
     """
-    logits = tf.matmul(scaled_queries, catalogue_embeddings, transpose_b=True)
+    logits = tf.matmul(scaled_queries, catalogue_embeddings, transpose_b=True) + logit_offsets
     top = tf.reduce_max(logits, axis=1)
     exponentials = tf.exp(logits - top[:, tf.newaxis])
     partition = tf.reduce_sum(exponentials, axis=1)
@@ -121,9 +128,27 @@ def _multi_positive_losses(
             tf.matmul(logit_gradients, catalogue_embeddings),
             tf.matmul(logit_gradients, scaled_queries, transpose_a=True),
             None,
+            None,
         )
 
     return losses, gradient
+
+
+def _split_fixed_columns(
+    queries: tf.Tensor, catalogue: tf.Tensor, fixed_columns: int
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """`(queries, catalogue, offsets)`: the last `fixed_columns` columns of both sides (ones
+    no gradient reaches, e.g. the towers' item-item part) as the constant logits
+    `offsets = q_fixed @ c_fixed.T`, and the rest; the softmax's gradient matmuls then skip
+    them. `offsets` is a scalar 0 without fixed columns."""
+    if not fixed_columns:
+        return queries, catalogue, tf.zeros([], queries.dtype)
+    offsets = tf.matmul(
+        tf.stop_gradient(queries[:, -fixed_columns:]),
+        tf.stop_gradient(catalogue[:, -fixed_columns:]),
+        transpose_b=True,
+    )
+    return queries[:, :-fixed_columns], catalogue[:, :-fixed_columns], offsets
 
 
 @tf.keras.utils.register_keras_serializable(package="tfrs_mtl")
@@ -204,6 +229,7 @@ class RetrievalTask(tf.keras.layers.Layer):
         positive_indices: tf.Tensor,
         catalogue_embeddings: tf.Tensor,
         sample_weight: tf.Tensor | None = None,
+        fixed_columns: int = 0,
     ) -> tf.Tensor:
         """Softmax over the whole catalogue.
 
@@ -214,14 +240,19 @@ class RetrievalTask(tf.keras.layers.Layer):
                 it is not in the catalogue: then every catalogue item is a negative).
             catalogue_embeddings: `[num_items, dim]`.
             sample_weight: `[batch_size]`.
+            fixed_columns: the embeddings' last columns that no gradient reaches (the towers'
+                item-item part): computed once as constant logits.
 
         Returns:
             The scalar mean loss.
         """
         scaled_queries = query_embeddings * (1.0 / self.temperature)
         positive_logits = tf.reduce_sum(scaled_queries * positive_embeddings, axis=1)
+        scaled_queries, catalogue_embeddings, offsets = _split_fixed_columns(
+            scaled_queries, catalogue_embeddings, fixed_columns
+        )
         losses = _catalogue_softmax_losses(
-            scaled_queries, positive_logits, catalogue_embeddings, positive_indices
+            scaled_queries, positive_logits, catalogue_embeddings, positive_indices, offsets
         )
         return _weighted_mean(losses, sample_weight)
 
@@ -231,6 +262,7 @@ class RetrievalTask(tf.keras.layers.Layer):
         positive_rows: tf.RaggedTensor,
         catalogue_embeddings: tf.Tensor,
         sample_weight: tf.Tensor | None = None,
+        fixed_columns: int = 0,
     ) -> tf.Tensor:
         """Softmax over the whole catalogue with several positives per row.
 
@@ -245,6 +277,7 @@ class RetrievalTask(tf.keras.layers.Layer):
                 rows outside the catalogue (-1) are ignored, a repeated row counts once.
             catalogue_embeddings: `[num_items, dim]`.
             sample_weight: `[batch_size]`.
+            fixed_columns: as in `full_catalogue_loss`.
 
         Returns:
             The scalar mean loss (a row without any catalogue positive adds 0).
@@ -260,8 +293,10 @@ class RetrievalTask(tf.keras.layers.Layer):
         )
         targets = tf.minimum(counts, 1.0)
         targets = tf.math.divide_no_nan(targets, tf.reduce_sum(targets, 1, keepdims=True))
-        scaled_queries = query_embeddings * (1.0 / self.temperature)
-        losses = _multi_positive_losses(scaled_queries, catalogue_embeddings, targets)
+        scaled_queries, catalogue_embeddings, offsets = _split_fixed_columns(
+            query_embeddings * (1.0 / self.temperature), catalogue_embeddings, fixed_columns
+        )
+        losses = _multi_positive_losses(scaled_queries, catalogue_embeddings, targets, offsets)
         return _weighted_mean(losses, sample_weight)
 
     def get_config(self) -> dict[str, Any]:

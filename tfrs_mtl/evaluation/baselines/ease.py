@@ -16,31 +16,16 @@ import numpy as np
 
 from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets, evaluate_full_ranking
 from tfrs_mtl.evaluation.interaction_sets import UserItemSets
-from tfrs_mtl.evaluation.score_source import default_batch_size, iterate_batches
+from tfrs_mtl.models.item_item import binary_gram, ease_weights
+
+__all__ = ["EaseBaseline", "EaseSelection", "ease_weights", "gram_matrix", "select_ease"]
 
 DEFAULT_L2_GRID: tuple[float, ...] = (50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)
 
 
 def gram_matrix(interactions: UserItemSets) -> np.ndarray:
     """XᵀX of the binary interaction matrix, `[num_items, num_items]` float64."""
-    gram = np.zeros((interactions.num_items, interactions.num_items), dtype=np.float64)
-    users = np.arange(interactions.num_users)
-    for batch in iterate_batches(users, default_batch_size(interactions.num_items)):
-        block = interactions.dense_block(batch).astype(np.float64)
-        gram += block.T @ block
-    return gram
-
-
-def ease_weights(gram: np.ndarray, l2: float) -> np.ndarray:
-    """B = I - P · diagMat(1 / diag(P)) with P = (G + λI)⁻¹, `[num_items, num_items]` float32."""
-    if l2 <= 0:
-        raise ValueError(f"l2 must be positive, got {l2}")
-    regularized = gram.copy()
-    regularized[np.diag_indices_from(regularized)] += l2
-    precision = np.linalg.inv(regularized)
-    weights = -precision / np.diag(precision)[None, :]
-    np.fill_diagonal(weights, 0.0)
-    return weights.astype(np.float32)
+    return binary_gram(*interactions.pairs(), interactions.num_items)
 
 
 @dataclass(frozen=True)

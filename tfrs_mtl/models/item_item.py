@@ -1,0 +1,102 @@
+"""The fixed item-item matrix of `MultiTaskConfig.item_item_weight`, fitted on training rows.
+
+EASE (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019) over the binary
+query x item matrix of the training rows, indexed by the rows of the candidate id's embedding
+table (rows no training row reaches, OOV buckets included, stay 0). The candidate tower holds
+it transposed: its row c is what each history row adds to candidate c's score
+(`tfrs_mtl.layers.towers`). On MovieLens-100K (tutorial split) the towers plus this part at
+weight 0.5 retrieve better than either alone (benchmarks/quality/EXPLORATION.md, session 10).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tfrs_mtl.models.catalogue import key_strings
+from tfrs_mtl.models.multitask_config import MultiTaskConfig
+
+#: The largest item table the dense matrix is built for: 20,000 rows are 1.6 GB in float32
+#: (and twice that while the closed form inverts the float64 Gram matrix).
+MAX_ITEM_ITEM_ROWS = 20_000
+
+#: Users per dense block of the binary matrix while the Gram matrix is summed.
+_GRAM_BLOCK_CELLS = 1 << 24
+
+
+def binary_gram(users: np.ndarray, items: np.ndarray, num_items: int) -> np.ndarray:
+    """XᵀX of the binary user x item matrix of `(users, items)` index pairs (a repeated
+    pair counts once), `[num_items, num_items]` float64; X is built in dense blocks of
+    users, never whole."""
+    users = np.asarray(users, np.int64)
+    items = np.asarray(items, np.int64)
+    keys = np.unique(users * num_items + items)
+    users, items = keys // num_items, keys % num_items
+    gram = np.zeros((num_items, num_items), dtype=np.float64)
+    if not keys.size:
+        return gram
+    block = max(1, _GRAM_BLOCK_CELLS // max(num_items, 1))
+    bounds = np.searchsorted(users, np.arange(0, int(users[-1]) + block + 1, block))
+    for start, stop in itertools.pairwise(bounds):
+        if start == stop:
+            continue
+        local = users[start:stop] - users[start]
+        x = np.zeros((int(local[-1]) + 1, num_items), dtype=np.float64)
+        x[local, items[start:stop]] = 1.0
+        gram += x.T @ x
+    return gram
+
+
+def ease_weights(gram: np.ndarray, l2: float) -> np.ndarray:
+    """EASE's B = I - P · diagMat(1 / diag(P)) with P = (G + λI)⁻¹, `[num_items, num_items]`
+    float32 with a zero diagonal (Steck 2019): a user's scores are `x_u B`."""
+    if l2 <= 0:
+        raise ValueError(f"l2 must be positive, got {l2}")
+    regularized = gram.copy()
+    regularized[np.diag_indices_from(regularized)] += l2
+    precision = np.linalg.inv(regularized)
+    weights = -precision / np.diag(precision)[None, :]
+    np.fill_diagonal(weights, 0.0)
+    return weights.astype(np.float32)
+
+
+def fit_item_item(
+    shared_embeddings: Any, config: MultiTaskConfig, train_arrays: Mapping[str, np.ndarray]
+) -> np.ndarray:
+    """`[num_rows, num_rows]` float32 `W`, `W[c, h]` = EASE's weight of history row h for
+    candidate row c (`B[h, c]`), with `config.item_item_l2` as EASE's λ.
+
+    Args:
+        shared_embeddings: the model's `SharedEmbeddings` (maps ids to table rows).
+        config: the model's config (`query_id_feature`, `candidate_id_feature`,
+            `item_item_l2`).
+        train_arrays: the TRAINING rows; each distinct query id is one row of EASE's matrix.
+
+    Raises:
+        ValueError: the candidate table has more than `MAX_ITEM_ITEM_ROWS` rows, or the
+            arrays lack the id features.
+    """
+    table = shared_embeddings.table_name(config.candidate_id_feature)
+    num_rows = shared_embeddings.num_rows(table)
+    if num_rows > MAX_ITEM_ITEM_ROWS:
+        raise ValueError(
+            f"item_item_weight={config.item_item_weight}: the {table!r} table has {num_rows:,} "
+            f"rows, above MAX_ITEM_ITEM_ROWS={MAX_ITEM_ITEM_ROWS:,} (the item-item matrix is "
+            "dense); set item_item_weight=0"
+        )
+    missing = [
+        name
+        for name in (config.query_id_feature, config.candidate_id_feature)
+        if name not in train_arrays
+    ]
+    if missing:
+        raise ValueError(f"fit_item_item: the training arrays lack {missing}")
+    _, users = np.unique(key_strings(train_arrays[config.query_id_feature]), return_inverse=True)
+    ids = tf.constant(np.asarray(train_arrays[config.candidate_id_feature]))
+    items = shared_embeddings.lookup(config.candidate_id_feature, ids).numpy()
+    weights = ease_weights(binary_gram(users, items, num_rows), config.item_item_l2)
+    return np.ascontiguousarray(weights.T)
