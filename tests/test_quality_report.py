@@ -87,3 +87,16 @@ def test_targets_report_the_mean_and_the_worst_seed(tmp_path: Path) -> None:
     assert _line(lines, "- retrieval/ndcg@10 =").endswith("worst seed 0.4511: met")
     assert _line(lines, "- rating/rmse =").endswith("worst seed 0.9010: NOT met")
     assert _line(lines, "- retrieval/recall@10 vs EASE").endswith("+0.0063")
+
+
+def test_a_run_without_single_task_models_or_the_tutorial_has_no_empty_sections(
+    tmp_path: Path,
+) -> None:
+    lines = _markdown(tmp_path, _results({"retrieval/recall@10": [0.43, 0.44, 0.42]}, {}))
+    assert not any(line.startswith("## Negative transfer") for line in lines)
+    assert not any(line.startswith("| tfrs_tutorial") for line in lines)
+    lines = _markdown(
+        tmp_path,
+        _results({"rating/rmse": [0.88, 0.88, 0.88]}, {"rating_only": {"rating/rmse": [0.92] * 3}}),
+    )
+    assert any(line.startswith("## Negative transfer") for line in lines)
