@@ -26,6 +26,9 @@ def test_round_trips_through_yaml(tmp_path) -> None:
         ({"baselines": ("oracle",)}, "unknown ['oracle']"),
         ({"dataset": "synthetic-ecommerce", "baselines": ("tfrs_tutorial",)}, "MovieLens"),
         ({"epochs": 0}, "epochs=0"),
+        ({"item_item_weight": -0.1}, "item_item_weight=-0.1 must be >= 0"),
+        ({"item_item_weight": 0.3, "identity_embeddings": False}, "identity_embeddings=False"),
+        ({"item_item_weight": 0.3, "dataset": "synthetic-ecommerce"}, "needs a MovieLens"),
     ],
 )
 def test_validation_names_field_and_value(changes: dict, message: str) -> None:
@@ -148,3 +151,8 @@ def test_task_weights_override_the_preset_and_the_movielens_defaults() -> None:
         ExperimentConfig(task_weights={"click": 1.0})
     with pytest.raises(ConfigError, match=r"task_weights\.rating=-1\.0 must be >= 0"):
         ExperimentConfig(task_weights={"rating": -1.0})
+
+
+def test_item_item_weight_reaches_the_model_config() -> None:
+    assert ExperimentConfig().model_config().item_item_weight == 0.0
+    assert ExperimentConfig(item_item_weight=0.3).model_config().item_item_weight == 0.3

@@ -248,6 +248,24 @@ class ExperimentConfig(Config):
             self.retrieval_temperature > 0,
             f"retrieval_temperature={self.retrieval_temperature} must be > 0",
         )
+        require(
+            self.item_item_weight >= 0,
+            f"item_item_weight={self.item_item_weight} must be >= 0 (0: off)",
+        )
+        require(
+            self.item_item_weight == 0
+            or (
+                is_movielens(self.dataset)
+                and self.identity_embeddings
+                and self.use_l2_norm
+                and self.user_history_length > 0
+            ),
+            f"item_item_weight={self.item_item_weight} reads the user history through the "
+            "identity embeddings: it needs a MovieLens dataset, identity_embeddings, "
+            f"use_l2_norm and user_history_length > 0 (dataset={self.dataset!r}, "
+            f"identity_embeddings={self.identity_embeddings}, use_l2_norm={self.use_l2_norm}, "
+            f"user_history_length={self.user_history_length})",
+        )
         require(self.epochs >= 1, f"epochs={self.epochs} must be >= 1")
         require(self.batch_size >= 1, f"batch_size={self.batch_size} must be >= 1")
         require(self.learning_rate > 0, f"learning_rate={self.learning_rate} must be > 0")
