@@ -298,6 +298,10 @@ def test_retrieval_options_reach_the_model_config() -> None:
     assert (retrieval.positives_feature, retrieval.temperature) == (None, 0.5)
     dropout = {feature.name: feature.dropout for feature in changed.features.features}
     assert (dropout["user_history"], dropout["user_id"]) == (0.25, 0.0)
+    assert default.item_item_weight > 0 and changed.item_item_weight == default.item_item_weight
+    off = build_config(**none, item_item_weight=0.0).model_config()
+    assert off.item_item_weight == 0.0
+    assert build_config(**none, item_item_weight=0.2).model_config().item_item_weight == 0.2
 
 
 def test_bad_config_file_names_the_file_and_key(tmp_path: Path) -> None:

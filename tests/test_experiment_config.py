@@ -6,6 +6,7 @@ import pytest
 
 from tfrs_mtl.config import ConfigError
 from tfrs_mtl.experiments import ExperimentConfig, fold_splits
+from tfrs_mtl.experiments.experiment_config import DEFAULT_ITEM_ITEM_WEIGHT
 
 
 def test_round_trips_through_yaml(tmp_path) -> None:
@@ -29,6 +30,15 @@ def test_round_trips_through_yaml(tmp_path) -> None:
         ({"item_item_weight": -0.1}, "item_item_weight=-0.1 must be >= 0"),
         ({"item_item_weight": 0.3, "identity_embeddings": False}, "identity_embeddings=False"),
         ({"item_item_weight": 0.3, "dataset": "synthetic-ecommerce"}, "needs a MovieLens"),
+        (
+            {"item_item_weight": 0.0, "item_item_train_weight": 0.2},
+            "item_item_train_weight=0.2 needs an item-item part",
+        ),
+        (
+            {"dataset": "synthetic-ecommerce", "item_item_train_weight": 0.2},
+            "item_item_train_weight=0.2 needs an item-item part",
+        ),
+        ({"item_item_train_weight": -0.5}, "item_item_train_weight=-0.5 must be >= 0"),
     ],
 )
 def test_validation_names_field_and_value(changes: dict, message: str) -> None:
@@ -154,5 +164,25 @@ def test_task_weights_override_the_preset_and_the_movielens_defaults() -> None:
 
 
 def test_item_item_weight_reaches_the_model_config() -> None:
-    assert ExperimentConfig().model_config().item_item_weight == 0.0
-    assert ExperimentConfig(item_item_weight=0.3).model_config().item_item_weight == 0.3
+    # The default: EASE's part added to the served score only, on MovieLens-100K.
+    default = ExperimentConfig().model_config()
+    assert (default.item_item_weight, default.item_item_train_weight) == (
+        DEFAULT_ITEM_ITEM_WEIGHT,
+        0.0,
+    )
+    assert DEFAULT_ITEM_ITEM_WEIGHT > 0
+    trained_around = ExperimentConfig(item_item_weight=0.3, item_item_train_weight=None)
+    config = trained_around.model_config()
+    assert (config.item_item_weight, config.item_item_train_weight) == (0.3, None)
+    off = ExperimentConfig(item_item_weight=0.0).model_config()
+    assert (off.item_item_weight, off.item_item_train_weight) == (0.0, None)
+    # None resolves to off where the part is unsupported or unmeasured, without an error.
+    for overrides in (
+        {"dataset": "synthetic-ecommerce", "baselines": ()},
+        {"dataset": "movielens-1m"},
+        {"identity_embeddings": False},
+        {"user_history_length": 0},
+    ):
+        experiment = ExperimentConfig(**overrides)
+        assert experiment.resolved_item_item_weight == 0.0
+        assert experiment.model_config().item_item_weight == 0.0

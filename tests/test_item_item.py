@@ -36,7 +36,7 @@ def _arrays(num_rows: int = 96, seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
-def _config(weight: float = WEIGHT) -> Any:
+def _config(weight: float = WEIGHT, train_weight: float | None = None) -> Any:
     return movielens_config(
         embedding_dim=8,
         side_features=False,
@@ -47,12 +47,19 @@ def _config(weight: float = WEIGHT) -> Any:
         history_positives=True,
         use_item_bias=True,
         item_item_weight=weight,
+        item_item_train_weight=train_weight,
     ).replace(eval_top_k=(), item_item_l2=L2)
 
 
-def _model(weight: float = WEIGHT, arrays: dict[str, np.ndarray] | None = None) -> Any:
+def _model(
+    weight: float = WEIGHT,
+    arrays: dict[str, np.ndarray] | None = None,
+    train_weight: float | None = None,
+) -> Any:
     tf.keras.utils.set_random_seed(0)
-    return MultiTaskModel.from_data(_config(weight), _arrays() if arrays is None else arrays)
+    return MultiTaskModel.from_data(
+        _config(weight, train_weight), _arrays() if arrays is None else arrays
+    )
 
 
 def _batch(arrays: dict[str, np.ndarray]) -> dict[str, tf.Tensor]:
@@ -148,6 +155,66 @@ def test_the_matrix_is_saved_and_loaded_with_the_model(tmp_path: Path) -> None:
     np.testing.assert_allclose(actual, expected, atol=1e-5)
 
 
+def test_served_only_the_towers_train_exactly_as_without_the_part(tmp_path: Path) -> None:
+    # item_item_train_weight=0: training steps never see the item-item columns, so the
+    # trained towers are the plain model's; the served score still adds WEIGHT * EASE.
+    arrays = _arrays()
+    batch = _batch(arrays)
+    fused, plain = _model(train_weight=0.0), _model(weight=0.0)
+    width = fused.query_tower.embedding_width
+    assert fused.query_tower(batch, training=True).shape[1] == width
+    assert fused.candidate_tower(batch, training=True).shape[1] == width
+    histories = []
+    for model in (fused, plain):
+        model.compile(optimizer=tf.keras.optimizers.Adam(0.05))
+        histories.append(model.fit(build_dataset(arrays, 32), epochs=2, verbose=0).history)
+    assert histories[0]["retrieval/loss"] == pytest.approx(histories[1]["retrieval/loss"])
+    query = fused.query_tower(batch).numpy()
+    candidate = fused.candidate_tower(batch).numpy()
+    np.testing.assert_allclose(query[:, :width], plain.query_tower(batch).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        candidate[:, :width], plain.candidate_tower(batch).numpy(), atol=1e-5
+    )
+    served = (query * candidate).sum(axis=1)
+    towers = (query[:, :width] * candidate[:, :width]).sum(axis=1)
+    item_item_part = (query[:, width:] * candidate[:, width:]).sum(axis=1)
+    np.testing.assert_allclose(served, towers + item_item_part, atol=1e-5)
+    assert np.abs(item_item_part).max() > 1e-3
+    np.testing.assert_allclose(query[:, width:].max(axis=1), WEIGHT)
+    # The training weight survives a save and a load.
+    fused.save_model(tmp_path / "model")
+    loaded = MultiTaskModel.load_model(tmp_path / "model")
+    assert loaded.config.item_item_train_weight == 0.0
+    assert loaded.query_tower.item_item_columns_in(training=True) == 0
+    np.testing.assert_allclose(loaded.query_tower(batch).numpy(), query, atol=1e-5)
+
+
+def test_a_training_weight_scales_the_part_in_training_steps_only() -> None:
+    # Weight 0.5 served, 0.2 in training: the training loss is the model's at weight 0.2
+    # (same initial weights, same EASE matrix); evaluation steps and serving read 0.5.
+    arrays = _arrays()
+    batch = _batch(arrays)
+    model, at_train_weight = _model(train_weight=0.2), _model(weight=0.2)
+    width = model.query_tower.embedding_width
+    for training, weight in ((True, 0.2), (False, WEIGHT), (None, WEIGHT)):
+        np.testing.assert_allclose(
+            model.query_tower(batch, training=training).numpy()[:, width:].max(axis=1), weight
+        )
+    task = model.config.task("retrieval")
+
+    def loss(m: Any, training: bool) -> float:
+        outputs = m.task_outputs(batch, training=training)
+        return float(
+            m.retrieval_losses.loss(
+                task, m.task_layers["retrieval"], batch, outputs, m.candidate_tower, None, training
+            )
+        )
+
+    assert loss(model, True) == pytest.approx(loss(at_train_weight, True), rel=1e-5)
+    assert loss(model, False) != pytest.approx(loss(at_train_weight, False), rel=1e-4)
+    assert loss(model, False) == pytest.approx(loss(_model(), False), rel=1e-5)
+
+
 @pytest.mark.parametrize("loss", ["multi_positive", "single_positive"])
 def test_constant_columns_split_off_give_the_same_loss_and_gradients(loss: str) -> None:
     rng = np.random.default_rng(2)
@@ -184,6 +251,10 @@ def test_config_errors() -> None:
         _config().replace(item_item_weight=-1.0)
     with pytest.raises(ConfigError, match="identity_feature"):
         _config().replace(query_tower=_config().query_tower.replace(identity_feature=None))
+    with pytest.raises(ConfigError, match=r"item_item_train_weight=0\.1 needs item_item_weight"):
+        _config(weight=0.0).replace(item_item_train_weight=0.1)
+    with pytest.raises(ConfigError, match=r"item_item_train_weight=-0\.1"):
+        _config().replace(item_item_train_weight=-0.1)
     # The preset leaves it off without the identity embeddings it reads the history through.
     assert movielens_config(user_history=True, item_item_weight=0.5).item_item_weight == 0.0
 

@@ -141,6 +141,14 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="MovieLens: share of training rows whose user id the query tower reads as "
             "unknown. [default: 0.5]",
         ),
+        click.option(
+            "--item-item-weight",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="MovieLens: weight of EASE's item-item scores of the user's history added "
+            "to the served retrieval score (the towers train without them); 0: off. "
+            "[default: 0.5 on movielens-100k, else 0]",
+        ),
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 6]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=None),
         click.option("--optimizer", type=click.Choice(("adam", "adagrad")), default=None),
@@ -198,6 +206,7 @@ def build_config(
     retrieval_temperature: float | None = None,
     history_dropout: float | None = None,
     user_id_dropout: float | None = None,
+    item_item_weight: float | None = None,
 ) -> Any:
     """An `ExperimentConfig` from `--config` (or `defaults`) and the given options."""
     from tfrs_mtl.config import ConfigError
@@ -221,6 +230,7 @@ def build_config(
         "retrieval_temperature": retrieval_temperature,
         "history_dropout": history_dropout,
         "user_id_dropout": user_id_dropout,
+        "item_item_weight": item_item_weight,
         "epochs": epochs,
         "batch_size": batch_size,
         "optimizer": optimizer,

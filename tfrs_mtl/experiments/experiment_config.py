@@ -36,6 +36,14 @@ BASELINE_ALIASES: dict[str, str] = {"mf": "matrix_factorization", "tutorial": "t
 #: at no cost to retrieval; at 2 and more it costs retrieval (benchmarks/quality/EXPLORATION.md).
 MOVIELENS_TASK_WEIGHTS: dict[str, float] = {"rating": 0.5, "genres": 1.0}
 
+#: The served weight of EASE's item-item part (`item_item_weight=None`) on the releases of
+#: `ITEM_ITEM_DATASETS`, chosen on the validation carve-out of MovieLens-100K's training
+#: rows (benchmarks/quality/EXPLORATION.md, session 11).
+DEFAULT_ITEM_ITEM_WEIGHT = 0.5
+#: Where `item_item_weight=None` turns the part on: the release it was measured on (its
+#: dense item-item matrix is 1,682 x 1,682). Elsewhere it is opt-in.
+ITEM_ITEM_DATASETS: tuple[str, ...] = ("movielens-100k",)
+
 Architecture = Literal["shared_bottom", "mmoe", "ple"]
 Weighting = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
 
@@ -123,8 +131,14 @@ class ExperimentConfig(Config):
         item_item_weight: MovieLens with `identity_embeddings`: > 0 adds EASE's full-rank
             item-item scores of the user's history (fitted in closed form on the training
             rows, λ=500, kept fixed) at this weight to the retrieval score, served in the same
-            dot product (`MultiTaskConfig.item_item_weight`); the towers and heads train
-            around it. 0: off.
+            dot product (`MultiTaskConfig.item_item_weight`). 0: off. None (default):
+            `DEFAULT_ITEM_ITEM_WEIGHT` on the releases of `ITEM_ITEM_DATASETS` when
+            `identity_embeddings`, `use_l2_norm` and a history are on, else 0
+            (`resolved_item_item_weight`).
+        item_item_train_weight: the item-item part's weight in training steps
+            (`MultiTaskConfig.item_item_train_weight`). 0 (default): the towers and heads
+            train without it and it is added to the served retrieval score only (training
+            costs nothing more); None: they train around it at `item_item_weight`.
         tower_hidden_dims: hidden layers of the query and candidate towers (empty: the
             towers are a linear map of the concatenated features).
         use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with
@@ -183,7 +197,8 @@ class ExperimentConfig(Config):
     retrieval_item_bias: bool = True
     identity_embeddings: bool = True
     history_clusters: int = 2
-    item_item_weight: float = 0.0
+    item_item_weight: float | None = None
+    item_item_train_weight: float | None = 0.0
     tower_hidden_dims: tuple[int, ...] = ()
     use_l2_norm: bool = True
     retrieval_temperature: float = 0.3
@@ -249,17 +264,21 @@ class ExperimentConfig(Config):
             f"retrieval_temperature={self.retrieval_temperature} must be > 0",
         )
         require(
-            self.item_item_weight >= 0,
-            f"item_item_weight={self.item_item_weight} must be >= 0 (0: off)",
+            self.item_item_weight is None or self.item_item_weight >= 0,
+            f"item_item_weight={self.item_item_weight} must be >= 0 (0: off, None: auto)",
         )
         require(
-            self.item_item_weight == 0
-            or (
-                is_movielens(self.dataset)
-                and self.identity_embeddings
-                and self.use_l2_norm
-                and self.user_history_length > 0
-            ),
+            self.item_item_train_weight is None or self.item_item_train_weight >= 0,
+            f"item_item_train_weight={self.item_item_train_weight} must be >= 0 "
+            "(None: the served weight)",
+        )
+        require(
+            not self.item_item_train_weight or self.resolved_item_item_weight > 0,
+            f"item_item_train_weight={self.item_item_train_weight} needs an item-item part "
+            f"(item_item_weight={self.item_item_weight} resolves to 0 here)",
+        )
+        require(
+            not self.item_item_weight or self._item_item_supported,
             f"item_item_weight={self.item_item_weight} reads the user history through the "
             "identity embeddings: it needs a MovieLens dataset, identity_embeddings, "
             f"use_l2_norm and user_history_length > 0 (dataset={self.dataset!r}, "
@@ -312,6 +331,26 @@ class ExperimentConfig(Config):
         """Whether the opt-in `interest` task is asked for."""
         return "interest" in self.task_names
 
+    @property
+    def _item_item_supported(self) -> bool:
+        """The item-item part reads the history through the identity embeddings."""
+        return (
+            is_movielens(self.dataset)
+            and self.identity_embeddings
+            and self.use_l2_norm
+            and self.user_history_length > 0
+        )
+
+    @property
+    def resolved_item_item_weight(self) -> float:
+        """`item_item_weight`, with None resolved: `DEFAULT_ITEM_ITEM_WEIGHT` on the
+        releases of `ITEM_ITEM_DATASETS` where the part is supported, else 0."""
+        if self.item_item_weight is not None:
+            return self.item_item_weight
+        if self.dataset in ITEM_ITEM_DATASETS and self._item_item_supported:
+            return DEFAULT_ITEM_ITEM_WEIGHT
+        return 0.0
+
     def model_config(self, columns: Collection[str] | None = None) -> MultiTaskConfig:
         """The dataset's preset `MultiTaskConfig` with this experiment's overrides.
 
@@ -334,7 +373,10 @@ class ExperimentConfig(Config):
                 use_l2_norm=self.use_l2_norm,
                 identity_embeddings=self.identity_embeddings,
                 history_clusters=self.history_clusters,
-                item_item_weight=self.item_item_weight,
+                item_item_weight=self.resolved_item_item_weight,
+                item_item_train_weight=(
+                    self.item_item_train_weight if self.resolved_item_item_weight else None
+                ),
             )
             preset = preset.replace(features=with_user_id_dropout(preset, self.user_id_dropout))
         else:

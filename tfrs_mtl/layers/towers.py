@@ -13,7 +13,10 @@ its history's rows, the candidate tower the item's row of a fixed item-item matr
 training interactions by `MultiTaskModel.from_data`: EASE, Steck, WWW 2019). Their dot
 product adds `item_item_weight * sum_h W[c, h]` to the towers' score: a full-rank item-item
 part beside the learned rank-`dim` one, still one dot product that an index serves.
-`tower_columns` drops those columns for the ranking stack and the attribute heads.
+`tower_columns` drops those columns for the ranking stack and the attribute heads. In
+training steps (`training=True`) the query tower's columns carry `item_item_train_weight`
+instead (None: the same weight); at 0 neither tower emits them in training steps, so the
+towers train as if the part were absent and it is added to the served score only.
 
 With `identity_feature`, the output is `[e_f, m] / sqrt(2)`: the L2-normalised embedding of
 that one feature (e.g. the pooled user history, or the item's own table row) beside the
@@ -67,6 +70,7 @@ class _FeatureTower(tf.keras.layers.Layer):
         history_clusters_min_length: int = 150,
         item_item_weight: float = 0.0,
         item_item_feature: str | None = None,
+        item_item_train_weight: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -105,6 +109,16 @@ class _FeatureTower(tf.keras.layers.Layer):
             self._clustered_history = identity
         self.item_item_weight = float(item_item_weight)
         self.item_item_feature = item_item_feature
+        self.item_item_train_weight = (
+            None if item_item_train_weight is None else float(item_item_train_weight)
+        )
+        if self.item_item_train_weight is not None and not (
+            self.item_item_weight > 0 and self.item_item_train_weight >= 0
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: item_item_train_weight={item_item_train_weight} "
+                f"needs item_item_weight > 0 (got {item_item_weight}) and must be >= 0"
+            )
         self.item_item_width = 0
         if self.item_item_weight > 0:
             if item_item_feature is None:
@@ -189,9 +203,27 @@ class _FeatureTower(tf.keras.layers.Layer):
             embeddings = tf.concat([identity, embeddings], axis=-1) * math.sqrt(0.5)
         if self.use_bias_dimension:
             embeddings = tf.concat([embeddings, self.bias_column(inputs, embeddings)], axis=-1)
-        if self.item_item_width:
-            embeddings = tf.concat([embeddings, self.item_item_columns(inputs)], axis=-1)
+        if self.item_item_columns_in(training):
+            columns = self.item_item_columns(inputs)
+            if self.side == "query":
+                columns = columns * self.item_item_weight_in(training)
+            embeddings = tf.concat([embeddings, columns], axis=-1)
         return embeddings
+
+    def item_item_weight_in(self, training: bool | None) -> float:
+        """The item-item weight of a call with `training`: `item_item_train_weight` (when
+        set) in training steps, `item_item_weight` otherwise. The query tower's columns
+        carry it; the candidate tower's are the matrix rows as they are."""
+        if training is True and self.item_item_train_weight is not None:
+            return self.item_item_train_weight
+        return self.item_item_weight
+
+    def item_item_columns_in(self, training: bool | None) -> int:
+        """How many item-item columns a call with `training` appends: `item_item_width`,
+        or none (in training steps with `item_item_train_weight=0`)."""
+        if training is True and self.item_item_train_weight == 0:
+            return 0
+        return self.item_item_width
 
     def tower_columns(self, embeddings: tf.Tensor) -> tf.Tensor:
         """`embeddings` (this tower's outputs) without the item-item columns: what the ranking
@@ -201,7 +233,8 @@ class _FeatureTower(tf.keras.layers.Layer):
         return embeddings[..., : self.embedding_width]
 
     def item_item_columns(self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> tf.Tensor:
-        """The `item_item_width` columns of `item_item_weight`, `[batch_size, num_rows]`."""
+        """The `item_item_width` item-item columns before `item_item_scale`,
+        `[batch_size, num_rows]`."""
         raise NotImplementedError
 
     def _clustered_identity(
@@ -252,6 +285,7 @@ class _FeatureTower(tf.keras.layers.Layer):
                 "history_clusters_min_length": self.history_clusters_min_length,
                 "item_item_weight": self.item_item_weight,
                 "item_item_feature": self.item_item_feature,
+                "item_item_train_weight": self.item_item_train_weight,
             }
         )
         return config
@@ -291,8 +325,7 @@ class QueryTower(_FeatureTower):
         return tf.ones_like(embeddings[:, :1])
 
     def item_item_columns(self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> tf.Tensor:
-        """`item_item_weight` times the multi-hot of the history's table rows (a value listed
-        twice counts once)."""
+        """The multi-hot of the history's table rows (a value listed twice counts once)."""
         assert self.item_item_feature is not None
         values = _dense_values(inputs[self.item_item_feature])
         where = tf.where(padding_mask(values))
@@ -305,7 +338,7 @@ class QueryTower(_FeatureTower):
         multi_hot = tf.tensor_scatter_nd_max(
             tf.zeros(shape, tf.float32), indices, tf.ones_like(where[:, 0], tf.float32)
         )
-        return multi_hot * self.item_item_weight
+        return multi_hot
 
 
 @tf.keras.utils.register_keras_serializable(package="tfrs_mtl")

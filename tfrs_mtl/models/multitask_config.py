@@ -52,6 +52,11 @@ class MultiTaskConfig(Config):
             (`tfrs_mtl.layers.towers`). The towers and heads train around it; the ranking
             stack and the attribute heads do not read it. Small catalogues only: the matrix
             is dense (`MAX_ITEM_ITEM_ROWS` rows at most). 0: off.
+        item_item_train_weight: the weight of that part in training steps; None: the
+            served `item_item_weight`. 0: the towers and heads train without it (the
+            retrieval loss never sees the item-item columns), and it is added to the
+            served score only: retrieval then serves the trained towers' score plus
+            `item_item_weight` times EASE's, fused in one dot product.
         item_item_l2: EASE's L2 regularisation of that matrix.
 
     Example:
@@ -74,6 +79,7 @@ class MultiTaskConfig(Config):
     seed: int = 42
     ranking_reads_dropout: bool = False
     item_item_weight: float = 0.0
+    item_item_train_weight: float | None = None
     item_item_l2: float = 500.0
 
     def validate(self) -> None:
@@ -115,6 +121,12 @@ class MultiTaskConfig(Config):
             self.item_item_weight >= 0 and self.item_item_l2 > 0,
             f"item_item_weight={self.item_item_weight} must be >= 0 and "
             f"item_item_l2={self.item_item_l2} > 0",
+        )
+        require(
+            self.item_item_train_weight is None
+            or (self.item_item_weight > 0 and self.item_item_train_weight >= 0),
+            f"item_item_train_weight={self.item_item_train_weight} needs item_item_weight > 0 "
+            f"(got {self.item_item_weight}) and must be >= 0 (None: the same weight)",
         )
         if self.item_item_weight > 0:
             history = by_feature.get(self.query_tower.identity_feature or "")

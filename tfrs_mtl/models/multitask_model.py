@@ -95,6 +95,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             **config.query_tower.to_dict(),
             item_item_weight=config.item_item_weight,
             item_item_feature=config.query_tower.identity_feature,
+            item_item_train_weight=config.item_item_train_weight,
             name="query_tower",
         )
         self.candidate_tower = CandidateTower(
@@ -103,6 +104,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             id_feature=config.candidate_id_feature,
             item_item_weight=config.item_item_weight,
             item_item_feature=config.candidate_id_feature,
+            item_item_train_weight=config.item_item_train_weight,
             name="candidate_tower",
         )
         self.ranking_scorer = (

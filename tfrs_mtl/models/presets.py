@@ -55,6 +55,7 @@ def movielens_config(
     identity_embeddings: bool = False,
     history_clusters: int = 1,
     item_item_weight: float = 0.0,
+    item_item_train_weight: float | None = None,
 ) -> MultiTaskConfig:
     """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
 
@@ -114,6 +115,8 @@ def movielens_config(
         item_item_weight: With `identity_embeddings`: > 0 adds EASE's full-rank item-item
             scores of the history, fitted on the training rows, at this weight to the
             retrieval score (`MultiTaskConfig.item_item_weight`); 0: off.
+        item_item_train_weight: Its weight in training steps
+            (`MultiTaskConfig.item_item_train_weight`; None: the same, 0: served only).
     """
     tasks = [
         TaskConfig(
@@ -202,6 +205,7 @@ def movielens_config(
         eval_top_k=eval_top_k,
         learning_rate=learning_rate,
         item_item_weight=item_item_weight if identity else 0.0,
+        item_item_train_weight=item_item_train_weight if identity and item_item_weight else None,
     )
 
 

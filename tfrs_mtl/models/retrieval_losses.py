@@ -97,7 +97,7 @@ class RetrievalLosses(tf.Module):
         if task.use_full_catalogue:
             catalogue = candidate_tower(self._features, training=training)
             # The towers' item-item columns are constants: their logits are computed once.
-            fixed = getattr(candidate_tower, "item_item_width", 0)
+            fixed = candidate_tower.item_item_columns_in(training)
             rows = self._rows.lookup(ids)
             if task.positives_feature:
                 positives = tf.concat(
@@ -108,7 +108,9 @@ class RetrievalLosses(tf.Module):
                     axis=1,
                 )
                 if fixed:
-                    query = self._item_item_with_own_item(query, features, candidate_tower)
+                    query = self._item_item_with_own_item(
+                        query, features, candidate_tower, training
+                    )
                 return layer.multi_positive_loss(
                     query, positives, catalogue, sample_weight, fixed_columns=fixed
                 )
@@ -137,7 +139,11 @@ class RetrievalLosses(tf.Module):
         )
 
     def _item_item_with_own_item(
-        self, query: tf.Tensor, features: Mapping[str, tf.Tensor], candidate_tower: Any
+        self,
+        query: tf.Tensor,
+        features: Mapping[str, tf.Tensor],
+        candidate_tower: Any,
+        training: bool,
     ) -> tf.Tensor:
         """`query` whose item-item columns (the multi-hot of a training row's history, which
         leaves the row's own item out) also hold the row's own item: the multi-positive
@@ -153,7 +159,10 @@ class RetrievalLosses(tf.Module):
         fixed = tf.tensor_scatter_nd_max(
             query[:, -width:],
             indices,
-            tf.fill(tf.shape(rows), tf.constant(candidate_tower.item_item_weight, query.dtype)),
+            tf.fill(
+                tf.shape(rows),
+                tf.constant(candidate_tower.item_item_weight_in(training), query.dtype),
+            ),
         )
         return tf.concat([query[:, :-width], fixed], axis=1)
 
