@@ -47,7 +47,8 @@ BEST: dict[str, Any] = {
     "genres_head_input": "tower_and_features",
     "genres_private_dim": 64,
     "genres_loss_over": "batch_and_catalogue",
-    "item_item_weight": 0.0,
+    "item_item_weight": 0.5,
+    "item_item_train_weight": 0.0,
 }
 
 
@@ -82,6 +83,9 @@ def build(**overrides: Any) -> Variant:
         use_item_bias=knobs["item_bias"],
         identity_embeddings=knobs["identity_embeddings"],
         history_clusters=knobs["history_clusters"],
+        # Off without the identity embeddings it reads the history through (as in the preset).
+        item_item_weight=knobs["item_item_weight"],
+        item_item_train_weight=knobs["item_item_train_weight"],
     )
     tasks = tuple(
         task.replace(
@@ -112,7 +116,6 @@ def build(**overrides: Any) -> Variant:
         features=features,
         tasks=tasks,
         ranking_reads_dropout=knobs["ranking_reads_dropout"],
-        item_item_weight=knobs["item_item_weight"],
     )
     training = TrainingConfig(
         epochs=knobs["epochs"],
@@ -123,10 +126,18 @@ def build(**overrides: Any) -> Variant:
     return config, training
 
 
-#: The session-7 settings of what session 8 changed (the genre loss over the batch rows
-#: only, without the head-only catalogue term).
+#: The session-10 settings of what session 11 changed (no item-item part: the served score is
+#: the towers' alone).
+SESSION10_SETTINGS: dict[str, Any] = {
+    "item_item_weight": 0.0,
+    "item_item_train_weight": None,
+}
+
+#: The session-7 settings of what sessions 8 and 11 changed (the genre loss over the batch
+#: rows only, without the head-only catalogue term; no item-item part).
 SESSION7_SETTINGS: dict[str, Any] = {
     "genres_loss_over": "batch",
+    **SESSION10_SETTINGS,
 }
 
 #: The session-6 settings of what sessions 7 and 8 changed (the full history in training
@@ -194,6 +205,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "session5_default": SESSION5_SETTINGS,
     "session6_default": SESSION6_SETTINGS,
     "session7_default": SESSION7_SETTINGS,
+    "session10_default": SESSION10_SETTINGS,
     "no_history_clusters": {"history_clusters": 1},
     "history_clusters_3": {"history_clusters": 3},
     "genres_head_reads_tower": {"genres_head_input": "tower"},
@@ -225,10 +237,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "dim32": {"embedding_dim": 32},
     "epochs3": {"epochs": 3},
     "no_genres": {"tasks": ("retrieval", "rating")},
-    # EASE's item-item matrix as a fixed part of the model (`MultiTaskConfig.item_item_weight`,
-    # session 10): opt-in, the validation carve-out does not confirm its test-split gain.
-    "item_item_03": {"item_item_weight": 0.3},
-    "item_item_05": {"item_item_weight": 0.5},
+    # EASE's item-item matrix as a fixed part of the model that the towers train around
+    # (session 10): the validation carve-out does not confirm its test-split gain.
+    "item_item_03": {"item_item_weight": 0.3, "item_item_train_weight": None},
+    "item_item_05": {"item_item_weight": 0.5, "item_item_train_weight": None},
+    # The same part added to the served score only, the towers trained without it (session
+    # 11; weight 0.5 is `joint` since then, chosen on the carve-out among these three).
+    "item_item_served_025": {"item_item_weight": 0.25, "item_item_train_weight": 0.0},
+    "item_item_served_05": {"item_item_weight": 0.5, "item_item_train_weight": 0.0},
+    "item_item_served_075": {"item_item_weight": 0.75, "item_item_train_weight": 0.0},
     # Follow-up candidates (run with --variants ... --tag ...).
     "retrieval_only_in_batch_logq": {
         "tasks": ("retrieval",),
