@@ -187,8 +187,9 @@ def write_results(results: dict[str, Any], stem: Path) -> str:
         "test runs; session 7's full history in training steps from seed 0-2 test runs, "
         "confirmed on the carve-out, and the genre head's private embedding from seed-0 "
         "test runs; session 8's head-only catalogue term of the genre loss from seed 0-2 test "
-        "runs; session 10's item-item part, `item_item_weight`, was not adopted: the carve-out "
-        "does not confirm its test-split gain).",
+        "runs; session 10's item-item part trained around was not adopted: the carve-out "
+        "does not confirm its test-split gain; session 11's item-item part added to the served "
+        "score only, weight 0.5, was chosen on the carve-out).",
         *_targets(results["models"], ease),
         *_transfer(results["models"]),
         "",
