@@ -251,6 +251,9 @@ def test_quickstart_trains_the_library_default_unless_told(
     assert result.exit_code != 0 and "stopped by the test" in result.output
     assert seen[0].epochs == (ExperimentConfig().epochs if epochs is None else epochs)
     assert seen[0].model_config() == ExperimentConfig().model_config()
+    assert seen[0].model_config().item_item_weight > 0
+    invoke("quickstart", "--out", str(tmp_path / "off"), "--quiet", "--item-item-weight", "0")
+    assert seen[1].model_config().item_item_weight == 0.0
 
 
 def test_config_file_with_option_overrides(tmp_path: Path) -> None:

@@ -52,6 +52,13 @@ SAMPLE_SIZE = 10
     show_default=True,
     help="Serve the fastest ScaNN configuration reaching this recall@10 against exact search.",
 )
+@click.option(
+    "--item-item-weight",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="MovieLens: weight of EASE's item-item scores of the user's history added to the "
+    "served retrieval score; 0: off.  [default: 0.5 on movielens-100k, else 0]",
+)
 @click.option("--user-id", default=None, help="The sample user (default: the first user).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or log lines.")
 def quickstart(
@@ -62,6 +69,7 @@ def quickstart(
     max_rows: int,
     baselines: str,
     index_target_recall: float,
+    item_item_weight: float | None,
     user_id: str | None,
     quiet: bool,
 ) -> None:
@@ -89,6 +97,7 @@ def quickstart(
             max_rows=max_rows,
             baselines=chosen,
             index_target_recall=index_target_recall,
+            item_item_weight=item_item_weight,
         )
         result = run_experiment(config, folder, progress=not quiet, overwrite=True)
     except (ConfigError, DataError, DataNotFoundError) as error:
