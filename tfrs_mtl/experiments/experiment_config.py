@@ -137,8 +137,9 @@ class ExperimentConfig(Config):
             (`resolved_item_item_weight`).
         item_item_train_weight: the item-item part's weight in training steps
             (`MultiTaskConfig.item_item_train_weight`). 0 (default): the towers and heads
-            train without it and it is added to the served retrieval score only (training
-            costs nothing more); None: they train around it at `item_item_weight`.
+            train without it and it is added to the served retrieval score only (the
+            training steps are the towers-only model's); None: they train around it at
+            `item_item_weight`.
         tower_hidden_dims: hidden layers of the query and candidate towers (empty: the
             towers are a linear map of the concatenated features).
         use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with

@@ -204,10 +204,7 @@ class _FeatureTower(tf.keras.layers.Layer):
         if self.use_bias_dimension:
             embeddings = tf.concat([embeddings, self.bias_column(inputs, embeddings)], axis=-1)
         if self.item_item_columns_in(training):
-            columns = self.item_item_columns(inputs)
-            if self.side == "query":
-                columns = columns * self.item_item_weight_in(training)
-            embeddings = tf.concat([embeddings, columns], axis=-1)
+            embeddings = tf.concat([embeddings, self.item_item_columns(inputs, training)], axis=-1)
         return embeddings
 
     def item_item_weight_in(self, training: bool | None) -> float:
@@ -232,8 +229,10 @@ class _FeatureTower(tf.keras.layers.Layer):
             return embeddings
         return embeddings[..., : self.embedding_width]
 
-    def item_item_columns(self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> tf.Tensor:
-        """The `item_item_width` item-item columns before `item_item_scale`,
+    def item_item_columns(
+        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None
+    ) -> tf.Tensor:
+        """The `item_item_width` item-item columns of a call with `training`,
         `[batch_size, num_rows]`."""
         raise NotImplementedError
 
@@ -324,8 +323,11 @@ class QueryTower(_FeatureTower):
     ) -> tf.Tensor:
         return tf.ones_like(embeddings[:, :1])
 
-    def item_item_columns(self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> tf.Tensor:
-        """The multi-hot of the history's table rows (a value listed twice counts once)."""
+    def item_item_columns(
+        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None
+    ) -> tf.Tensor:
+        """`item_item_weight_in(training)` times the multi-hot of the history's table rows (a
+        value listed twice counts once)."""
         assert self.item_item_feature is not None
         values = _dense_values(inputs[self.item_item_feature])
         where = tf.where(padding_mask(values))
@@ -338,7 +340,7 @@ class QueryTower(_FeatureTower):
         multi_hot = tf.tensor_scatter_nd_max(
             tf.zeros(shape, tf.float32), indices, tf.ones_like(where[:, 0], tf.float32)
         )
-        return multi_hot
+        return multi_hot * self.item_item_weight_in(training)
 
 
 @tf.keras.utils.register_keras_serializable(package="tfrs_mtl")
@@ -398,8 +400,10 @@ class CandidateTower(_FeatureTower):
         keys = tf.reshape(tf.convert_to_tensor(inputs[self.id_feature]), [-1])
         return tf.gather(self.item_bias, self.shared_embeddings.lookup(self.id_feature, keys))
 
-    def item_item_columns(self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> tf.Tensor:
-        """The item's row of the fixed item-item matrix."""
+    def item_item_columns(
+        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None
+    ) -> tf.Tensor:
+        """The item's row of the fixed item-item matrix (the weight is on the query side)."""
         assert self.item_item_feature is not None
         keys = tf.reshape(tf.convert_to_tensor(inputs[self.item_item_feature]), [-1])
         return tf.gather(

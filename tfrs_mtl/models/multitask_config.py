@@ -49,8 +49,9 @@ class MultiTaskConfig(Config):
             `num_items x num_items` matrix that `MultiTaskModel.from_data` fits in closed form
             on the training interactions (EASE with L2 `item_item_l2`), so the served dot
             product is the towers' score plus `item_item_weight` times EASE's
-            (`tfrs_mtl.layers.towers`). The towers and heads train around it; the ranking
-            stack and the attribute heads do not read it. Small catalogues only: the matrix
+            (`tfrs_mtl.layers.towers`). The towers and heads train around it (unless
+            `item_item_train_weight=0`); the ranking stack and the attribute heads do not
+            read it. Small catalogues only: the matrix
             is dense (`MAX_ITEM_ITEM_ROWS` rows at most). 0: off.
         item_item_train_weight: the weight of that part in training steps; None: the
             served `item_item_weight`. 0: the towers and heads train without it (the
