@@ -107,6 +107,8 @@ class FakeServableModel:
     """Satisfies `tfrs_mtl.serving.ServableModel` with the encoders and ranker above."""
 
     ranking_task_names = ("rating", "purchase")
+    probability_task_names = ("purchase",)
+    default_blend: dict[str, float] | None = None
     query_feature_names = ("user_id", "user_age")
     candidate_feature_names = ("movie_id", "movie_genres")
     candidate_id_feature = "movie_id"

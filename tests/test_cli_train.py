@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -29,6 +30,15 @@ RUN_FILES = (
     "export/serving_data.npz",
 )
 METRIC_KEYS = (
+    "served/recall@10",
+    "served/ndcg@10",
+    "served/recall@20",
+    "served/ndcg@20",
+    "served/graded_ndcg@10",
+    "served/liked_recall@10",
+    "retrieval/graded_ndcg@10",
+    "retrieval/liked_recall@10",
+    "retrieval/recall@20",
     "retrieval/recall@10",
     "retrieval/ndcg@10",
     "retrieval/top100_hit",
@@ -115,6 +125,72 @@ def test_recommend_known_and_unknown_users(run_dir: Path) -> None:
     unknown = invoke("recommend", "--model", str(run_dir), "--user-id", "no-such-user", "-k", "3")
     assert unknown.exit_code == 0, unknown.output
     assert "OOV" in unknown.output
+
+
+def test_the_served_metrics_are_what_the_export_recommends(run_dir: Path, tmp_path: Path) -> None:
+    """`served/*` in metrics.json equals the metrics of `tfrs-mtl recommend`'s own output
+    from the exported artifact (its default blend, num_candidates, exclusions) for every
+    test user: the run scores what a user receives."""
+    from tfrs_mtl.experiments import ExperimentConfig
+    from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
+    from tfrs_mtl.experiments.served_evaluation import list_metrics
+
+    config = ExperimentConfig.load(run_dir / "experiment.yaml")
+    data = load_experiment_data(config)
+    train, test = split_experiment_data(data, config.split)
+    users = np.unique(data.user_index[data.positives(test)])
+    ids = tmp_path / "users.txt"
+    ids.write_text("\n".join(data.user_ids[users]) + "\n")
+    out = tmp_path / "served.jsonl"
+    result = invoke(
+        "recommend",
+        "--model",
+        str(run_dir),
+        "--user-ids-file",
+        str(ids),
+        "--output",
+        str(out),
+        "-k",
+        "20",
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    position = {user: row for row, user in enumerate(data.user_ids[users])}
+    item_index = {item: index for index, item in enumerate(data.item_ids)}
+    lists = np.full((len(users), 20), -1)
+    for record in records:
+        lists[position[str(record["user_id"])], record["rank"] - 1] = item_index[
+            str(record["item_id"])
+        ]
+    found = list_metrics(lists, users, data, train, test)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    manifest = json.loads((run_dir / "export" / "manifest.json").read_text())
+    assert manifest["default_blend"] == manifest["fitted_blend"]
+    for name in ("recall@10", "ndcg@10", "recall@20", "graded_ndcg@10", "liked_recall@10"):
+        assert found[name] == pytest.approx(metrics[f"served/{name}"], abs=1e-6), name
+
+
+def test_recommend_takes_a_blend_and_refuses_a_bad_one(run_dir: Path) -> None:
+    rating = invoke(
+        "recommend",
+        "--model",
+        str(run_dir),
+        "--user-id",
+        "1",
+        "-k",
+        "5",
+        "--blend",
+        "rating=1",
+        "--json",
+    )
+    assert rating.exit_code == 0, rating.output
+    scores = [record["rating_score"] for record in json.loads(rating.output)]
+    assert scores == sorted(scores, reverse=True)
+    bad = CliRunner().invoke(
+        main, ["recommend", "--model", str(run_dir), "--user-id", "1", "--blend", "clicks=1"]
+    )
+    assert bad.exit_code != 0
+    assert "--blend: blend names unknown score(s) ['clicks']" in bad.output
 
 
 def test_recommend_batch_writes_csv_and_jsonl(run_dir: Path, tmp_path: Path) -> None:

@@ -96,6 +96,7 @@ def test_model_config_drops_what_the_data_lacks() -> None:
     model = config.model_config(columns)
     assert [task.name for task in model.tasks] == [
         "retrieval",
+        "engagement",
         "click",
         "cart",
         "purchase",
@@ -148,14 +149,21 @@ def test_task_weights_override_the_preset_and_the_movielens_defaults() -> None:
     def weights(config: ExperimentConfig) -> dict[str, float]:
         return {task.name: task.weight for task in config.model_config().tasks}
 
-    assert weights(ExperimentConfig()) == {"retrieval": 1.0, "rating": 0.5, "genres": 1.0}
+    assert weights(ExperimentConfig()) == {
+        "retrieval": 1.0,
+        "engagement": 1.0,
+        "rating": 0.5,
+        "genres": 1.0,
+    }
     changed = ExperimentConfig.from_dict({"task_weights": {"rating": 1.0, "genres": 0.0}})
-    assert weights(changed) == {"retrieval": 1.0, "rating": 1.0, "genres": 0.0}
+    assert weights(changed) == {"retrieval": 1.0, "engagement": 1.0, "rating": 1.0, "genres": 0.0}
     from tfrs_mtl.models import ecommerce_config
 
     shop = weights(ExperimentConfig(dataset="synthetic-ecommerce", baselines=()))
     assert shop == {
-        task.name: task.weight for task in ecommerce_config().tasks if task.name in shop
+        task.name: task.weight
+        for task in ecommerce_config(use_engagement=True).tasks
+        if task.name in shop
     }
     with pytest.raises(ConfigError, match=r"task_weights: unknown task\(s\) \['click'\]"):
         ExperimentConfig(task_weights={"click": 1.0})

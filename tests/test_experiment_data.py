@@ -194,3 +194,56 @@ def test_split_refits_the_interest_profiles_on_its_training_rows() -> None:
     everything = user_profiles(data, np.arange(len(data.frame)))
     assert not np.allclose(data.interest_profiles, everything)
     assert load_experiment_data(config.replace(tasks=())).interest_key is None
+
+
+def test_the_validation_carve_out_splits_only_training_rows(ml100k_dir) -> None:
+    from tfrs_mtl.experiments.experiment_data import validation_carve_out
+
+    config = ExperimentConfig(
+        dataset="synthetic-ecommerce",
+        baselines=(),
+        synthetic_num_users=60,
+        synthetic_num_items=30,
+        synthetic_num_events=600,
+    )
+    data = load_experiment_data(config)
+    train, test = split_experiment_data(data, config.split)
+    fit, held = validation_carve_out(data, train, config.split, 0.25, seed=3)
+    assert sorted(np.r_[fit, held]) == sorted(train)
+    assert not set(held) & set(test)
+    assert len(held) == pytest.approx(0.25 * len(train), rel=0.2)
+    again = validation_carve_out(data, train, config.split, 0.25, seed=3)
+    np.testing.assert_array_equal(again[1], held)
+    # A split by time holds out the latest training rows, as the test rows are the latest.
+    temporal = config.split.replace(method="temporal")
+    data = load_experiment_data(
+        ExperimentConfig(data_dir=str(ml100k_dir), max_rows=2_000, split=temporal, baselines=())
+    )
+    train, _ = split_experiment_data(data, temporal)
+    fit, held = validation_carve_out(data, train, temporal, 0.25, seed=3)
+    times = data.frame["timestamp"].to_numpy()
+    assert times[fit].max() <= times[held].min()
+    with pytest.raises(ValueError, match="not in"):
+        validation_carve_out(data, train, temporal, 1.0, seed=3)
+
+
+def test_the_blend_target_follows_the_labels_the_data_holds() -> None:
+    from tfrs_mtl.experiments.experiment_data import resolved_blend_target, target_gains
+
+    shop = ExperimentConfig(
+        dataset="synthetic-ecommerce",
+        baselines=(),
+        synthetic_num_users=60,
+        synthetic_num_items=30,
+        synthetic_num_events=600,
+    )
+    data = load_experiment_data(shop)
+    assert resolved_blend_target(shop, data) == "purchase"
+    assert resolved_blend_target(shop.replace(blend_target="interactions"), data) is None
+    assert resolved_blend_target(shop.replace(blend_target="cart"), data) == "cart"
+    with pytest.raises(ValueError, match="blend_target='rating' is not a label"):
+        resolved_blend_target(shop.replace(blend_target="rating"), data)
+    rows = np.arange(len(data.frame))
+    gains = target_gains(data, rows, "purchase")
+    purchases = data.frame["purchase"].to_numpy()[data.positives(rows)]
+    np.testing.assert_array_equal(gains, (purchases > 0).astype(float))

@@ -89,7 +89,7 @@ def test_plain_saved_model_load_serves_the_signatures(recommender, export_dir) -
         num_candidates=tf.constant(20),
         blend_weights=tf.constant([0.0, 1.0, 0.0]),
     )
-    expected = recommender.recommend(queries(), **REQUEST)
+    expected = recommender.recommend(queries(), **REQUEST, blend={"rating": 1.0})
     np.testing.assert_array_equal(outputs["item_ids"].numpy().astype(str), expected.item_ids)
     assert set(outputs) == {
         "item_ids",

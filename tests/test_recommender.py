@@ -44,8 +44,9 @@ def test_recommend_shapes_and_scores(recommender) -> None:
     assert results.item_ids.shape == (3, 5)
     assert results.retrieval_scores.shape == (3, 5)
     assert set(results.scores) == {"rating", "purchase"}
-    # Default blend is the rating: the final order is by predicted rating.
-    np.testing.assert_array_equal(results.final_scores, results.scores["rating"])
+    # No fitted blend: the final order is stage 1's (the retrieval score).
+    assert recommender.default_blend == {"retrieval": 1.0}
+    assert (np.diff(results.retrieval_scores, axis=1) <= 0).all()
     assert (np.diff(results.final_scores, axis=1) <= 0).all()
     for row in results.item_ids:
         assert len(set(row)) == 5
@@ -58,18 +59,45 @@ def test_retrieval_only_blend_is_the_exact_top_k(model, exact) -> None:
     expected = exact.catalogue_ids[np.argsort(-scores, axis=1)[:, :4]]
     np.testing.assert_array_equal(results.item_ids, expected.astype(str))
     np.testing.assert_allclose(
-        results.final_scores, np.sort(scores, axis=1)[:, ::-1][:, :4], rtol=1e-5
-    )
-
-
-def test_blend_weights_combine_task_scores(recommender) -> None:
-    results = recommender.recommend(
-        make_queries(["u4"]), k=6, blend={"rating": 1.0, "purchase": 2.0}
-    )
-    np.testing.assert_allclose(
-        results.final_scores, results.scores["rating"] + 2.0 * results.scores["purchase"], rtol=1e-6
+        results.retrieval_scores, np.sort(scores, axis=1)[:, ::-1][:, :4], rtol=1e-5
     )
     assert (np.diff(results.final_scores, axis=1) <= 0).all()
+
+
+def _standardised(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / values.std()
+
+
+def test_blend_weights_combine_standardised_scores(recommender) -> None:
+    # Every candidate comes back (k = num_candidates), so the standardisation is checkable.
+    results = recommender.recommend(
+        make_queries(["u4"]), k=20, num_candidates=20, blend={"rating": 1.0, "purchase": 2.0}
+    )
+    expected = _standardised(results.scores["rating"][0]) + 2.0 * _standardised(
+        np.log(results.scores["purchase"][0])
+    )
+    np.testing.assert_allclose(results.final_scores[0], expected, rtol=1e-4, atol=1e-5)
+    assert (np.diff(results.final_scores, axis=1) <= 0).all()
+
+
+def test_a_blend_and_its_multiple_give_the_same_order(recommender) -> None:
+    queries = make_queries(["u2", "u9"])
+    once = recommender.recommend(queries, k=8, blend={"retrieval": 1.0, "rating": 0.5})
+    scaled = recommender.recommend(queries, k=8, blend={"retrieval": 4.0, "rating": 2.0})
+    np.testing.assert_array_equal(once.item_ids, scaled.item_ids)
+
+
+def test_a_fitted_blend_is_the_default(model) -> None:
+    fitted = Recommender(
+        model,
+        make_catalogue(NUM_ITEMS),
+        IndexConfig(kind="brute_force"),
+        progress=False,
+        blend={"rating": 1.0},
+    )
+    assert fitted.default_blend == {"rating": 1.0}
+    results = fitted.recommend(make_queries(["u3"]), k=5)
+    assert (np.diff(results.scores["rating"], axis=1) <= 0).all()
 
 
 def test_stage_two_scores_equal_the_ranker_on_each_pair(model, recommender) -> None:

@@ -29,8 +29,20 @@ def test_table_puts_model_beside_baselines() -> None:
     assert table.splitlines() == [
         "| metric | model | popularity |",
         "| --- | ---: | ---: |",
-        "| rating/rmse | 0.9000 | 1.1300 |",
         "| retrieval/recall@10 | 0.3000 | n/a |",
+        "| rating/rmse | 0.9000 | 1.1300 |",
+    ]
+
+
+def test_table_puts_served_lists_first_and_baselines_serve_their_ranking() -> None:
+    table = metrics_table(
+        {"rating": {"rmse": 0.9}, "retrieval": {"ndcg@10": 0.3}, "served": {"ndcg@10": 0.32}},
+        {"ease": {"retrieval": {"ndcg@10": 0.31}}},
+    )
+    assert table.splitlines()[2:] == [
+        "| served/ndcg@10 | 0.3200 | 0.3100 |",
+        "| retrieval/ndcg@10 | 0.3000 | 0.3100 |",
+        "| rating/rmse | 0.9000 | n/a |",
     ]
 
 

@@ -33,7 +33,7 @@ BEST: dict[str, Any] = {
     "batch_size": 1024,
     "weight_decay": 0.0,
     "ema_momentum": 0.99,
-    "tasks": ("retrieval", "rating", "genres"),
+    "tasks": ("retrieval", "engagement", "rating", "genres"),
     "history": True,
     "user_id_dim": None,
     "drop_features": (),
@@ -86,6 +86,7 @@ def build(**overrides: Any) -> Variant:
         # Off without the identity embeddings it reads the history through (as in the preset).
         item_item_weight=knobs["item_item_weight"],
         item_item_train_weight=knobs["item_item_train_weight"],
+        use_engagement="engagement" in knobs["tasks"],
     )
     tasks = tuple(
         task.replace(

@@ -171,6 +171,21 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "(tune_index on the users' query embeddings).",
         ),
         click.option(
+            "--blend",
+            "blend_text",
+            default=None,
+            metavar="NAME=W,...",
+            help="Serve this blend of the final score (e.g. engagement=1,rating=0.5) instead "
+            "of fitting one on a validation carve-out of the training rows.",
+        ),
+        click.option(
+            "--blend-target",
+            default=None,
+            help="What the fitted blend ranks best on the carve-out: a 0/1 behaviour such as "
+            "purchase, the rating column (graded gains), or 'interactions'.  [default: "
+            "purchase where present, else the rating where present, else interactions]",
+        ),
+        click.option(
             "--baselines",
             default=None,
             help="Comma-separated baselines run beside the model: popularity, ease, mf "
@@ -207,10 +222,13 @@ def build_config(
     history_dropout: float | None = None,
     user_id_dropout: float | None = None,
     item_item_weight: float | None = None,
+    blend_text: str | None = None,
+    blend_target: str | None = None,
 ) -> Any:
     """An `ExperimentConfig` from `--config` (or `defaults`) and the given options."""
     from tfrs_mtl.config import ConfigError
     from tfrs_mtl.experiments import BASELINES, ExperimentConfig
+    from tfrs_mtl.serving.blend import parse_blend
 
     data: dict[str, Any] = dict(defaults or {})
     if config_path is not None:
@@ -240,7 +258,13 @@ def build_config(
         "index_target_recall": index_target_recall,
         "baselines": parse_baselines(baselines),
         "split": split_overrides(split, dict(data.get("split", {}))),
+        "blend_target": blend_target,
     }
+    if blend_text is not None:
+        try:
+            overrides["blend"] = parse_blend(blend_text)
+        except ValueError as error:
+            fail(f"--blend: {error}")
     data.update({key: value for key, value in overrides.items() if value is not None})
     if index_kind is not None:
         data["index"] = {**dict(data.get("index", {})), "kind": index_kind}

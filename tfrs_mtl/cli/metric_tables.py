@@ -4,15 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+#: What `recommend` serves first (`served/*`), then stage 1 alone (`retrieval/*`).
+LIST_METRICS = (
+    "recall@10",
+    "ndcg@10",
+    "recall@20",
+    "ndcg@20",
+    "graded_ndcg@10",
+    "liked_recall@10",
+    "purchase_recall@20",
+    "purchase_ndcg@20",
+    "cart_recall@20",
+    "cart_ndcg@20",
+    "click_recall@20",
+    "click_ndcg@20",
+)
 HEADLINE_METRICS = (
-    "retrieval/recall@10",
-    "retrieval/ndcg@10",
+    *(f"served/{name}" for name in LIST_METRICS),
+    *(f"retrieval/{name}" for name in LIST_METRICS),
     "retrieval/top100_hit",
     "index/recall@10_vs_exact",
     "rating/rmse",
     "rating/mae",
 )
 BASELINE_PREFIX = "baselines/"
+SERVED_PREFIX = "served/"
 
 
 def _rows(metrics: Mapping[str, float]) -> list[str]:
@@ -21,14 +37,24 @@ def _rows(metrics: Mapping[str, float]) -> list[str]:
         k
         for k in model_keys
         if k not in HEADLINE_METRICS
-        and not k.startswith(("retrieval/", "index/"))
+        and not k.startswith(("retrieval/", "index/", SERVED_PREFIX, "blend_fit/"))
         and not k.endswith("macro_f1")
     )
     return [k for k in HEADLINE_METRICS if k in metrics] + others
 
 
+def baseline_value(metrics: Mapping[str, float], baseline: str, row: str) -> float | None:
+    """A baseline's value of `row`; a baseline serves its own ranking, so its `served/*`
+    value is its `retrieval/*` one."""
+    value = metrics.get(f"{BASELINE_PREFIX}{baseline}/{row}")
+    if value is None and row.startswith(SERVED_PREFIX):
+        value = metrics.get(f"{BASELINE_PREFIX}{baseline}/retrieval/{row[len(SERVED_PREFIX) :]}")
+    return value
+
+
 def comparison_table(metrics: Mapping[str, float]) -> str:
-    """The headline metrics of the model beside every baseline (`n/a` where absent)."""
+    """The headline metrics of the model beside every baseline (`n/a` where absent): what
+    `recommend` serves first, then stage 1, the index and the other tasks."""
     baselines = sorted(
         {
             k[len(BASELINE_PREFIX) :].split("/", 1)[0]
@@ -42,9 +68,7 @@ def comparison_table(metrics: Mapping[str, float]) -> str:
     cell = max(10, *(len(name) for name in columns))
     lines = ["metric".ljust(width) + "".join(name.rjust(cell + 2) for name in columns)]
     for row in rows:
-        cells = [metrics.get(row)] + [
-            metrics.get(f"{BASELINE_PREFIX}{name}/{row}") for name in baselines
-        ]
+        cells = [metrics.get(row)] + [baseline_value(metrics, name, row) for name in baselines]
         text = ["n/a" if value is None else f"{value:.4f}" for value in cells]
         lines.append(row.ljust(width) + "".join(value.rjust(cell + 2) for value in text))
     if "train_seconds" in metrics:
@@ -53,8 +77,15 @@ def comparison_table(metrics: Mapping[str, float]) -> str:
 
 
 def summary_table(summary: Mapping[str, tuple[float, float]], num_folds: int) -> str:
-    """`metric  mean ± std` per metric, model first then baselines."""
-    names = sorted(summary, key=lambda name: (name.startswith(BASELINE_PREFIX), name))
+    """`metric  mean ± std` per metric: the model's (served lists first), then baselines."""
+    names = sorted(
+        summary,
+        key=lambda name: (
+            name.startswith(BASELINE_PREFIX),
+            not name.startswith(SERVED_PREFIX),
+            name,
+        ),
+    )
     width = max(len(name) for name in names) if names else 6
     lines = [f"{'metric'.ljust(width)}  mean ± std over {num_folds} folds"]
     for name in names:

@@ -104,6 +104,15 @@ def _read_user_ids(path: str) -> list[str]:
 @click.option("-k", "k", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--num-candidates", type=click.IntRange(min=1), default=200, show_default=True)
 @click.option("--include-seen", is_flag=True, help="Do not exclude the user's training items.")
+@click.option(
+    "--blend",
+    "blend_text",
+    default=None,
+    metavar="NAME=W,...",
+    help="Weights of the final score, e.g. engagement=1,rating=0.5 (names: retrieval and the "
+    "ranking tasks; each score standardised over the candidates).  [default: the export's "
+    "fitted blend]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
 def recommend(
     export_dir: str,
@@ -113,6 +122,7 @@ def recommend(
     k: int,
     num_candidates: int,
     include_seen: bool,
+    blend_text: str | None,
     as_json: bool,
 ) -> None:
     """Recommends k items for a user (or a file of users) from an export.
@@ -120,10 +130,13 @@ def recommend(
     A known user's query features (MovieLens: age, gender, occupation, last timestamp) come
     from serving_data.npz, stored in the export by `train`/`export`; an unknown user id
     goes through the model's out-of-vocabulary row, its other features at their most
-    common value. Known users' training items are excluded unless --include-seen.
+    common value. Known users' training items are excluded unless --include-seen. The order
+    is the export's default blend (fitted on validation data when it was trained) unless
+    --blend gives another.
     """
     from tfrs_mtl.experiments import ServingData, recommend_users
     from tfrs_mtl.serving import ExportError, load
+    from tfrs_mtl.serving.blend import checked_blend, parse_blend
 
     if (user_id is None) == (user_ids_file is None):
         fail("give exactly one of --user-id or --user-ids-file")
@@ -139,6 +152,12 @@ def recommend(
         recommender = load(folder)
     except ExportError as error:
         fail(str(error))
+    blend = None
+    if blend_text is not None:
+        try:
+            blend = checked_blend(parse_blend(blend_text), recommender.ranking_task_names)
+        except (TypeError, ValueError) as error:
+            fail(f"--blend: {error}")
     serving = ServingData.load(folder / SERVING_DATA)
     users = [user_id] if user_id is not None else _read_user_ids(str(user_ids_file))
     table = recommend_users(
@@ -148,6 +167,7 @@ def recommend(
         k=k,
         num_candidates=num_candidates,
         exclude_seen=not include_seen,
+        blend=blend,
     )
     records: list[dict[str, Any]] = json.loads(table.to_json(orient="records"))
     if target is not None:

@@ -19,7 +19,9 @@ from tfrs_mtl.evaluation.full_ranking import (
     evaluate_full_ranking,
     evaluate_retrieved,
     retrieval_depth,
+    top_k_lists,
 )
+from tfrs_mtl.evaluation.graded_metrics import GradedRelevance, discounts_at, graded_ndcg
 from tfrs_mtl.evaluation.index_recall import index_recall
 from tfrs_mtl.evaluation.interaction_sets import UserItemSets, encode_pairs
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
@@ -38,6 +40,7 @@ from tfrs_mtl.evaluation.top_k_hit import top100_hit, top_k_hit
 
 __all__ = [
     "DEFAULT_KS",
+    "GradedRelevance",
     "RankingMetricAccumulator",
     "RankingResult",
     "RetrievalMetrics",
@@ -47,10 +50,12 @@ __all__ = [
     "binary_accuracy",
     "binary_auc",
     "cross_validate",
+    "discounts_at",
     "encode_pairs",
     "evaluate_full_ranking",
     "evaluate_retrieved",
     "flatten_metrics",
+    "graded_ndcg",
     "index_recall",
     "log_loss",
     "macro_f1",
@@ -64,5 +69,6 @@ __all__ = [
     "rmse",
     "top100_hit",
     "top_k_hit",
+    "top_k_lists",
     "write_report",
 ]

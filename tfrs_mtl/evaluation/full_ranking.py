@@ -147,6 +147,40 @@ def evaluate_full_ranking(
     )
 
 
+def top_k_lists(
+    scores: ScoreSource,
+    train_pairs: Pairs,
+    user_indices: np.ndarray,
+    *,
+    num_users: int,
+    num_items: int,
+    k: int,
+    batch_size: int | None = None,
+) -> np.ndarray:
+    """The `k` best items `[n, k]` of each user of `user_indices` `[n]` over the whole
+    catalogue, the user's training items masked (-1 pads a row with fewer items): the lists
+    `evaluate_full_ranking` scores, for metrics it does not compute.
+
+    Args:
+        scores: as for `evaluate_full_ranking`.
+        train_pairs: `(user_indices, item_indices)` seen in training; never listed.
+        user_indices: the users.
+        num_users: number of users.
+        num_items: catalogue size.
+        k: items per list.
+        batch_size: users per score block (default: ~16M cells per block).
+    """
+    score_fn, num_items = as_score_fn(scores, num_items)
+    train = as_user_item_sets(train_pairs, num_users, num_items)
+    users = np.asarray(user_indices, np.int64)
+    lists = [np.zeros((0, k), np.int64)]
+    for batch in iterate_batches(users, batch_size or default_batch_size(num_items)):
+        block = score_block(score_fn, batch, num_items)
+        block[train.dense_block(batch)] = -np.inf
+        lists.append(top_k_ids(block, k)[1])
+    return np.concatenate(lists)
+
+
 def retrieval_depth(train_pairs: Pairs, k: int, *, num_users: int, num_items: int) -> int:
     """How many neighbours to ask a retriever for so that `k` remain after removing any
     user's training items: `min(num_items, k + the largest training count of a user)`."""

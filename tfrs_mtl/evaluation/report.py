@@ -97,15 +97,22 @@ def plot_recall_curves(recall_curves: Mapping[str, np.ndarray], path: Path) -> b
 
 
 def metrics_table(metrics: NestedMetrics, baselines: Mapping[str, NestedMetrics]) -> str:
-    """Markdown table: one row per `task/metric`, the model beside every baseline."""
+    """Markdown table: one row per `task/metric`, the model beside every baseline.
+
+    The served lists (`served/*`, what `recommend` returns) come first, then stage 1 alone
+    (`retrieval/*`) and the rest. A baseline serves its own ranking: its `served/*` cells
+    are its `retrieval/*` values.
+    """
     columns = {"model": metrics, **baselines}
+    order = {"served": 0, "retrieval": 1}
     rows = sorted(
         {
             (task, metric)
             for nested in columns.values()
             for task, m in nested.items()
             for metric in m
-        }
+        },
+        key=lambda row: (order.get(row[0], 2), row),
     )
     lines = [
         "| metric | " + " | ".join(columns) + " |",
@@ -113,8 +120,10 @@ def metrics_table(metrics: NestedMetrics, baselines: Mapping[str, NestedMetrics]
     ]
     for task, metric in rows:
         cells = []
-        for nested in columns.values():
+        for name, nested in columns.items():
             value = nested.get(task, {}).get(metric)
+            if value is None and task == "served" and name != "model":
+                value = nested.get("retrieval", {}).get(metric)
             cells.append(_MISSING if value is None else f"{value:.4f}")
         lines.append(f"| {task}/{metric} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -3,8 +3,10 @@
 Popularity, EASE and biased matrix factorization come from
 `tfrs_mtl.evaluation.baselines.evaluate_baselines`; the TFRS multitask tutorial model from
 `tfrs_mtl.evaluation.baselines.tfrs_tutorial` (MovieLens only). All are scored by the same
-full-ranking code as the model, training items masked. With an interest task, popularity
-also predicts every user the global class distribution (`popularity/interest/kl`).
+full-ranking code as the model, training items masked, with the same graded, liked and
+per-behaviour metrics as its lists (`served_evaluation.list_metrics`). With an interest
+task, popularity also predicts every user the global class distribution
+(`popularity/interest/kl`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tfrs_mtl.evaluation.baselines import evaluate_baselines
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import ExperimentData
 from tfrs_mtl.experiments.interest_evaluation import popularity_interest_metrics
+from tfrs_mtl.experiments.served_evaluation import list_metrics
 
 Log = Callable[[str], None]
 
@@ -67,6 +70,9 @@ def run_baselines(
             ks=config.ks,
             names=classic,
             seed=config.seed,
+            list_metrics=lambda lists, users: list_metrics(
+                lists, users, data, train_positions, test_positions
+            ),
         )
         metrics.update(results.metrics)
         curves.update(results.recall_curves)

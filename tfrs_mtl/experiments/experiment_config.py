@@ -9,6 +9,7 @@ candidate index and the baselines run beside the model. `model_config()` turns i
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal
 
@@ -23,8 +24,16 @@ if TYPE_CHECKING:
     from tfrs_mtl.features import FeatureSpec
     from tfrs_mtl.models import MultiTaskConfig
 
-MOVIELENS_TASKS: tuple[str, ...] = ("retrieval", "rating", "genres")
-ECOMMERCE_TASKS: tuple[str, ...] = ("retrieval", "click", "cart", "purchase", "category", "price")
+MOVIELENS_TASKS: tuple[str, ...] = ("retrieval", "engagement", "rating", "genres")
+ECOMMERCE_TASKS: tuple[str, ...] = (
+    "retrieval",
+    "engagement",
+    "click",
+    "cart",
+    "purchase",
+    "category",
+    "price",
+)
 #: Opt-in tasks: trained only when `ExperimentConfig.tasks` names them. `interest` predicts
 #: the user's training genre (MovieLens) or category (e-commerce) distribution.
 OPTIONAL_TASKS: tuple[str, ...] = ("interest",)
@@ -164,7 +173,20 @@ class ExperimentConfig(Config):
         index_target_recall: when set, `tfrs_mtl.serving.tune_index` picks the fastest
             index whose recall@10 against exact search reaches it, measured on every user's
             query embedding (no labels read), and that index is served and evaluated.
-        num_candidates: items retrieved per query before re-ranking when recommending.
+        num_candidates: items stage 1 retrieves per query for stage 2 to re-rank (the
+            served metrics use it, as `recommend` does).
+        blend: the served blend (`tfrs_mtl.serving.blend`: `{score: weight}` over
+            `retrieval` and the ranking tasks), saved with the model as its default; None
+            fits it on a validation carve-out of the training rows when the model has
+            ranking tasks (`tfrs_mtl.experiments.fit_served_blend`: a second model is
+            trained on the other training rows to serve the carved-out users).
+        blend_target: the label whose held-out rows the fitted blend ranks best (NDCG@10):
+            a 0/1 behaviour (e.g. `purchase`: gain 1 where it happened) or the rating column
+            (graded: gain = the rating given); None: `purchase` on data with purchase
+            labels, else the rating on data with ratings, else every interaction (gain 1);
+            `interactions`: every interaction (gain 1) on any data.
+        validation_fraction: the share of training rows held out to fit the blend (a split
+            by time holds out the latest); 0 fits nothing and serves stage 1's order.
         baselines: run in the same process on the same split: `popularity`, `ease`,
             `matrix_factorization` (needs ratings), `tfrs_tutorial` (MovieLens only).
         ks: retrieval cut-offs reported (`retrieval/recall@K`, `ndcg@K`, ...).
@@ -214,8 +236,11 @@ class ExperimentConfig(Config):
     index: IndexConfig = dataclasses.field(default_factory=IndexConfig)
     index_target_recall: float | None = None
     num_candidates: int = 200
+    blend: dict[str, float] | None = None
+    blend_target: str | None = None
+    validation_fraction: float = 0.2
     baselines: tuple[str, ...] = BASELINES
-    ks: tuple[int, ...] = (10, 100)
+    ks: tuple[int, ...] = (10, 20, 100)
     num_negatives_per_user: int = 4
     synthetic_num_users: int = 2_000
     synthetic_num_items: int = 1_000
@@ -298,6 +323,22 @@ class ExperimentConfig(Config):
             f"index_target_recall={self.index_target_recall} is not in (0, 1]",
         )
         require(self.num_candidates >= 1, f"num_candidates={self.num_candidates} must be >= 1")
+        require(
+            0 <= self.validation_fraction < 1,
+            f"validation_fraction={self.validation_fraction} is not in [0, 1)",
+        )
+        if self.blend is not None:
+            names = ("retrieval", *self.task_names)
+            unknown = sorted(set(self.blend) - set(names))
+            require(
+                not unknown,
+                f"blend: unknown score(s) {unknown}; expected some of {list(names)}",
+            )
+            require(
+                all(math.isfinite(weight) for weight in self.blend.values())
+                and any(self.blend.values()),
+                f"blend={self.blend}: weights must be finite and not all zero",
+            )
         bad = [name for name in self.baselines if name not in BASELINES]
         require(
             not bad,
@@ -378,6 +419,7 @@ class ExperimentConfig(Config):
                 item_item_train_weight=(
                     self.item_item_train_weight if self.resolved_item_item_weight else None
                 ),
+                use_engagement="engagement" in self.task_names,
             )
             preset = preset.replace(features=with_user_id_dropout(preset, self.user_id_dropout))
         else:
@@ -386,6 +428,7 @@ class ExperimentConfig(Config):
                 architecture=self.architecture or "mmoe",
                 weighting=self.weighting,
                 use_interest=self.use_interest,
+                use_engagement="engagement" in self.task_names,
             )
         wanted = set(self.task_names)
         if columns is not None:

@@ -213,11 +213,84 @@ def split_experiment_data(
         split = split.replace(order="frame")
     parts = split_from_config(data.frame, split, data.data_dir)
     train, test = data.rows(parts.train), data.rows(parts.test)
-    if data.history_length:
-        fit_user_histories(data, train)
-    if data.interest_key is not None:
-        fit_interest_profiles(data, train)
+    fit_split_state(data, train)
     return train, test
+
+
+#: `ExperimentConfig.blend_target` for "every interaction, gain 1" on any data.
+INTERACTIONS = "interactions"
+
+
+def fit_split_state(data: ExperimentData, train_positions: np.ndarray) -> None:
+    """Refits what `data` derives from a split's training rows: the users' histories (with
+    `history_length`) and interest profiles (with an interest task)."""
+    if data.history_length:
+        fit_user_histories(data, train_positions)
+    if data.interest_key is not None:
+        fit_interest_profiles(data, train_positions)
+
+
+def validation_carve_out(
+    data: ExperimentData,
+    train_positions: np.ndarray,
+    split: SplitConfig,
+    fraction: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(fit_positions, held_out_positions)`: the training rows split again, for choices
+    made on held-out data (the served blend) without reading any test row.
+
+    A split by time (`temporal`, `leave_last_n`) is repeated on the training rows, so the
+    held-out rows are the latest as the test rows are; any other split holds out a seeded
+    random `fraction` of the training rows.
+
+    Raises:
+        ValueError: `fraction` is not in (0, 1).
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation fraction {fraction} is not in (0, 1)")
+    train_positions = np.asarray(train_positions, np.int64)
+    if split.method in ("temporal", "leave_last_n"):
+        carve = split.replace(train_fraction=1 - fraction, cutoff_timestamp=None)
+        parts = split_from_config(data.frame.iloc[train_positions], carve, data.data_dir)
+        return data.rows(parts.train), data.rows(parts.test)
+    held = np.random.default_rng(seed).random(len(train_positions)) < fraction
+    return train_positions[~held], train_positions[held]
+
+
+def resolved_blend_target(config: ExperimentConfig, data: ExperimentData) -> str | None:
+    """The label whose held-out rows the served blend ranks best (`ExperimentConfig
+    .blend_target`). When unset, by what the data holds: `purchase` where there are purchase
+    labels, else the rating where there are ratings (graded: gain = the rating), else None
+    (every interaction, gain 1; also what `INTERACTIONS` asks for).
+
+    Raises:
+        ValueError: `blend_target` names no column of the data.
+    """
+    target = config.blend_target
+    if target == INTERACTIONS:
+        return None
+    if target is None:
+        if "purchase" in data.frame:
+            return "purchase"
+        return data.rating_key
+    if target not in data.frame:
+        raise ValueError(
+            f"blend_target={target!r} is not a label of {config.dataset} "
+            f"(columns: {sorted(map(str, data.frame.columns))})"
+        )
+    return target
+
+
+def target_gains(data: ExperimentData, positions: np.ndarray, target: str | None) -> np.ndarray:
+    """`[len(data.positives(positions))]` the gain of each retrieval positive among
+    `positions` for the blend target: its rating when the target is the rating column, 1 where
+    its label is positive (0 elsewhere) for a behaviour, 1 for every interaction (None)."""
+    positives = data.positives(positions)
+    if target is None:
+        return np.ones(len(positives))
+    values = data.frame[target].to_numpy(np.float64)[positives]
+    return values if target == data.rating_key else (values > 0).astype(np.float64)
 
 
 def fit_user_histories(data: ExperimentData, train_positions: np.ndarray) -> None:

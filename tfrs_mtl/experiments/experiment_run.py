@@ -49,20 +49,27 @@ import numpy as np
 import tensorflow as tf
 
 from tfrs_mtl._atomic_files import refuse_links_inside
+from tfrs_mtl.evaluation import UserItemSets
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
+from tfrs_mtl.experiments.blend_fitting import BlendFit, HeldOut, fit_blend
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation, run_baselines
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import (
     ExperimentData,
     feature_arrays,
+    fit_split_state,
     load_experiment_data,
+    resolved_blend_target,
     select_columns,
     split_experiment_data,
+    target_gains,
     training_feature_arrays,
+    validation_carve_out,
 )
 from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
 from tfrs_mtl.experiments.run_report import experiment_yaml, write_run_report
+from tfrs_mtl.experiments.served_evaluation import seen_items, served_lists
 from tfrs_mtl.experiments.serving_data import FILE_NAME as SERVING_DATA_FILE
 from tfrs_mtl.experiments.serving_data import ServingData
 from tfrs_mtl.experiments.training_backup import (
@@ -74,6 +81,7 @@ from tfrs_mtl.experiments.training_backup import (
 from tfrs_mtl.models import Catalogue, MultiTaskModel, build_dataset, build_optimizer
 from tfrs_mtl.serving import Recommender
 from tfrs_mtl.serving import save as save_export
+from tfrs_mtl.serving.blend import RETRIEVAL_SCORE, format_blend
 from tfrs_mtl.tasks import LossWeightingCallback
 
 Log = Callable[[str], None]
@@ -203,21 +211,38 @@ def experiment_optimizer(
     )
 
 
-def train_and_evaluate(
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainedModel:
+    """A model fitted on some rows: the model, its Keras history and `fit`'s wall time."""
+
+    model: MultiTaskModel
+    history: dict[str, list[float]]
+    seconds: float
+
+
+def train_model(
     config: ExperimentConfig,
     data: ExperimentData,
     train_positions: np.ndarray,
-    test_positions: np.ndarray,
+    validation_positions: np.ndarray | None = None,
     out: Path | None = None,
     *,
     progress: bool = True,
     resume: bool = False,
     backup_every_steps: int = DEFAULT_BACKUP_EVERY_STEPS,
-) -> ExperimentResult:
-    """Trains on the training rows and scores on the test rows; writes `out` when given.
+) -> TrainedModel:
+    """Builds the model of `config` from the training rows only and fits it on them.
 
-    With `out`, training is backed up in `out/.backup` (see the module docstring); `resume`
-    continues from that backup instead of starting over.
+    Args:
+        config: the experiment.
+        data: the experiment data, its histories fitted on `train_positions`.
+        train_positions: the rows trained on (vocabularies, statistics and catalogue too).
+        validation_positions: rows whose losses are logged after each epoch
+            (`config.validate_each_epoch`), or None.
+        out: the run folder (TensorBoard, checkpoints, the training backup), or None.
+        progress: Keras progress bars.
+        resume: continue from the backup in `out`.
+        backup_every_steps: steps between mid-epoch backups.
     """
     log = progress_logger(progress)
     tf.keras.utils.set_random_seed(config.seed)
@@ -226,12 +251,7 @@ def train_and_evaluate(
         # reductions) then always pick the reproducible one.
         tf.config.experimental.enable_op_determinism()
     model_config = config.model_config(data.frame.columns)
-    trained = {task.name for task in model_config.tasks}
-    dropped = [name for name in config.task_names if name not in trained]
-    if dropped:
-        log(f"{config.dataset} has no labels for task(s) {dropped}: trained without them")
     train_arrays = training_feature_arrays(data, train_positions)
-    log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     model = MultiTaskModel.from_data(model_config, train_arrays)  # vocabularies: train only
     steps_per_epoch = math.ceil(len(train_positions) / config.batch_size)
     model.compile(optimizer=experiment_optimizer(config, len(train_positions)))
@@ -250,9 +270,13 @@ def train_and_evaluate(
             else f"resuming after training ({config.epochs} epochs done): evaluating and writing"
         )
     validation = None
-    if config.validate_each_epoch and len(test_positions):
-        test_arrays = select_columns(feature_arrays(data, test_positions), columns)
-        validation = build_dataset(test_arrays, config.batch_size, shuffle=False)
+    if (
+        config.validate_each_epoch
+        and validation_positions is not None
+        and len(validation_positions)
+    ):
+        arrays = select_columns(feature_arrays(data, validation_positions), columns)
+        validation = build_dataset(arrays, config.batch_size, shuffle=False)
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
     start = time.perf_counter()
     fitted = model.fit(
@@ -263,11 +287,133 @@ def train_and_evaluate(
         callbacks=_callbacks(out, resume, backup_every_steps, steps_per_epoch),
         verbose=verbose,
     )
-    train_seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fitted.history.items()}
     if out is not None:  # every epoch, those trained before an interruption included
         history = full_history(out / BACKUP_DIR)
-    log(f"trained in {train_seconds:.1f} s; building the {config.index.kind} index")
+    log(f"trained in {seconds:.1f} s")
+    return TrainedModel(model, history, seconds)
+
+
+def fit_served_blend(
+    config: ExperimentConfig,
+    data: ExperimentData,
+    train_positions: np.ndarray,
+    *,
+    progress: bool = True,
+) -> BlendFit:
+    """Fits the served blend on a validation carve-out of the training rows.
+
+    A model of `config` is trained on the training rows minus the carve-out
+    (`validation_carve_out`), serves each carved-out user `num_candidates` candidates
+    (their other training items excluded), and `fit_blend` picks the weights that rank the
+    carved-out interactions (of `resolved_blend_target`) best. No test row is read. `data`'s
+    split state (histories, profiles) is refitted on `train_positions` before returning.
+    """
+    log = progress_logger(progress)
+    fit_positions, held_out = validation_carve_out(
+        data, train_positions, config.split, config.validation_fraction, config.seed
+    )
+    target = resolved_blend_target(config, data)
+    ranked_by = "every interaction" if target is None else target
+    if target is not None and target == data.rating_key:
+        ranked_by = f"interactions graded by {target}"
+    log(
+        f"fitting the served blend: training on {len(fit_positions):,} rows, "
+        f"{len(held_out):,} held out ({config.validation_fraction:.0%}; ranked by "
+        f"{ranked_by})"
+    )
+    fit_split_state(data, fit_positions)
+    try:
+        fitted = train_model(config, data, fit_positions, progress=progress).model
+        recommender = Recommender(
+            fitted,
+            item_catalogue(data, fitted),
+            config.index,
+            progress=False,
+            blend={RETRIEVAL_SCORE: 1.0},
+        )
+        users = user_table(data, fitted, fit_positions)
+        relevant = _held_out(data, fit_positions, held_out, target)
+        served_users = np.unique(relevant.user_indices)
+        candidates = served_lists(
+            recommender,
+            data,
+            users,
+            served_users,
+            seen_items(data, fit_positions),
+            k=config.num_candidates,
+            num_candidates=config.num_candidates,
+            blend={RETRIEVAL_SCORE: 1.0},
+        )
+        found = fit_blend(candidates, relevant, fitted.probability_task_names)
+    finally:
+        fit_split_state(data, train_positions)
+    log(
+        f"served blend {format_blend(found.blend)}: validation NDCG@{found.k} "
+        f"{found.ndcg:.4f} against stage 1's {found.stage_one_ndcg:.4f} "
+        f"({found.num_users} users)"
+    )
+    return found
+
+
+def _held_out(
+    data: ExperimentData, fit_positions: np.ndarray, held_out: np.ndarray, target: str | None
+) -> HeldOut:
+    """The held-out interactions with a positive gain for `target` that are not among the
+    user's fitting interactions (those are excluded from what is served)."""
+    fit = UserItemSets.from_pairs(
+        *data.pairs(fit_positions), num_users=data.num_users, num_items=data.num_items
+    )
+    users, items = data.pairs(held_out)
+    gains = target_gains(data, held_out, target)
+    keep = ~fit.contains(users, items[:, None])[:, 0] & (gains > 0)
+    return HeldOut(users[keep], items[keep], gains[keep])
+
+
+def train_and_evaluate(
+    config: ExperimentConfig,
+    data: ExperimentData,
+    train_positions: np.ndarray,
+    test_positions: np.ndarray,
+    out: Path | None = None,
+    *,
+    progress: bool = True,
+    resume: bool = False,
+    backup_every_steps: int = DEFAULT_BACKUP_EVERY_STEPS,
+) -> ExperimentResult:
+    """Trains on the training rows and scores on the test rows; writes `out` when given.
+
+    With ranking tasks and no `config.blend`, the served blend is first fitted on a
+    validation carve-out of the training rows (`fit_served_blend`). With `out`, training is
+    backed up in `out/.backup` (see the module docstring); `resume` continues from that
+    backup instead of starting over.
+    """
+    log = progress_logger(progress)
+    model_config = config.model_config(data.frame.columns)
+    trained = {task.name for task in model_config.tasks}
+    dropped = [name for name in config.task_names if name not in trained]
+    if dropped:
+        log(f"{config.dataset} has no labels for task(s) {dropped}: trained without them")
+    blend_fit = None
+    blend = config.blend
+    if blend is None and model_config.ranking_tasks and config.validation_fraction > 0:
+        blend_fit = fit_served_blend(config, data, train_positions, progress=progress)
+        blend = blend_fit.blend
+    log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
+    training = train_model(
+        config,
+        data,
+        train_positions,
+        test_positions,
+        out,
+        progress=progress,
+        resume=resume,
+        backup_every_steps=backup_every_steps,
+    )
+    model = training.model
+    model.default_blend = blend
+    log(f"building the {config.index.kind} index")
     catalogue = item_catalogue(data, model)
     users = user_table(data, model, train_positions)
     recommender = Recommender(model, catalogue, config.index, progress=False)
@@ -277,13 +423,25 @@ def train_and_evaluate(
         )
         log(f"tuned index: {tuning.best.to_dict()}")
         recommender = Recommender(model, catalogue, tuning.best, progress=False)
-    log("evaluating (full ranking, training items masked)")
+    log("evaluating (what recommend serves, and the full ranking; training items masked)")
     evaluation = evaluate_model(
-        model, recommender, data, train_positions, test_positions, users, config.ks
+        model,
+        recommender,
+        data,
+        train_positions,
+        test_positions,
+        users,
+        config.ks,
+        num_candidates=config.num_candidates,
     )
+    if blend_fit is not None:
+        evaluation.metrics["blend_fit"] = {
+            "validation_ndcg@10": blend_fit.ndcg,
+            "validation_stage_one_ndcg@10": blend_fit.stage_one_ndcg,
+        }
     baselines = run_baselines(config, data, train_positions, test_positions, log)
     metrics = flatten_metrics(
-        evaluation.metrics, baselines=baselines.metrics, train_seconds=train_seconds
+        evaluation.metrics, baselines=baselines.metrics, train_seconds=training.seconds
     )
     serving = serving_data_of(data, model, users, catalogue, train_positions)
     result = ExperimentResult(
@@ -291,8 +449,8 @@ def train_and_evaluate(
         metrics=metrics,
         nested_metrics=evaluation.metrics,
         baselines=baselines,
-        history=history,
-        train_seconds=train_seconds,
+        history=training.history,
+        train_seconds=training.seconds,
         model=model,
         recommender=recommender,
         serving_data=serving,

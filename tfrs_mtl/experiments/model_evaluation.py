@@ -1,8 +1,14 @@
-"""Scores a trained `MultiTaskModel` and its served index on a test split.
+"""Scores a trained `MultiTaskModel`, its served lists and its index on a test split.
 
-* `retrieval/*`: exact full ranking of the whole catalogue for every test user (query tower
-  against candidate tower, the user's training items masked): Recall/NDCG/... at `ks`,
-  `top100_hit` (the TFRS tutorials' metric, nothing masked) and the Recall@1..100 curve.
+* `served/*`: what `recommend` returns to every test user (the built index, stage 2's
+  re-ranking of `num_candidates` candidates with the recommender's default blend, the
+  user's training items excluded): `recall@10/20`, `ndcg@10/20`, and the graded, liked and
+  per-behaviour metrics of `tfrs_mtl.experiments.served_evaluation`.
+* `retrieval/*`: stage 1 alone, the exact full ranking of the whole catalogue for every test
+  user (query tower against candidate tower, the user's training items masked):
+  Recall/NDCG/... at `ks`,
+  `top100_hit` (the TFRS tutorials' metric, nothing masked), the Recall@1..100 curve, and
+  the same graded, liked and per-behaviour metrics as `served/*`.
 * `index/*`: the same users served through the built index (ScaNN by default):
   `recall@K` / `ndcg@K` of what the index returns (training items removed), and
   `recall@10_vs_exact`, the share of the exact top 10 the index returns.
@@ -34,9 +40,16 @@ from tfrs_mtl.evaluation import (
     retrieval_depth,
     retrieval_metrics,
     rmse,
+    top_k_lists,
 )
 from tfrs_mtl.experiments.experiment_data import ExperimentData, feature_arrays
 from tfrs_mtl.experiments.interest_evaluation import interest_metrics
+from tfrs_mtl.experiments.served_evaluation import (
+    SERVED_KS,
+    list_metrics,
+    seen_items,
+    served_lists,
+)
 from tfrs_mtl.models import MultiTaskModel, predict_task_outputs
 from tfrs_mtl.models.catalogue import key_strings
 
@@ -149,6 +162,8 @@ def evaluate_model(
     test_positions: np.ndarray,
     users: Mapping[str, np.ndarray],
     ks: tuple[int, ...],
+    *,
+    num_candidates: int = 200,
 ) -> ModelEvaluation:
     """Every metric of the module docstring.
 
@@ -160,6 +175,7 @@ def evaluate_model(
         test_positions: test rows.
         users: `user_table(data, model, train_positions)`.
         ks: retrieval cut-offs.
+        num_candidates: stage 1's candidates per user in the served lists.
     """
     train_pairs = data.pairs(train_positions)
     test_pairs = data.pairs(test_positions)
@@ -176,7 +192,29 @@ def evaluate_model(
             num_items=data.num_items,
             ks=ks,
         )
-        metrics["retrieval"] = retrieval.metrics
+        test_users = np.unique(test_pairs[0])
+        served = served_lists(
+            recommender,
+            data,
+            users,
+            test_users,
+            seen_items(data, train_positions),
+            k=max(SERVED_KS),
+            num_candidates=num_candidates,
+        )
+        metrics["served"] = list_metrics(
+            served.item_rows, test_users, data, train_positions, test_positions
+        )
+        exact = top_k_lists(
+            (query, items),
+            train_pairs,
+            test_users,
+            num_users=data.num_users,
+            num_items=data.num_items,
+            k=max(SERVED_KS),
+        )
+        stage_one = list_metrics(exact, test_users, data, train_positions, test_positions)
+        metrics["retrieval"] = {**stage_one, **retrieval.metrics}
         curve = retrieval.recall_curve
         metrics["index"] = _index_metrics(recommender, data, users, train_pairs, test_pairs, query)
     test_arrays = feature_arrays(data, test_positions)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -18,6 +18,7 @@ def recommend_users(
     k: int = 10,
     num_candidates: int = 200,
     exclude_seen: bool = True,
+    blend: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Top-`k` items per user with every score.
 
@@ -28,6 +29,7 @@ def recommend_users(
         k: items per user.
         num_candidates: items retrieved before re-ranking.
         exclude_seen: leave out each known user's training items.
+        blend: the final score's weights (None: the recommender's default blend).
 
     Returns:
         One row per (user, rank): `user_id`, `known_user`, `rank`, `item_id`, `item`
@@ -39,6 +41,7 @@ def recommend_users(
         k=k,
         num_candidates=max(num_candidates, k),
         exclude=serving_data.seen(ids) if exclude_seen else None,
+        blend=blend,
     )
     frame = results.to_frame()
     frame.insert(0, "user_id", [ids[query] for query in frame["query"]])

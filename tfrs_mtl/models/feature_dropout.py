@@ -62,15 +62,11 @@ def drop_values(
         {'user_history': <tf.Tensor: shape=(1, 3), ... numpy=array([[ 3, -1, -1]])>}
     """
     dropped = dict(features)
-    # Under a distribution strategy each replica draws its own masks.
-    context = tf.distribute.get_replica_context()
-    replica = context.replica_id_in_sync_group if context is not None else 0
-    draw = tf.cast(step, tf.int64) * _MAX_REPLICAS + tf.cast(replica, tf.int64)
     for position, name in enumerate(sorted(rates)):
         if name not in features:
             continue
         values = features[name]
-        key = tf.stack([tf.constant(seed * 1_000 + position, tf.int64), draw], axis=0)
+        key = step_seed(seed * 1_000 + position, step)
         if isinstance(values, tf.RaggedTensor):
             keep = tf.random.stateless_uniform(tf.shape(values.flat_values), key) >= rates[name]
             dropped[name] = tf.ragged.boolean_mask(values, values.with_flat_values(keep))
@@ -80,6 +76,17 @@ def drop_values(
             padding = STRING_PADDING if values.dtype == tf.string else INT_PADDING
             dropped[name] = tf.where(keep, values, tf.cast(padding, values.dtype))
     return dropped
+
+
+def step_seed(stream: int, step: tf.Tensor) -> tf.Tensor:
+    """The seed `[2]` int64 of a stateless draw: a stream (which draw: the model's seed and
+    a position), the optimizer step, and the replica (under a distribution strategy each
+    replica draws its own), so that a run resumed from a checkpoint draws exactly what an
+    uninterrupted one does."""
+    context = tf.distribute.get_replica_context()
+    replica = context.replica_id_in_sync_group if context is not None else 0
+    draw = tf.cast(step, tf.int64) * _MAX_REPLICAS + tf.cast(replica, tf.int64)
+    return tf.stack([tf.constant(stream, tf.int64), draw], axis=0)
 
 
 class TowerInputDropout:

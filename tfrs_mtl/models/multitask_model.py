@@ -33,6 +33,7 @@ from tfrs_mtl.models import model_files, training_steps
 from tfrs_mtl.models.catalogue import Catalogue
 from tfrs_mtl.models.catalogue_attributes import CatalogueAttributes, catalogue_label_keys
 from tfrs_mtl.models.divergence import StopOnNonFiniteLoss
+from tfrs_mtl.models.engagement_loss import EngagementLoss
 from tfrs_mtl.models.feature_dropout import TowerInputDropout
 from tfrs_mtl.models.item_item import fit_item_item
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
@@ -81,6 +82,13 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             config.tasks,
             config.candidate_id_feature,
             [f.name for f in config.features.candidate_features],
+        )
+        self.engagement_loss = EngagementLoss(
+            catalogue,
+            config.tasks,
+            config.candidate_id_feature,
+            tuple(f.name for f in config.features.candidate_features),
+            seed=config.seed,
         )
         self.catalogue_attributes = CatalogueAttributes(
             catalogue,
@@ -169,6 +177,19 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         # complete from the start, and compiled steps trace once instead of twice.
         self.task_outputs(model_files.placeholder_batch(self), training=False)
 
+    @property
+    def default_blend(self) -> dict[str, float] | None:
+        """The blend of the served score fitted for this model (`tfrs_mtl.serving.blend`,
+        e.g. by `tfrs_mtl.experiments` on a validation carve-out), saved with it; None
+        until set (serving then orders by the retrieval score alone)."""
+        blend = self.__dict__.get("_default_blend")
+        return dict(blend) if blend else None
+
+    @default_blend.setter
+    def default_blend(self, blend: Mapping[str, float] | None) -> None:
+        # Kept outside Keras attribute tracking: a plain dict of floats, saved as JSON.
+        self.__dict__["_default_blend"] = dict(blend) if blend else None
+
     # ----- construction -------------------------------------------------------------------
 
     @classmethod
@@ -220,9 +241,11 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 `config.ranking_reads_dropout`.
 
         Returns:
-            `query_embedding` and `candidate_embedding` `[batch_size, dim]`; per ranking task
-            its score `[batch_size]`; per attribute / interest task its logits
-            `[batch_size, num_classes]` (or `[batch_size]` for regression).
+            `query_embedding` and `candidate_embedding` `[batch_size, dim]`; with ranking
+            tasks, `ranking_query_embedding` and `ranking_candidate_embedding`, what the
+            ranking stack read; per ranking task its score `[batch_size]`; per attribute /
+            interest task its logits `[batch_size, num_classes]` (or `[batch_size]` for
+            regression).
         """
         towers_read = features if tower_features is None else tower_features
         query = self.query_tower(towers_read, training=training)
@@ -245,6 +268,8 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                     ranked_candidate = self.candidate_tower.tower_columns(
                         self.candidate_tower(features, training=training)
                     )
+            outputs["ranking_query_embedding"] = ranked_query
+            outputs["ranking_candidate_embedding"] = ranked_candidate
             outputs.update(
                 self.ranking_scorer(features, ranked_query, ranked_candidate, training=training)
             )
@@ -318,6 +343,18 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 loss = self.retrieval_losses.loss(
                     task, layer, features, outputs, self.candidate_tower, weight, training
                 )
+            elif task.kind == "engagement":
+                loss = self.engagement_loss.loss(
+                    task,
+                    layer,
+                    features,
+                    outputs,
+                    self.candidate_tower,
+                    self.ranking_scorer,
+                    weight,
+                    training,
+                    step=self._step(),
+                )
             else:
                 loss = layer(self._labels(task, features), outputs[task.name], weight)
             if catalogue_items is not None and task.trains_on_catalogue:
@@ -330,6 +367,11 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         if not training:
             self._update_top_k(features, outputs)
         return losses
+
+    def _step(self) -> tf.Tensor:
+        """The optimizer's step (0 before compiling): keys the steps' random draws."""
+        optimizer = getattr(self, "optimizer", None)
+        return optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
 
     def _update_top_k(self, features: Mapping[str, tf.Tensor], outputs: Mapping[str, Any]) -> None:
         """Full-catalogue top-k accuracy: is the positive among the k best-scored items?"""

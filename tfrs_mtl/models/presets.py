@@ -56,6 +56,7 @@ def movielens_config(
     history_clusters: int = 1,
     item_item_weight: float = 0.0,
     item_item_train_weight: float | None = None,
+    use_engagement: bool = False,
 ) -> MultiTaskConfig:
     """Retrieval + rating + genre prediction on MovieLens (TFDS feature names).
 
@@ -117,6 +118,8 @@ def movielens_config(
             retrieval score (`MultiTaskConfig.item_item_weight`); 0: off.
         item_item_train_weight: Its weight in training steps
             (`MultiTaskConfig.item_item_train_weight`; None: the same, 0: served only).
+        use_engagement: Add the engagement ranking task (`engagement_task`): did the user
+            rate the movie, against movies stage 1 retrieves for them and random ones.
     """
     tasks = [
         TaskConfig(
@@ -162,6 +165,8 @@ def movielens_config(
             loss_over="batch_and_catalogue",
         ),
     ]
+    if use_engagement:
+        tasks.insert(1, engagement_task(HISTORY_FEATURE if user_history else None))
     if use_interest:
         tasks.append(
             TaskConfig(
@@ -209,6 +214,29 @@ def movielens_config(
     )
 
 
+def engagement_task(
+    positives_feature: str | None = None, sample_weight_key: str | None = None
+) -> TaskConfig:
+    """The engagement ranking task (`TaskConfig` kind `engagement`): each interaction against
+    `num_retrieved_negatives` items drawn from the best `retrieved_negatives_pool` that the
+    model's retrieval ranks for the user and `num_random_negatives` random catalogue items.
+
+    Args:
+        positives_feature: a query-side history of the user's items, never drawn as negatives.
+        sample_weight_key: the 0/1 column marking which rows are interactions (e-commerce
+            `click`); None: every row is one.
+    """
+    return TaskConfig(
+        name="engagement",
+        kind="engagement",
+        positives_feature=positives_feature,
+        sample_weight_key=sample_weight_key,
+        num_retrieved_negatives=4,
+        retrieved_negatives_pool=100,
+        num_random_negatives=4,
+    )
+
+
 def ecommerce_config(
     embedding_dim: int = 32,
     architecture: ArchitectureName = "mmoe",
@@ -220,6 +248,7 @@ def ecommerce_config(
     use_price: bool = True,
     use_interest: bool = False,
     eval_top_k: tuple[int, ...] = (10, 100),
+    use_engagement: bool = False,
 ) -> MultiTaskConfig:
     """Click / cart / purchase (+ retrieval) with category and price prediction.
 
@@ -251,6 +280,8 @@ def ecommerce_config(
         use_interest: Add the user-interest task (`tfrs_mtl.tasks.interest`), KL divergence
             to the user's category profile, weight 0.5.
         eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
+        use_engagement: Add the engagement ranking task (`engagement_task`) on the clicked
+            rows, against items stage 1 retrieves for the user and random ones.
     """
     # Attributes are targets, never inputs; `brand` is an input when present.
     exclude = ("category",) + (() if use_brand else ("brand",))
@@ -306,6 +337,8 @@ def ecommerce_config(
             sample_weight_key="click",
         )
         tasks.insert(0, retrieval)
+    if use_engagement:
+        tasks.insert(1 if use_retrieval else 0, engagement_task(sample_weight_key="click"))
     return MultiTaskConfig(
         features=ecommerce_feature_spec(
             exclude=exclude, embedding_dim=embedding_dim, use_price=False

@@ -90,6 +90,21 @@ class RankingScorer(tf.keras.layers.Layer):
     def task_names(self) -> tuple[str, ...]:
         return tuple(task.name for task in self.tasks)
 
+    def task_logits(
+        self,
+        task_name: str,
+        query_embeddings: tf.Tensor,
+        candidate_embeddings: tf.Tensor,
+        training: bool | None = None,
+    ) -> tf.Tensor:
+        """One task's head output `[batch_size]` (a logit for binary and engagement tasks)
+        on pairs of tower outputs `[batch_size, dim]`, without biases or cascade: what the
+        engagement loss scores its positives and negatives with."""
+        pair = self.interaction([query_embeddings, candidate_embeddings])
+        representations = self.stack(pair, training=training)
+        head = self.heads[task_name]
+        return tf.squeeze(head(representations[task_name], training=training), axis=-1)
+
     def call(
         self,
         features: Mapping[str, tf.Tensor],

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from tfrs_mtl.features import FeatureVocabularies, feature_signature
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
+from tfrs_mtl.tasks import PROBABILITY_KINDS
 
 
 class TowerEncoder(tf.keras.Model):
@@ -149,6 +150,13 @@ class ServingViews:
     @property
     def ranking_task_names(self) -> tuple[str, ...]:
         return tuple(task.name for task in self._config.ranking_tasks)
+
+    @property
+    def probability_task_names(self) -> tuple[str, ...]:
+        """The ranking tasks whose scores are probabilities (binary behaviours, engagement)."""
+        return tuple(
+            task.name for task in self._config.ranking_tasks if task.kind in PROBABILITY_KINDS
+        )
 
     def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
         """Raw input specs of `side` (`query` or `candidate`), for SavedModel signatures."""

@@ -8,6 +8,7 @@ from tfrs_mtl.models.task_statistics import TaskStatistics
 from tfrs_mtl.tasks import (
     AttributeTask,
     BinaryTask,
+    EngagementTask,
     RatingTask,
     RetrievalTask,
     TaskConfig,
@@ -35,6 +36,8 @@ def build_task_layer(task: TaskConfig, statistics: TaskStatistics) -> tf.keras.l
         return RatingTask(task.regression_loss, task.huber_delta, name=task.name)
     if task.kind == "binary":
         return BinaryTask(name=task.name)
+    if task.kind == "engagement":
+        return EngagementTask(name=task.name)
     if task.kind == "interest":
         return UserInterestTask(task.interest_loss, name=task.name)
     return AttributeTask(

@@ -12,7 +12,9 @@ ScaNN searcher state) and `manifest.json`. Its signatures:
 one export serves every request shape: `exclusions` is `[batch_size, num_excluded]` candidate
 ids padded with "" (string ids) or -1 (integer ids), `[batch_size, 0]` for none;
 `blend_weights` is `[1 + num_tasks]` in the manifest's `blend_order`. `load` fills these from
-the same keyword arguments as `Recommender.recommend`.
+the same keyword arguments as `Recommender.recommend`; the manifest's `default_blend` (the
+model's fitted blend, else the retrieval score alone) is what `recommend` uses when given no
+blend.
 
 The write is atomic: everything goes to a hidden sibling folder, is fsynced, and is renamed
 into place last; a failure removes the sibling and leaves no half-written export.
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import tensorflow as tf
 
 from tfrs_mtl._atomic_files import staged_folder
+from tfrs_mtl.serving.blend import RETRIEVAL_SCORE
 from tfrs_mtl.serving.candidate_index import (
     SCANN_INSTALL_HINT,
     index_fingerprint,
@@ -37,7 +40,6 @@ from tfrs_mtl.serving.candidate_index import (
 )
 from tfrs_mtl.serving.manifest import ExportError, package_versions, verify_export, write_manifest
 from tfrs_mtl.serving.recommender_base import RecommenderBase
-from tfrs_mtl.serving.serving_graph import RETRIEVAL_SCORE
 
 if TYPE_CHECKING:
     from tfrs_mtl.serving.recommender import Recommender
@@ -133,6 +135,8 @@ class LoadedRecommender(RecommenderBase):
         self.path = path
         self.signatures = restored.signatures
         self.ranking_task_names = tuple(manifest["ranking_task_names"])
+        fitted = manifest.get("fitted_blend")
+        self.fitted_blend = {str(k): float(v) for k, v in fitted.items()} if fitted else None
         self.num_items = int(manifest["catalogue"]["num_items"])
         self.candidate_id_dtype = tf.as_dtype(manifest["catalogue"]["id_dtype"])
         self.query_signature = {
@@ -170,6 +174,8 @@ def _manifest_content(recommender: Recommender) -> dict[str, Any]:
         "ranking_task_names": list(recommender.ranking_task_names),
         "blend_order": [RETRIEVAL_SCORE, *recommender.ranking_task_names],
         "default_blend": recommender.default_blend,
+        "fitted_blend": recommender.fitted_blend,
+        "probability_task_names": list(recommender.model.probability_task_names),
         "signatures": ["recommend", "retrieve", "score"],
     }
 

@@ -1,7 +1,7 @@
 """`ServableModel`: the views of a trained model that serving uses (structural typing).
 
 `tfrs_mtl.models.MultiTaskModel` satisfies it; so does any object with these attributes, which
-keeps serving independent of how the model is built (see notes/MODEL_INTERFACES.md).
+keeps serving independent of how the model is built.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ class ServableModel(Protocol):
         ranker: raw dict with query AND candidate features of `batch_size` pairs
             -> `dict[task_name, Tensor [batch_size]]` (ratings, probabilities).
         ranking_task_names: the keys `ranker` returns, in a fixed order.
+        probability_task_names: those of them whose scores are probabilities (they enter
+            blends as log-probabilities, `tfrs_mtl.serving.blend`).
+        default_blend: the blend weights fitted for the model (`{score: weight}`), or None.
         query_feature_names: raw query features the encoders and ranker read.
         candidate_feature_names: raw candidate features (the catalogue's columns).
         candidate_id_feature: the catalogue's id feature, e.g. `movie_id`.
@@ -49,6 +52,8 @@ class ServableModel(Protocol):
     candidate_encoder: tf.keras.Model
     ranker: tf.keras.Model
     ranking_task_names: tuple[str, ...]
+    probability_task_names: tuple[str, ...]
+    default_blend: dict[str, float] | None
     query_feature_names: tuple[str, ...]
     candidate_feature_names: tuple[str, ...]
     candidate_id_feature: str

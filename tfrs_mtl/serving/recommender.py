@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfrs_mtl.serving import export
+from tfrs_mtl.serving.blend import checked_blend
 from tfrs_mtl.serving.candidate_index import CandidateIndex, build_index
 from tfrs_mtl.serving.catalogue_encoding import encode_catalogue, prepare_catalogue
 from tfrs_mtl.serving.index_config import IndexConfig
@@ -43,6 +44,9 @@ class Recommender(RecommenderBase):
             catalogue size).
         batch_size: items per candidate-encoder call when encoding the catalogue.
         progress: show a progress bar while encoding the catalogue.
+        blend: the default blend of `recommend` (and of the export); default the model's
+            `default_blend` (fitted on validation data by `tfrs_mtl.experiments`), else the
+            retrieval score alone.
 
     Attributes:
         candidate_embeddings: `[num_items, embedding_dim]` float32, catalogue order.
@@ -60,6 +64,7 @@ class Recommender(RecommenderBase):
         *,
         batch_size: int = 4096,
         progress: bool = True,
+        blend: Mapping[str, float] | None = None,
     ) -> None:
         self.model = model
         self.index_config = index_config or IndexConfig()
@@ -81,6 +86,10 @@ class Recommender(RecommenderBase):
             raise ValueError(f"model.feature_signature('query') lacks {missing}")
         self.query_signature = {name: full_signature[name] for name in model.query_feature_names}
         self.ranking_task_names = tuple(model.ranking_task_names)
+        chosen = blend if blend is not None else model.default_blend
+        self.fitted_blend = (
+            checked_blend(chosen, self.ranking_task_names) if chosen is not None else None
+        )
         self.num_items = len(self.catalogue_ids)
         self.candidate_id_dtype = tf.as_dtype(
             tf.string if self.catalogue_ids.dtype == object else self.catalogue_ids.dtype
@@ -95,6 +104,7 @@ class Recommender(RecommenderBase):
             query_signature=self.query_signature,
             ranking_task_names=self.ranking_task_names,
             candidate_embeddings=self.candidate_embeddings,
+            probability_task_names=tuple(model.probability_task_names),
         )
 
     def encode_queries(self, query_features: Mapping[str, Any]) -> np.ndarray:

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfrs_mtl.serving.blend import RETRIEVAL_SCORE, blend_names, checked_blend
 from tfrs_mtl.serving.catalogue_encoding import padding_id_for
 from tfrs_mtl.serving.id_arrays import id_array
 from tfrs_mtl.serving.recommendations import Recommendations
-from tfrs_mtl.serving.serving_graph import RETRIEVAL_SCORE, TASK_SCORE_PREFIX
+from tfrs_mtl.serving.serving_graph import TASK_SCORE_PREFIX
 
 
 class RecommenderBase:
@@ -28,8 +29,10 @@ class RecommenderBase:
         query_signature: `{feature: tf.TensorSpec}` of the raw query features.
         num_items: catalogue size.
         candidate_id_dtype: `tf.string` or an integer dtype.
+        fitted_blend: the blend `recommend` uses by default (None: stage 1's order).
     """
 
+    fitted_blend: dict[str, float] | None = None
     ranking_task_names: tuple[str, ...]
     query_signature: dict[str, tf.TensorSpec]
     num_items: int
@@ -62,13 +65,9 @@ class RecommenderBase:
 
     @property
     def default_blend(self) -> dict[str, float]:
-        """`{"rating": 1.0}` when there is a rating task, else the first ranking task, else
-        the retrieval score alone."""
-        if "rating" in self.ranking_task_names:
-            return {"rating": 1.0}
-        if self.ranking_task_names:
-            return {self.ranking_task_names[0]: 1.0}
-        return {RETRIEVAL_SCORE: 1.0}
+        """The blend `recommend` uses when given none: the model's, fitted on validation data
+        (`fitted_blend`), else the retrieval score alone (stage 1's order)."""
+        return dict(self.fitted_blend) if self.fitted_blend else {RETRIEVAL_SCORE: 1.0}
 
     def recommend(
         self,
@@ -91,7 +90,9 @@ class RecommenderBase:
                 is over-fetched by their number, so `k` unseen items still come back while
                 the catalogue has them.
             blend: weights of `"retrieval"` and of each ranking task in the final score, e.g.
-                `{"rating": 1.0, "purchase": 2.0}`; default `default_blend`.
+                `{"engagement": 1.0, "rating": 0.5}`; each score enters standardised over the
+                query's candidates, probabilities as log-probabilities
+                (`tfrs_mtl.serving.blend`). Default `default_blend`.
 
         Returns:
             `Recommendations` with arrays `[batch_size, k]` (empty batch: `[0, k]`).
@@ -244,15 +245,8 @@ class RecommenderBase:
         return tf.constant(rows, dtype=self.candidate_id_dtype)
 
     def _blend_weights(self, blend: Mapping[str, float] | None) -> tf.Tensor:
-        blend = self.default_blend if blend is None else blend
-        names = (RETRIEVAL_SCORE, *self.ranking_task_names)
-        unknown = sorted(set(blend) - set(names))
-        if unknown:
-            raise ValueError(f"blend names unknown score(s) {unknown}; expected some of {names}")
-        try:
-            weights = [float(blend.get(name, 0.0)) for name in names]
-        except (TypeError, ValueError):
-            raise TypeError(f"blend weights must be numbers, got {dict(blend)}") from None
-        if not all(np.isfinite(weights)) or not any(weights):
-            raise ValueError(f"blend weights must be finite and not all zero, got {dict(blend)}")
-        return tf.constant(weights, tf.float32)
+        weights = checked_blend(
+            self.default_blend if blend is None else blend, self.ranking_task_names
+        )
+        names = blend_names(self.ranking_task_names)
+        return tf.constant([weights.get(name, 0.0) for name in names], tf.float32)

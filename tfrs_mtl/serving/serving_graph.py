@@ -3,8 +3,8 @@
 Stage 1 encodes the queries and searches the candidate index; stage 2 gathers the retrieved
 candidates' features from the catalogue tensors by row (`tf.gather`), repeats each query's
 features once per candidate, scores every pair with the multi-task ranker in one call, blends
-the task scores and keeps the best `k`. The same traced functions serve in-process and after
-`tf.saved_model.load`, so both give the same results.
+the standardised scores (`tfrs_mtl.serving.blend`) and keeps the best `k`. The same traced
+functions serve in-process and after `tf.saved_model.load`, so both give the same results.
 
 Latency: when the ranker can score tower outputs (`score_embeddings`, as
 `tfrs_mtl.models.MultiTaskModel`'s can), stage 2 reuses the query embedding of stage 1 and
@@ -24,12 +24,14 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfrs_mtl.serving.blend import RETRIEVAL_SCORE, standardised_scores_tf
 from tfrs_mtl.serving.candidate_index import CandidateIndex
 from tfrs_mtl.serving.catalogue_encoding import padding_id_for
 
+__all__ = ["RESERVED_INPUT_NAMES", "RETRIEVAL_SCORE", "TASK_SCORE_PREFIX", "ServingGraph"]
+
 # Inputs of the signatures besides the query features; no feature may take these names.
 RESERVED_INPUT_NAMES = ("exclusions", "k", "num_candidates", "blend_weights", "candidate_ids")
-RETRIEVAL_SCORE = "retrieval"
 TASK_SCORE_PREFIX = "scores/"
 
 
@@ -60,7 +62,9 @@ class ServingGraph(tf.Module):
     `exclusions [batch_size, num_excluded]` candidate ids padded with the padding id ("" or
     -1), scalar int32 `k` and `num_candidates`, and `blend_weights [1 + num_tasks]` float32
     in the order `("retrieval", *ranking_task_names)`; returns `item_ids`, `retrieval_scores`,
-    `final_scores` and `scores/<task>`, each `[batch_size, k]`.
+    `final_scores` and `scores/<task>`, each `[batch_size, k]`. `final_scores` is the
+    weighted sum of each score standardised over the query's candidates (the tasks of
+    `probability_task_names` as log-probabilities; `tfrs_mtl.serving.blend`).
 
     `retrieve(query_features, k)` returns `item_ids` and `retrieval_scores` `[batch_size, k]`.
 
@@ -83,6 +87,7 @@ class ServingGraph(tf.Module):
         query_signature: Mapping[str, tf.TensorSpec],
         ranking_task_names: tuple[str, ...],
         candidate_embeddings: np.ndarray | None = None,
+        probability_task_names: tuple[str, ...] = (),
     ) -> None:
         super().__init__(name="serving_graph")
         clashes = sorted(set(query_signature) & set(RESERVED_INPUT_NAMES))
@@ -105,6 +110,7 @@ class ServingGraph(tf.Module):
         self._candidate_feature_names = candidate_feature_names
         self._query_feature_names = tuple(query_signature)
         self._task_names = ranking_task_names
+        self._probability_tasks = frozenset(probability_task_names)
         # [num_items, embedding_dim]: stage 2 gathers these instead of re-running the tower.
         self.candidate_embeddings = (
             tf.Variable(
@@ -242,9 +248,13 @@ class ServingGraph(tf.Module):
         valid = tf.gather(valid, positions, batch_dims=1)
 
         task_scores = self._rank(query_features, query_embeddings, rows)
-        stacked = tf.stack([scores, *(task_scores[task] for task in self._task_names)], axis=-1)
-        # multiply_no_nan: a zero weight ignores a -inf retrieval score instead of making NaN.
-        blended = tf.reduce_sum(tf.math.multiply_no_nan(stacked, blend_weights), axis=-1)
+        standardised = [standardised_scores_tf(scores, valid)] + [
+            standardised_scores_tf(
+                task_scores[task], valid, is_probability=task in self._probability_tasks
+            )
+            for task in self._task_names
+        ]
+        blended = tf.reduce_sum(tf.stack(standardised, axis=-1) * blend_weights, axis=-1)
         _, best = tf.math.top_k(tf.where(valid, blended, -np.inf), k=k)
 
         valid = tf.gather(valid, best, batch_dims=1)

@@ -20,11 +20,13 @@ from typing import Literal
 from tfrs_mtl.config import Config, require
 from tfrs_mtl.layers.configs import HeadConfig
 
-TaskKind = Literal["retrieval", "rating", "binary", "attribute", "interest"]
+TaskKind = Literal["retrieval", "rating", "binary", "engagement", "attribute", "interest"]
 AttributeTarget = Literal["multi_label", "multi_class", "regression"]
 
 #: Task kinds scored on a (query, candidate) pair by the ranking stack.
-RANKING_KINDS = ("rating", "binary")
+RANKING_KINDS = ("rating", "binary", "engagement")
+#: Ranking task kinds whose score is a probability.
+PROBABILITY_KINDS = ("binary", "engagement")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +36,13 @@ class TaskConfig(Config):
     Attributes:
         name: Unique task name; keys weights, heads, gates and metrics.
         kind: `retrieval` (two-tower softmax), `rating` (regression on a pair), `binary`
-            (a behaviour such as click or purchase), `attribute` (predict a side's attribute
-            from that side's tower), `interest` (a user's distribution over classes).
-        label_key: Feature key holding the label (unused by `retrieval`).
+            (a behaviour such as click or purchase), `engagement` (did the user interact with
+            the item: each row's item against negatives drawn from what stage 1 retrieves
+            for the row's query and from the catalogue; `tfrs_mtl.models.engagement_loss`),
+            `attribute` (predict a side's attribute from that side's tower), `interest` (a
+            user's distribution over classes).
+        label_key: Feature key holding the label (unused by `retrieval` and `engagement`,
+            whose positives are the rows, weighted by `sample_weight_key`).
         weight: Fixed loss weight (the `fixed` strategy), initial weight for `gradnorm`,
             prior scale for `dwa`.
         sample_weight_key: Optional feature key holding per-example weights `[batch_size]`.
@@ -90,7 +96,15 @@ class TaskConfig(Config):
             row too: the loss is then the mean log-softmax over the row's item and these
             (`RetrievalTask.multi_positive_loss`, Mult-DAE's multinomial likelihood). The
             labels read the feature's full value even when its `dropout` thins the query
-            tower's input.
+            tower's input. Engagement: the feature's items are never drawn as negatives.
+        num_retrieved_negatives: Engagement: negatives per row drawn (uniformly, without
+            replacement) from the `retrieved_negatives_pool` catalogue items that the
+            model's retrieval score ranks best for the row's query, the row's item and
+            `positives_feature` excluded: the candidates stage 1 retrieves, which the
+            ranking stage must learn to order.
+        retrieved_negatives_pool: Engagement: how deep in stage 1's ranking those are drawn.
+        num_random_negatives: Engagement: negatives per row drawn uniformly from the
+            catalogue.
     """
 
     name: str
@@ -118,6 +132,9 @@ class TaskConfig(Config):
     private_embedding_dim: int = 0
     loss_over: Literal["batch", "batch_and_catalogue"] = "batch"
     positives_feature: str | None = None
+    num_retrieved_negatives: int = 0
+    retrieved_negatives_pool: int = 100
+    num_random_negatives: int = 0
 
     def validate(self) -> None:
         require(
@@ -131,10 +148,40 @@ class TaskConfig(Config):
             f"{self.name}.num_hard_negatives={self.num_hard_negatives} must be >= 0",
         )
         require(self.huber_delta > 0, f"{self.name}.huber_delta={self.huber_delta} must be > 0")
-        if self.kind != "retrieval":
+        negatives = {
+            field: getattr(self, field)
+            for field in (
+                "num_retrieved_negatives",
+                "retrieved_negatives_pool",
+                "num_random_negatives",
+            )
+        }
+        require(
+            all(value >= 0 for value in negatives.values()),
+            f"{self.name}: negative counts {negatives} must be >= 0",
+        )
+        if self.kind == "engagement":
+            require(
+                self.num_retrieved_negatives + self.num_random_negatives > 0,
+                f"{self.name}: an engagement task needs negatives: num_retrieved_negatives="
+                f"{self.num_retrieved_negatives}, num_random_negatives={self.num_random_negatives}",
+            )
+            require(
+                self.num_retrieved_negatives <= self.retrieved_negatives_pool,
+                f"{self.name}.num_retrieved_negatives={self.num_retrieved_negatives} exceeds "
+                f"retrieved_negatives_pool={self.retrieved_negatives_pool}",
+            )
+        else:
+            require(
+                self.num_retrieved_negatives == 0 and self.num_random_negatives == 0,
+                f"{self.name}: num_retrieved_negatives / num_random_negatives only apply to "
+                "kind='engagement'",
+            )
+        if self.kind not in ("retrieval", "engagement"):
             require(
                 bool(self.label_key), f"{self.name}.label_key is required for kind={self.kind!r}"
             )
+        if self.kind != "retrieval":
             retrieval_only = ("use_full_catalogue", "use_logq_correction", "remove_accidental_hits")
             for field in retrieval_only:
                 require(
@@ -142,9 +189,9 @@ class TaskConfig(Config):
                     f"{self.name}.{field}=True only applies to kind='retrieval'",
                 )
             require(
-                self.positives_feature is None,
+                self.positives_feature is None or self.kind == "engagement",
                 f"{self.name}.positives_feature={self.positives_feature!r} only applies to "
-                "kind='retrieval'",
+                "kind='retrieval' and kind='engagement'",
             )
         else:
             require(

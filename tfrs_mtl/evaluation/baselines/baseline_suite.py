@@ -14,12 +14,16 @@ import numpy as np
 from tfrs_mtl.evaluation.baselines.ease import EaseBaseline, select_ease
 from tfrs_mtl.evaluation.baselines.matrix_factorization import MatrixFactorizationBaseline
 from tfrs_mtl.evaluation.baselines.popularity import PopularityBaseline
+from tfrs_mtl.evaluation.full_ranking import top_k_lists
 from tfrs_mtl.evaluation.pointwise_metrics import mae, rmse
 from tfrs_mtl.evaluation.ranking_metrics import DEFAULT_KS
 from tfrs_mtl.evaluation.retrieval_metrics import retrieval_metrics
 from tfrs_mtl.evaluation.score_source import ScoreFn
 
 RatingFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+ListMetrics = Callable[[np.ndarray, np.ndarray], dict[str, float]]
+#: How many items of each user's list `list_metrics` receives.
+LIST_DEPTH = 20
 
 BASELINE_NAMES: tuple[str, ...] = ("popularity", "ease", "matrix_factorization")
 
@@ -49,6 +53,7 @@ def evaluate_baselines(
     names: Sequence[str] = BASELINE_NAMES,
     ease_l2: float | None = None,
     seed: int = 0,
+    list_metrics: ListMetrics | None = None,
 ) -> BaselineResults:
     """Fits the named baselines on the training pairs and evaluates them on the test pairs.
 
@@ -63,6 +68,9 @@ def evaluate_baselines(
         names: baselines to run, from `BASELINE_NAMES` (MF is skipped without ratings).
         ease_l2: EASE's λ; None chooses it on a validation split of training (`select_ease`).
         seed: seed of EASE's validation split and MF's initialisation.
+        list_metrics: more metrics of each baseline's ranked lists, added to its
+            `retrieval` metrics: called with the top `LIST_DEPTH` items `[n, LIST_DEPTH]` of
+            every test user (training items masked) and those users `[n]`.
     """
     unknown = sorted(set(names) - set(BASELINE_NAMES))
     if unknown:
@@ -77,6 +85,17 @@ def evaluate_baselines(
             score_fn, train_pairs, test_pairs, num_users=num_users, num_items=num_items, ks=ks
         )
         metrics[name] = {"retrieval": retrieval.metrics}
+        if list_metrics is not None:
+            users = np.unique(test_pairs[0])
+            lists = top_k_lists(
+                score_fn,
+                train_pairs,
+                users,
+                num_users=num_users,
+                num_items=num_items,
+                k=LIST_DEPTH,
+            )
+            metrics[name]["retrieval"] = {**list_metrics(lists, users), **retrieval.metrics}
         curves[name] = retrieval.recall_curve
         if predict_rating is not None and test_ratings is not None:
             predicted = predict_rating(*test_pairs)
