@@ -1,5 +1,6 @@
 """`tfrs-mtl train` killed with SIGKILL mid-epoch and started again with the same --out
-resumes from its last backup and ends with exactly the metrics and history of an
+resumes from its last backup (and its fitted served blend) and ends with exactly the
+metrics and history of an
 uninterrupted run (tolerance: 0, bit for bit; op determinism is on and the model has no
 dropout); a finished --out is then refused."""
 
@@ -74,6 +75,8 @@ def test_a_killed_run_resumes_to_the_same_metrics(data_root: Path, tmp_path: Pat
     position = saved_position(killed / ".backup", _STEPS_PER_EPOCH)
     assert position is not None and 0 < position[1] < _STEPS_PER_EPOCH  # killed mid-epoch
     assert not (killed / "metrics.json").exists()
+    # The served blend was fitted before the served model trained: the resume reads it.
+    assert (killed / ".backup" / "served_blend.json").is_file()
 
     resumed = subprocess.run(_command(killed), env=env, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]

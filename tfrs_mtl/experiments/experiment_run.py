@@ -17,7 +17,8 @@ Layout of a run folder `OUT`:
     .backup/             only while the run is unfinished: the training backup (see below)
 
 Resuming. While it trains, a run keeps `OUT/.backup/` (`training_backup.TrainingBackup`): its
-`experiment.yaml`, a checkpoint of the whole training state every `backup_every_steps` steps and
+`experiment.yaml`, the fitted served blend (`served_blend.json`, written before the served
+model trains), a checkpoint of the whole training state every `backup_every_steps` steps and
 at each epoch's end, and the finished epochs' logs. It is removed once the run folder is
 complete (`metrics.json` written). A run killed at any point after its data loaded (SIGKILL
 included) and started again with the same config and `OUT` resumes from that checkpoint and
@@ -38,6 +39,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import math
 import shutil
 import sys
@@ -90,6 +92,8 @@ BACKUP_DIR = ".backup"
 HISTORY_CSV = "history.csv"
 TRAINING_FOLDERS = (BACKUP_DIR, files.TENSORBOARD_DIR, files.CHECKPOINT_DIR)
 DEFAULT_BACKUP_EVERY_STEPS = 100
+#: In `.backup/`: the fitted served blend, so that a resumed run does not fit it again.
+BLEND_FIT_FILE = "served_blend.json"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -398,7 +402,14 @@ def train_and_evaluate(
     blend_fit = None
     blend = config.blend
     if blend is None and model_config.ranking_tasks and config.validation_fraction > 0:
-        blend_fit = fit_served_blend(config, data, train_positions, progress=progress)
+        saved = out / BACKUP_DIR / BLEND_FIT_FILE if out is not None else None
+        if resume and saved is not None and saved.is_file():
+            blend_fit = BlendFit(**json.loads(saved.read_text(encoding="utf-8")))
+            log(f"served blend {format_blend(blend_fit.blend)} (fitted before the interruption)")
+        else:
+            blend_fit = fit_served_blend(config, data, train_positions, progress=progress)
+            if saved is not None:
+                files.write_json_atomically(saved, dataclasses.asdict(blend_fit))
         blend = blend_fit.blend
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     training = train_model(
