@@ -120,7 +120,10 @@ def test_presets_predict_only_what_their_towers_do_not_read() -> None:
     assert "movie_genres" not in movielens.features.names
     assert [task.name for task in movielens.ranking_tasks] == ["rating"]
     ecommerce = ecommerce_config()
-    assert {"category", "price"}.isdisjoint(ecommerce.features.names)
+    tower_read = [f.name for f in ecommerce.features.tower_features("candidate")]
+    assert {"category", "price"}.isdisjoint(tower_read)
+    assert "category" not in ecommerce.features.names
+    assert ecommerce.features.feature("price").ranking_only  # the ranking stack reads it
     assert ecommerce.task("purchase").conditioned_on == "click"
     assert ecommerce.architecture == "mmoe"
 

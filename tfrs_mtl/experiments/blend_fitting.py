@@ -26,6 +26,12 @@ from tfrs_mtl.evaluation import GradedRelevance, discounts_at
 from tfrs_mtl.experiments.served_evaluation import ServedLists
 from tfrs_mtl.serving.blend import RETRIEVAL_SCORE, standardised_scores
 
+#: The NDCG cut-off the served blend is fitted at: the order of the first 50 candidates
+#: (the served page and what follows), which holds several held-out items per user where
+#: NDCG@10 holds one or none; a rare target (purchases) then shows a real gain beyond the
+#: standard-error rule, and on MovieLens the fit also scores better at NDCG@10 on held-out
+#: users than a fit at 10 does.
+FIT_CUTOFF = 50
 #: The weights tried for each score.
 BLEND_GRID: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 #: A change of weights must raise the validation NDCG by more than this, and by more than
@@ -130,7 +136,7 @@ def fit_blend(
     held_out: HeldOut,
     probability_tasks: Sequence[str] = (),
     *,
-    k: int = 10,
+    k: int = FIT_CUTOFF,
     grid: Sequence[float] = BLEND_GRID,
     max_rounds: int = 3,
 ) -> BlendFit:

@@ -180,7 +180,8 @@ class ExperimentConfig(Config):
             fits it on a validation carve-out of the training rows when the model has
             ranking tasks (`tfrs_mtl.experiments.fit_served_blend`: a second model is
             trained on the other training rows to serve the carved-out users).
-        blend_target: the label whose held-out rows the fitted blend ranks best (NDCG@10):
+        blend_target: the label whose held-out rows the fitted blend ranks best (NDCG@50,
+            `tfrs_mtl.experiments.blend_fitting.FIT_CUTOFF`):
             a 0/1 behaviour (e.g. `purchase`: gain 1 where it happened) or the rating column
             (graded: gain = the rating given); None: `purchase` on data with purchase
             labels, else the rating on data with ratings, else every interaction (gain 1);

@@ -447,8 +447,8 @@ def train_and_evaluate(
     )
     if blend_fit is not None:
         evaluation.metrics["blend_fit"] = {
-            "validation_ndcg@10": blend_fit.ndcg,
-            "validation_stage_one_ndcg@10": blend_fit.stage_one_ndcg,
+            f"validation_ndcg@{blend_fit.k}": blend_fit.ndcg,
+            f"validation_stage_one_ndcg@{blend_fit.k}": blend_fit.stage_one_ndcg,
         }
     baselines = run_baselines(config, data, train_positions, test_positions, log)
     metrics = flatten_metrics(

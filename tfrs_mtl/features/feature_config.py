@@ -42,7 +42,8 @@ class FeatureConfig(Config):
             padded with -1 or "" or ragged, pooled), `text` (tokens pooled from a word table),
             `numeric` (standardized with the training mean/std), `time` (unix seconds:
             quantile bucket embedding + standardized value + cyclical hour/day-of-week).
-        side: `query` or `candidate`: the tower that reads the feature.
+        side: `query` or `candidate`: the tower that reads the feature (or, with
+            `ranking_only`, the side of the pair it describes).
         embedding_dim: width of the embedding table (ignored for `numeric`).
         table: name of the embedding table; defaults to the feature's name. Features naming the
             same table share its vocabulary and its single variable.
@@ -65,6 +66,11 @@ class FeatureConfig(Config):
             `id` / `categorical`: the whole value becomes unknown (its OOV row), so the tower
             cannot memorise it and learns an embedding for unseen values. See
             `tfrs_mtl.models.feature_dropout`.
+        ranking_only: read by the ranking stack alone, beside the towers' outputs, not by
+            its side's tower: what the ranking stage knows of a pair that retrieval does
+            not use (an item's price in a shop). Serving passes it like any feature of its
+            side (the query signature, the catalogue's columns). An attribute task may
+            predict it from its side's tower, which never reads it.
     """
 
     name: str
@@ -81,6 +87,7 @@ class FeatureConfig(Config):
     use_log1p: bool = False
     dtype: FeatureDtype | None = None
     dropout: float = 0.0
+    ranking_only: bool = False
 
     def validate(self) -> None:
         where = f"feature {self.name!r}"
@@ -195,13 +202,22 @@ class FeatureSpec(Config):
 
     @property
     def query_features(self) -> tuple[FeatureConfig, ...]:
-        """Features read by the query tower, in declared order."""
+        """Query-side features (what a query is served with), in declared order."""
         return tuple(f for f in self.features if f.side == "query")
 
     @property
     def candidate_features(self) -> tuple[FeatureConfig, ...]:
-        """Features read by the candidate tower, in declared order."""
+        """Candidate-side features (the catalogue's columns), in declared order."""
         return tuple(f for f in self.features if f.side == "candidate")
+
+    @property
+    def ranking_features(self) -> tuple[FeatureConfig, ...]:
+        """The `ranking_only` features of both sides, in declared order."""
+        return tuple(f for f in self.features if f.ranking_only)
+
+    def tower_features(self, side: str) -> tuple[FeatureConfig, ...]:
+        """The features the `side` tower reads: its side's, but the `ranking_only` ones."""
+        return tuple(f for f in self.side_features(side) if not f.ranking_only)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -39,8 +39,8 @@ class FeatureEncoder(tf.keras.layers.Layer):
     Args:
         shared_embeddings: the model's single `SharedEmbeddings`; its tables are read by
             reference.
-        side: `query` or `candidate`: encode that side's features. Exclusive with
-            `feature_names`.
+        side: `query` or `candidate`: encode the features that side's tower reads
+            (`FeatureSpec.tower_features`). Exclusive with `feature_names`.
         feature_names: encode exactly these features, in this order.
         **kwargs: passed to `tf.keras.layers.Layer`.
 
@@ -70,7 +70,7 @@ class FeatureEncoder(tf.keras.layers.Layer):
         if (side is None) == (feature_names is None):
             raise FeatureError("FeatureEncoder: give exactly one of side= or feature_names=")
         if side is not None:
-            self._features = spec.side_features(side)
+            self._features = spec.tower_features(side)
         else:
             self._features = tuple(spec.feature(name) for name in self.feature_names or ())
         if not self._features:

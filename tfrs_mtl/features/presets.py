@@ -61,6 +61,7 @@ def ecommerce_feature_spec(
     embedding_dim: int = 32,
     num_item_hash_bins: int = 0,
     use_price: bool = True,
+    ranking_price: bool = False,
 ) -> FeatureSpec:
     """The e-commerce features of the data layer: `user_id` (query); `item_id`, `category`,
     `brand` (string categoricals) and `price` (numeric, `log1p`) on the candidate side.
@@ -71,6 +72,8 @@ def ecommerce_feature_spec(
         num_item_hash_bins: 0 looks `item_id` up in its fitted vocabulary; > 0 hashes it into
             this many rows (very large catalogues).
         use_price: include `price` (datasets without prices set False).
+        ranking_price: `price` is read by the ranking stack only (`ranking_only`), not by
+            the candidate tower (which may then predict it as an attribute).
     """
     features = [
         FeatureConfig(name="user_id", kind="id", side="query"),
@@ -82,7 +85,13 @@ def ecommerce_feature_spec(
     ]
     if use_price:
         features.append(
-            FeatureConfig(name="price", kind="numeric", side="candidate", use_log1p=True)
+            FeatureConfig(
+                name="price",
+                kind="numeric",
+                side="candidate",
+                use_log1p=True,
+                ranking_only=ranking_price,
+            )
         )
     with_dim = tuple(f.replace(embedding_dim=embedding_dim) for f in features)
     return FeatureSpec(features=with_dim).without(tuple(exclude))

@@ -116,6 +116,7 @@ class EngagementLoss(tf.Module):
         width = tf.shape(ranked_query)[1]
         logits = scorer.task_logits(
             task.name,
+            self._pair_features(scorer, features, rows),
             tf.reshape(tf.repeat(ranked_query[:, tf.newaxis, :], pairs, axis=1), [-1, width]),
             tf.reshape(candidates, [-1, width]),
             training=training,
@@ -125,6 +126,26 @@ class EngagementLoss(tf.Module):
         if sample_weight is not None:
             weights *= tf.cast(tf.reshape(sample_weight, [-1, 1]), tf.float32)
         return layer(tf.reshape(logits, [batch_size, -1]), weights)
+
+    def _pair_features(
+        self, scorer: Any, features: Mapping[str, tf.Tensor], rows: tf.Tensor
+    ) -> dict[str, tf.Tensor]:
+        """The ranking-only features of each row's `1 + num_negatives` pairs, flattened as
+        the pairs are (row-major): a query feature repeated, a candidate feature the row's
+        own value then the negatives' catalogue values."""
+        if scorer.ranking_encoder is None:
+            return {}
+        pairs: dict[str, tf.Tensor] = {}
+        count = tf.shape(rows)[1] + 1
+        for feature in scorer.ranking_encoder.features:
+            values = tf.convert_to_tensor(features[feature.name])
+            if feature.side == "query":
+                pairs[feature.name] = tf.repeat(values, count, axis=0)
+                continue
+            drawn = tf.gather(self._features[feature.name], rows)
+            both = tf.concat([values[:, tf.newaxis], tf.cast(drawn, values.dtype)], axis=1)
+            pairs[feature.name] = tf.reshape(both, tf.concat([[-1], tf.shape(values)[1:]], axis=0))
+        return pairs
 
     def draw_negatives(
         self,

@@ -88,7 +88,12 @@ class MultiTaskConfig(Config):
         names = [task.name for task in self.tasks]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         require(not duplicates, f"tasks: duplicate task names {duplicates}")
-        sides = {feature.name: feature.side for feature in self.features.features}
+        # What each tower reads: `ranking_only` features belong to no tower.
+        sides = {
+            feature.name: feature.side
+            for feature in self.features.features
+            if not feature.ranking_only
+        }
         by_feature = {feature.name: feature for feature in self.features.features}
         for field, side in (("query_tower", "query"), ("candidate_tower", "candidate")):
             identity = getattr(self, field).identity_feature
@@ -146,7 +151,7 @@ class MultiTaskConfig(Config):
             require(
                 sides.get(name) == side,
                 f"{field}={name!r} is not a {side} feature of the spec "
-                f"({side} features: {[f.name for f in self.features.side_features(side)]})",
+                f"({side} features: {[f.name for f in self.features.tower_features(side)]})",
             )
         retrieval = [task.name for task in self.tasks if task.kind == "retrieval"]
         require(len(retrieval) <= 1, f"tasks: at most one retrieval task, got {retrieval}")
@@ -166,7 +171,7 @@ class MultiTaskConfig(Config):
                     "more than two levels are not supported",
                 )
             if task.kind in ("attribute", "interest"):
-                tower_inputs = [f.name for f in self.features.side_features(task.source_side)]
+                tower_inputs = [f.name for f in self.features.tower_features(task.source_side)]
                 check_attribute_leakage(task, tower_inputs)
             if task.positives_feature is not None:
                 positives = by_feature.get(task.positives_feature)

@@ -276,7 +276,8 @@ def ecommerce_config(
         use_retrieval: Add an in-batch retrieval task (for the two-stage recommender).
         use_brand: Keep `brand` as a candidate feature (data without brands set False).
         use_category: Predict `category` (data without categories set False).
-        use_price: Predict `price` (data without prices set False).
+        use_price: Predict `price`, and let the ranking stack read it (data without prices
+            set False).
         use_interest: Add the user-interest task (`tfrs_mtl.tasks.interest`), KL divergence
             to the user's category profile, weight 0.5.
         eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
@@ -340,8 +341,10 @@ def ecommerce_config(
     if use_engagement:
         tasks.insert(1 if use_retrieval else 0, engagement_task(sample_weight_key="click"))
     return MultiTaskConfig(
+        # The ranking stack reads the price (purchases fall with it); the candidate tower
+        # does not, so the price attribute it predicts is a prediction.
         features=ecommerce_feature_spec(
-            exclude=exclude, embedding_dim=embedding_dim, use_price=False
+            exclude=exclude, embedding_dim=embedding_dim, use_price=use_price, ranking_price=True
         ),
         tasks=tuple(tasks),
         query_tower=TowerConfig(hidden_dims=(64,), output_dim=embedding_dim),

@@ -14,7 +14,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from tfrs_mtl.features import SharedEmbeddings
+from tfrs_mtl.features import FeatureEncoder, SharedEmbeddings
 from tfrs_mtl.layers import (
     EsmmCascade,
     ExpertsConfig,
@@ -59,6 +59,16 @@ class RankingScorer(tf.keras.layers.Layer):
         self.shared_embeddings = shared_embeddings
         names = tuple(task.name for task in self.tasks)
         self.interaction = PairInteraction(**interaction.to_dict(), name="pair_interaction")
+        # The spec's ranking-only features (e.g. a price), read beside the pair's towers.
+        ranking_features = tuple(f.name for f in shared_embeddings.spec.ranking_features)
+        self.ranking_feature_names = ranking_features
+        self.ranking_encoder = (
+            FeatureEncoder(
+                shared_embeddings, feature_names=ranking_features, name="ranking_features"
+            )
+            if ranking_features
+            else None
+        )
         self.stack = build_ranking_stack(experts, names, name="ranking_stack")
         self.cascade = EsmmCascade(name="esmm_cascade")
         self.heads = {
@@ -90,17 +100,32 @@ class RankingScorer(tf.keras.layers.Layer):
     def task_names(self) -> tuple[str, ...]:
         return tuple(task.name for task in self.tasks)
 
+    def pair_features(
+        self,
+        features: Mapping[str, tf.Tensor],
+        query_embeddings: tf.Tensor,
+        candidate_embeddings: tf.Tensor,
+    ) -> tf.Tensor:
+        """What the ranking stack reads of each pair `[batch_size, width]`: the towers'
+        interaction, and the encoded ranking-only features (read from `features`)."""
+        pair = self.interaction([query_embeddings, candidate_embeddings])
+        if self.ranking_encoder is None:
+            return pair
+        return tf.concat([pair, self.ranking_encoder(features)], axis=-1)
+
     def task_logits(
         self,
         task_name: str,
+        features: Mapping[str, tf.Tensor],
         query_embeddings: tf.Tensor,
         candidate_embeddings: tf.Tensor,
         training: bool | None = None,
     ) -> tf.Tensor:
         """One task's head output `[batch_size]` (a logit for binary and engagement tasks)
-        on pairs of tower outputs `[batch_size, dim]`, without biases or cascade: what the
-        engagement loss scores its positives and negatives with."""
-        pair = self.interaction([query_embeddings, candidate_embeddings])
+        on pairs of tower outputs `[batch_size, dim]` (and the pairs' ranking-only
+        `features`), without biases or cascade: what the engagement loss scores its
+        positives and negatives with."""
+        pair = self.pair_features(features, query_embeddings, candidate_embeddings)
         representations = self.stack(pair, training=training)
         head = self.heads[task_name]
         return tf.squeeze(head(representations[task_name], training=training), axis=-1)
@@ -115,7 +140,8 @@ class RankingScorer(tf.keras.layers.Layer):
         """Scores each pair.
 
         Args:
-            features: The raw feature dict (only the id features are read, for biases).
+            features: The raw feature dict (the id features, for biases, and the
+                ranking-only features).
             query_embeddings: `[batch_size, dim]` query tower output.
             candidate_embeddings: `[batch_size, dim]` candidate tower output.
             training: Enables dropout.
@@ -124,7 +150,7 @@ class RankingScorer(tf.keras.layers.Layer):
             Task name -> `[batch_size]`: the rating for `rating` tasks, the probability for
             `binary` tasks (`p(parent) * p(task | parent)` when conditioned).
         """
-        pair = self.interaction([query_embeddings, candidate_embeddings])
+        pair = self.pair_features(features, query_embeddings, candidate_embeddings)
         representations = self.stack(pair, training=training)
         outputs = {
             task.name: tf.squeeze(
