@@ -20,7 +20,8 @@ def model() -> MultiTaskModel:
 def test_names_and_signatures(model: MultiTaskModel) -> None:
     assert isinstance(model, ServableModel)
     assert model.query_feature_names == ("user_id",)
-    assert model.candidate_feature_names == ("item_id", "brand")
+    # The price is a candidate feature the ranker reads and the candidate tower does not.
+    assert model.candidate_feature_names == ("item_id", "brand", "price")
     assert (model.query_id_feature, model.candidate_id_feature) == ("user_id", "item_id")
     assert model.ranking_task_names == ("click", "cart", "purchase")
     signature = model.feature_signature("candidate")
@@ -33,7 +34,7 @@ def test_encoders_and_ranker_read_only_their_features(model: MultiTaskModel) -> 
     candidates = {name: tf.constant(arrays[name].astype(str)) for name in ("item_id", "brand")}
     assert model.query_encoder(query).shape == (5, 4)
     assert model.candidate_encoder(candidates).shape == (5, 4)
-    scores = model.ranker({**query, **candidates})
+    scores = model.ranker({**query, **candidates, "price": tf.constant(arrays["price"])})
     assert set(scores) == set(model.ranking_task_names)
     assert all(score.shape == (5,) for score in scores.values())
     # The views are the model's own layers: the same numbers as the full forward pass.
