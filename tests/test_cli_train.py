@@ -112,6 +112,8 @@ def test_evaluate_rescores_the_saved_model(run_dir: Path) -> None:
     # Same split, same saved weights: the exact full-ranking metrics are reproduced.
     assert metrics["retrieval/recall@10"] == pytest.approx(before["retrieval/recall@10"], abs=1e-6)
     assert metrics["rating/rmse"] == pytest.approx(before["rating/rmse"], abs=1e-5)
+    # The saved model's fitted blend, served through the run's (tuned) index: the same lists.
+    assert metrics["served/ndcg@10"] == pytest.approx(before["served/ndcg@10"], abs=1e-6)
     assert (run_dir / "evaluations" / "tutorial" / "metrics.json").is_file()
 
 

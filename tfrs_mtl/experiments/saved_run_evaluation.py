@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from tfrs_mtl.experiments.experiment_run import progress_logger
 from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
 from tfrs_mtl.experiments.run_report import write_run_report
 from tfrs_mtl.models import MultiTaskModel
-from tfrs_mtl.serving import Recommender
+from tfrs_mtl.serving import IndexConfig, Recommender
 
 
 def load_run_config(out_dir: str | Path) -> ExperimentConfig:
@@ -33,7 +34,8 @@ def evaluate_experiment(
     baselines: tuple[str, ...] | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
-    """Re-scores the saved model of a run folder, on its own split or another one.
+    """Re-scores the saved model of a run folder, on its own split or another one: what
+    `recommend` serves with the model's fitted blend (`served/*`), stage 1 and the tasks.
 
     Writes `OUT/evaluations/<split>/metrics.json` and `report.md`.
 
@@ -66,10 +68,17 @@ def evaluate_experiment(
     train_positions, test_positions = split_experiment_data(data, config.split)
     catalogue = item_catalogue(data, model)
     users = user_table(data, model, train_positions)
-    recommender = Recommender(model, catalogue, config.index, progress=False)
+    recommender = Recommender(model, catalogue, served_index_config(out, config), progress=False)
     log("evaluating (full ranking, training items masked)")
     evaluation = evaluate_model(
-        model, recommender, data, train_positions, test_positions, users, config.ks
+        model,
+        recommender,
+        data,
+        train_positions,
+        test_positions,
+        users,
+        config.ks,
+        num_candidates=config.num_candidates,
     )
     baseline_results = run_baselines(config, data, train_positions, test_positions, log)
     name = split_name(config.split)
@@ -85,6 +94,14 @@ def evaluate_experiment(
         title=f"tfrs_mtl evaluation: {config.dataset}, split {name}",
     )
     return flatten_metrics(evaluation.metrics, baselines=baseline_results.metrics)
+
+
+def served_index_config(out_dir: str | Path, config: ExperimentConfig) -> IndexConfig:
+    """The index the run served: its export's (tuned, when it was), else the config's."""
+    manifest = Path(out_dir) / files.EXPORT_DIR / "manifest.json"
+    if manifest.is_file():
+        return IndexConfig.from_dict(json.loads(manifest.read_text("utf-8"))["index_config"])
+    return config.index
 
 
 def split_name(split: SplitConfig) -> str:
