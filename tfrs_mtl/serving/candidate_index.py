@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
+from tfrs_mtl._native_logs import quiet_native_logs
 from tfrs_mtl.serving import scann_pybind_search
 from tfrs_mtl.serving.index_config import MIN_ITEMS_FOR_HASHING, IndexConfig
 
@@ -167,7 +168,8 @@ class ScannIndex(CandidateIndex):
         self.dim = dim
         self._scann_ops = scann_ops
         self._lock = threading.Lock()
-        searcher = builder.build()
+        with quiet_native_logs():  # ScaNN's builder logs warnings on small catalogues
+            searcher = builder.build()
         # The searcher's tensors as variables: what a SavedModel stores and restores.
         self.state = searcher.serialize_to_module()
         pybind = scann_pybind_search.load_scann_pybind() if fast_path else None
