@@ -7,8 +7,9 @@ Example:
     >>> import tfrs_mtl as tm
     >>> result = tm.run_experiment(tm.ExperimentConfig(epochs=1), "runs/ml100k")
     >>> recommender = tm.load("runs/ml100k/export")  # in any process
-    >>> data = tm.load_dataset("movielens-100k"); parts = tm.split(data.ratings, "tutorial")
-    >>> model = tm.MultiTaskModel.from_data(tm.movielens_config(), tm.to_feature_arrays(parts.train))
+    >>> parts = tm.split(tm.load_dataset("movielens-100k").ratings, "tutorial")
+    >>> train = tm.to_feature_arrays(parts.train)
+    >>> model = tm.MultiTaskModel.from_data(tm.movielens_config(), train)
 
 Importing the package only selects Keras 2 for `tf.keras` (TFRS 0.7.7 needs it) and keeps
 TensorFlow's C++ logs to errors unless `TFRS_MTL_VERBOSE=1` (or `TF_CPP_MIN_LOG_LEVEL` is set);
