@@ -305,7 +305,7 @@ class ExperimentConfig(Config):
             f"(item_item_weight={self.item_item_weight} resolves to 0 here)",
         )
         require(
-            not self.item_item_weight or self._item_item_supported,
+            not self.item_item_weight or self.item_item_supported,
             f"item_item_weight={self.item_item_weight} reads the user history through the "
             "identity embeddings: it needs a MovieLens dataset, identity_embeddings, "
             f"use_l2_norm and user_history_length > 0 (dataset={self.dataset!r}, "
@@ -375,8 +375,9 @@ class ExperimentConfig(Config):
         return "interest" in self.task_names
 
     @property
-    def _item_item_supported(self) -> bool:
-        """The item-item part reads the history through the identity embeddings."""
+    def item_item_supported(self) -> bool:
+        """Whether the item-item part applies: it reads the history through the identity
+        embeddings."""
         return (
             is_movielens(self.dataset)
             and self.identity_embeddings
@@ -390,7 +391,7 @@ class ExperimentConfig(Config):
         releases of `ITEM_ITEM_DATASETS` where the part is supported, else 0."""
         if self.item_item_weight is not None:
             return self.item_item_weight
-        if self.dataset in ITEM_ITEM_DATASETS and self._item_item_supported:
+        if self.dataset in ITEM_ITEM_DATASETS and self.item_item_supported:
             return DEFAULT_ITEM_ITEM_WEIGHT
         return 0.0
 

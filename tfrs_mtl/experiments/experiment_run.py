@@ -44,7 +44,7 @@ import math
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -234,6 +234,7 @@ def train_model(
     progress: bool = True,
     resume: bool = False,
     backup_every_steps: int = DEFAULT_BACKUP_EVERY_STEPS,
+    callbacks: Sequence[tf.keras.callbacks.Callback] = (),
 ) -> TrainedModel:
     """Builds the model of `config` from the training rows only and fits it on them.
 
@@ -247,6 +248,7 @@ def train_model(
         progress: Keras progress bars.
         resume: continue from the backup in `out`.
         backup_every_steps: steps between mid-epoch backups.
+        callbacks: more Keras callbacks (e.g. a tuner's per-epoch validation).
     """
     log = progress_logger(progress)
     tf.keras.utils.set_random_seed(config.seed)
@@ -288,7 +290,7 @@ def train_model(
         epochs=config.epochs,
         steps_per_epoch=steps_per_epoch,
         validation_data=validation,
-        callbacks=_callbacks(out, resume, backup_every_steps, steps_per_epoch),
+        callbacks=[*_callbacks(out, resume, backup_every_steps, steps_per_epoch), *callbacks],
         verbose=verbose,
     )
     seconds = time.perf_counter() - start

@@ -1,0 +1,57 @@
+"""`tune_experiment`: Optuna over a validation carve-out, the config as given first, the best
+config written as YAML that `train --config` reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tfrs_mtl.experiments import ExperimentConfig
+from tfrs_mtl.experiments.tuning import search_space, tune_experiment
+
+
+def _small(ml100k_dir: Path) -> ExperimentConfig:
+    return ExperimentConfig(data_dir=str(ml100k_dir), max_rows=2_000, epochs=1, baselines=())
+
+
+def test_a_tiny_tuning_run_writes_its_best_config_and_report(ml100k_dir, tmp_path) -> None:
+    config = _small(ml100k_dir)
+    result = tune_experiment(config, 600, tmp_path / "tune", max_trials=2, progress=False)
+    assert [trial["number"] for trial in result.trials] == [0, 1]
+    assert result.default_value == result.trials[0]["value"]
+    assert result.best_value == max(trial["value"] for trial in result.trials)
+    assert result.best_value >= result.default_value
+    written = ExperimentConfig.load(tmp_path / "tune" / "best_config.yaml")
+    assert written == result.best_config
+    assert written.dataset == config.dataset and written.max_rows == config.max_rows
+    if result.best_value > result.default_value:  # trial 1 won: its knobs are in the config
+        assert written.epochs == result.trials[1]["epochs"]
+        assert written.learning_rate == pytest.approx(result.trials[1]["learning_rate"])
+    report = (tmp_path / "tune" / "tuning.md").read_text()
+    assert "trial 0 is the config as given" in report
+    assert (tmp_path / "tune" / "tuning_history.png").stat().st_size > 0
+    assert (tmp_path / "tune" / "trials.csv").read_text().startswith("number,state,value")
+
+
+def test_the_search_space_follows_the_data(ml100k_dir) -> None:
+    from tfrs_mtl.experiments.experiment_data import load_experiment_data
+
+    movielens = _small(ml100k_dir)
+    space = search_space(movielens, load_experiment_data(movielens))
+    assert {"retrieval_temperature", "learning_rate", "epochs", "task_weights"} <= set(space)
+    assert {"history_dropout", "item_item_weight"} <= set(space)
+    shop = ExperimentConfig(
+        dataset="synthetic-ecommerce",
+        synthetic_num_users=50,
+        synthetic_num_items=30,
+        synthetic_num_events=500,
+        baselines=(),
+    )
+    space = search_space(shop, load_experiment_data(shop))
+    assert "item_item_weight" not in space and "history_dropout" not in space
+
+
+def test_a_budget_must_be_positive(ml100k_dir) -> None:
+    with pytest.raises(ValueError, match="budget_seconds"):
+        tune_experiment(_small(ml100k_dir), 0)
