@@ -21,7 +21,7 @@ FEATURE_KINDS: tuple[str, ...] = ("id", "categorical", "multi_hot", "text", "num
 LOOKUP_KINDS: tuple[str, ...] = ("id", "categorical", "multi_hot")
 # Kinds that own an embedding table.
 TABLE_KINDS: tuple[str, ...] = ("id", "categorical", "multi_hot", "text", "time")
-# The raw dtype each kind arrives as when `dtype` is not given (see MODEL_INTERFACES.md).
+# The raw dtype each kind arrives as when `dtype` is not given.
 DEFAULT_DTYPES: dict[str, str] = {
     "id": "string",
     "categorical": "string",

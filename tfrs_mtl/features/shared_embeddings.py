@@ -2,8 +2,7 @@
 
 The query tower, the candidate tower, the ranking experts and the attribute heads all hold a
 reference to ONE `SharedEmbeddings` and read the same `[num_rows, embedding_dim]` variables, so
-that every task trains the same representations (DESIGN.md, "Embeddings are shared by
-reference").
+that every task trains the same representations (`docs/architecture.md`).
 """
 
 from __future__ import annotations

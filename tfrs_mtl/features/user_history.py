@@ -26,8 +26,8 @@ import numpy as np
 from tfrs_mtl.features.feature_config import FeatureConfig
 
 HISTORY_FEATURE = "user_history"
-#: Items of a training row's history (its own item excluded); chosen on a validation
-#: carve-out of the ml-100k tutorial split (benchmarks/quality/EXPLORATION.md).
+#: Items of a training row's history (its own item excluded, a seeded random subset beyond
+#: this many).
 DEFAULT_HISTORY_LENGTH = 100
 PAD = -1
 

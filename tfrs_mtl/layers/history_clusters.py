@@ -2,9 +2,7 @@
 
 A query tower with an `identity_feature` history scores a candidate by the cosine between the
 candidate's row and the mean of the history's rows. A long history mixes several interests,
-and its mean is dominated by the tightest of them: on MovieLens-100K the users with 150 or more
-training ratings are where EASE stayed ahead of the two-tower model
-(`benchmarks/quality/EXPLORATION.md`, sessions 4 and 6). For such a history the identity
+and its mean is dominated by the tightest of them. For such a history the identity
 embedding is instead `sum_k w_k c_k`: the unit directions `c_k` of a spherical k-means of the
 history's L2-normalised rows, weighted by each cluster's share `w_k` of the history. Every
 interest then counts by its size, not by how tight it is, and the part's norm (below 1) lowers

@@ -5,8 +5,7 @@ A batch of interactions holds an item as often as it is interacted with, so a ba
 learns a popular item's attributes far more than a rarely seen one's. The catalogue term
 scores every catalogue item once per step, its label read from the catalogue (its first
 training row), and trains the attribute head alone (`MultiTaskModel.side_head_logits` with
-`head_only=True`): weighting items equally in the shared rows too cost retrieval (Recall@10
-0.4290 against 0.4318 over 3 seeds, `benchmarks/quality/EXPLORATION.md`, session 8).
+`head_only=True`), so the shared rows keep the interaction-weighted signal retrieval needs.
 
 Each item also appears a second time as an unknown item: its id replaced by one outside
 the vocabulary (its other features kept), with its own label. An item the model never saw

@@ -4,10 +4,8 @@ EASE (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019) ov
 query x item matrix of the training rows, indexed by the rows of the candidate id's embedding
 table (rows no training row reaches, OOV buckets included, stay 0). The candidate tower holds
 it transposed: its row c is what each history row adds to candidate c's score
-(`tfrs_mtl.layers.towers`). On MovieLens-100K (tutorial split) the trained towers plus this
-part at weight 0.5, added to the served score only (`item_item_train_weight=0`, the
-`ExperimentConfig` default there), retrieve better than either alone
-(benchmarks/quality/EXPLORATION.md, sessions 10-11).
+(`tfrs_mtl.layers.towers`). Added to the served score only (`item_item_train_weight=0`), it
+puts a full-rank item-item model beside the trained towers in the same dot product.
 """
 
 from __future__ import annotations

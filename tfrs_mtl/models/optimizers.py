@@ -5,8 +5,7 @@ Weight averaging (Polyak and Juditsky, "Acceleration of Stochastic Approximation
 Averaging", SIAM J. Control Optim. 1992) keeps `average = m * average + (1 - m) * weights`
 after every step, in the optimizer's own slots (so checkpoints and resumed runs keep it and
 SavedModels do not), and `Model.fit` writes the average into the weights when training ends
-(Keras' `use_ema`). On MovieLens-100K it lowers the rating RMSE by about 0.01 at no cost to
-retrieval (`benchmarks/quality/EXPLORATION.md`, session 5).
+(Keras' `use_ema`).
 
 The average starts from the initial weights, which keep `m ** num_steps` of it: a short run
 with a long average would end close to where it started. `averaging_momentum` therefore

@@ -69,15 +69,9 @@ def movielens_config(
 
     The direct defaults are the TFRS tutorials' recipe (in-batch softmax, one hidden tower
     layer, learning rate 0.01) on the raw TFDS features, so that `to_feature_arrays(ratings)`
-    feeds them as is. The recommended model (`ExperimentConfig`'s defaults, `tfrs-mtl
-    quickstart`; `benchmarks/quality/EXPLORATION.md`) is much stronger::
-
-        movielens_config(
-            embedding_dim=64, use_full_catalogue=True, temperature=0.2, learning_rate=0.002,
-            tower_hidden_dims=(), use_l2_norm=True, user_history=True, side_features=False,
-        )
-
-    (the history must then be in the data: `tfrs_mtl.experiments` builds it per split).
+    feeds them as is. The recommended model is `tfrs_mtl.experiments.ExperimentConfig()`'s
+    (what `tfrs-mtl train` and the quickstart train): this preset with that config's
+    overrides, the history built per split.
 
     Args:
         embedding_dim: Width of every table and of the towers' output.
@@ -153,12 +147,10 @@ def movielens_config(
             target="multi_label",
             num_classes=NUM_MOVIELENS_GENRES,
             source_side="candidate",
-            # A 32-unit head underfits the genres of 1,682 movies beside retrieval (micro-F1
-            # 0.90 against 0.97 with 128 units), and the movie's normalised tower output
-            # hides part of what its row holds; a movie embedding of its own lets the head
-            # memorise genres that the shared row, shaped by retrieval, cannot spare; a
-            # head-only term over the catalogue learns rarely rated and unseen movies too
-            # (benchmarks/quality/EXPLORATION.md, sessions 5 to 8).
+            # The movie's normalised tower output hides part of what its row holds: the head
+            # also reads the row, a movie embedding of its own holds what the shared row,
+            # shaped by retrieval, cannot spare, and a head-only term over the catalogue
+            # learns rarely rated and unseen movies too.
             head=HeadConfig(hidden_dims=(128,)),
             head_input="tower_and_features",
             private_embedding_dim=64,
