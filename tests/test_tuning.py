@@ -52,6 +52,18 @@ def test_the_search_space_follows_the_data(ml100k_dir) -> None:
     assert "item_item_weight" not in space and "history_dropout" not in space
 
 
+def test_budgets_read_as_durations() -> None:
+    from tfrs_mtl.experiments.tuning import parse_budget
+
+    assert parse_budget("20m") == 1200.0
+    assert parse_budget("90s") == 90.0
+    assert parse_budget("1.5h") == 5400.0
+    assert parse_budget("45") == 45.0
+    for bad in ("", "m", "-5m", "0", "inf", "10d", "x" * 100):
+        with pytest.raises(ValueError, match="expected a positive duration"):
+            parse_budget(bad)
+
+
 def test_a_budget_must_be_positive(ml100k_dir) -> None:
     with pytest.raises(ValueError, match="budget_seconds"):
         tune_experiment(_small(ml100k_dir), 0)

@@ -48,6 +48,31 @@ PLOT_FILE = "tuning_history.png"
 EPOCH_RANGE = (2, 12)
 
 
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_budget(text: str) -> float:
+    """A time budget in seconds: `"20m"`, `"90s"`, `"1.5h"` or a plain number of seconds.
+
+    Raises:
+        ValueError: naming the text and the accepted forms.
+    """
+    value = str(text).strip().lower()
+    unit = _UNITS.get(value[-1:], None)
+    number = value[:-1] if unit is not None else value
+    try:
+        seconds = float(number) * (unit or 1.0)
+    except ValueError:
+        seconds = float("nan")
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > 7 * 86_400:
+        shown = value if len(value) <= 20 else value[:20] + "..."
+        raise ValueError(
+            f"budget {shown!r}: expected a positive duration such as 20m, 90s or 1.5h "
+            "(at most 7 days)"
+        )
+    return seconds
+
+
 @dataclasses.dataclass(frozen=True)
 class TuningResult:
     """Attributes:
