@@ -2,29 +2,19 @@
 
     .venv/bin/python benchmarks/ann.py [--sizes 100000 1000000] [--queries 1000] [--quick]
 
-On the shared 2-core machine the committed results were measured in parts and merged (same
-seeds, so the same catalogues, queries and ground truth in every part):
+Parts measured separately merge with `--merge part/ann.json ...` (same seeds, so the same
+catalogues, queries and ground truth in every part).
 
-    .venv/bin/python benchmarks/ann.py --sizes 100000 --out /tmp/ann/a   # + MovieLens
-    .venv/bin/python benchmarks/ann.py --sizes 1000000 --no-movielens --tuning-queries 300 \
-        --families tfrs_brute_force scann_library scann_pybind --out /tmp/ann/b
-    (likewise --families faiss_ivfpq_fastscan faiss_hnsw / hnswlib, in parallel)
-    .venv/bin/python benchmarks/ann.py --merge /tmp/ann/*/ann.json
-
-The 1M comparison of the library's eager fast path against the peers
-(`results/ann_1m_fast_path.*`) ran every family it needs in one invocation, the peers'
-slow HNSW builds loaded from an earlier run's `--index-cache`:
+`results/ann_1m.*` (and `ann_1m_recall_qps.png`) compare the library's index at 1M items
+with its peers, every family in one invocation, the peers' slow HNSW builds loaded from an
+earlier run's `--index-cache`, with the dense grid around recall 0.95 (`Grid.dense`):
 
     .venv/bin/python benchmarks/ann.py --sizes 1000000 --no-movielens --tuning-queries 300 \
         --families tfrs_brute_force scann_library scann_library_fast scann_library_arrays \
-        faiss_ivfpq_fastscan faiss_hnsw hnswlib --nprobes 1 2 4 8 --k-factors 25 50 100 \
+        faiss_ivfpq_fastscan faiss_hnsw hnswlib --nprobes 1 2 4 8 --k-factors 25 35 50 100 \
         --index-cache /tmp/ann1m/cache --out /tmp/ann1m/run
 
-`results/ann_1m_fast_path_run3.*` and `_run4.*` are the same command with the dense grid
-around recall 0.95 (`Grid.dense`, denser HNSW ef) and `--k-factors 25 35 50 100`, run twice
-(run 3's markdown re-rendered from its json with `--merge` for the recall-0.96 lines).
-`_run3_first_grid.*` is the run before it, with 8-14 of the 2,000 leaves searched: there
-recall saturated at 0.996 and `search_arrays` stayed under hnswlib single-query.
+and its `ann.*` files renamed `ann_1m.*`.
 
 Catalogues: synthetic clustered N x 64 (1,000 Gaussian centres, noise 0.5; held-out queries
 from the same distribution) and the item embeddings of a default joint model trained on

@@ -1,4 +1,4 @@
-"""Scale on one machine (issue 7, section 4): 10M events, 1M items, 1M users, wall time and
+"""Scale on one machine: 10M events, 1M items, 1M users, wall time and
 peak memory of every stage.
 
     .venv/bin/python benchmarks/scale.py [--events 10000000] [--items 1000000] \

@@ -1,6 +1,6 @@
 """Popularity and EASE on the TFRS tutorial split of real ml-100k match the published anchors.
 
-Anchors (issue 5), measured on the split `tf.random.set_seed(42); shuffle(100_000, seed=42,
+Anchors, measured on the split `tf.random.set_seed(42); shuffle(100_000, seed=42,
 reshuffle_each_iteration=False)` over the ratings in u.data order, 80,000 train / 20,000 test,
 all 1,682 movies as candidates, training items masked for Recall/NDCG.
 """

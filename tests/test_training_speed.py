@@ -1,8 +1,8 @@
 """The training-speed rewrites compute what the straightforward code computes.
 
-Two hot spots of the default MovieLens train step were rewritten for speed (issue 7,
-training throughput): multi-hot pooling (`FeatureEncoder`: a sparse count matrix times the
-distinct rows, instead of a ragged gather + `reduce_sum`) and the full-catalogue softmax
+Two hot spots of the default MovieLens train step are written for speed: multi-hot pooling
+(`FeatureEncoder`: a sparse count matrix times the distinct rows, instead of a ragged gather
++ `reduce_sum`) and the full-catalogue softmax
 (`RetrievalTask.full_catalogue_loss`: `logsumexp - positive logit`, instead of
 `CategoricalCrossentropy` on one-hot labels over the concatenated logits). Each test runs the
 straightforward computation (the code as it was before the rewrite, kept here) beside the

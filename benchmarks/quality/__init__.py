@@ -1,1 +1,0 @@
-"""Helpers of `benchmarks/movielens_quality.py` (issue 6): data, variants, training, scoring."""
