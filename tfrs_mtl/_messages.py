@@ -1,0 +1,38 @@
+"""Error text that stays readable whatever the input: values cut to a bounded length, one line.
+
+A bad value is echoed so that the user can find it, but a value can be a 30 MB garbage line
+or a whole file read as a header: messages show its start and its length instead.
+
+Example:
+    >>> shorten("a" * 1000, 10)
+    'aaaaaaaaaa... (1,000 characters)'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: Characters of one value shown in a message.
+VALUE_CHARS = 200
+#: Characters of a whole one-line message.
+MESSAGE_CHARS = 2000
+
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def shorten(text: str, limit: int = VALUE_CHARS) -> str:
+    """`text` itself when at most `limit` characters, else its start and its length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def shown(value: Any, limit: int = VALUE_CHARS) -> str:
+    """`repr(value)`, shortened: how a message quotes a value it found."""
+    return shorten(repr(value), limit)
+
+
+def one_line(message: str, limit: int = MESSAGE_CHARS) -> str:
+    """`message` on one line (line breaks become '; ') and at most about `limit` characters."""
+    return shorten(_LINE_BREAKS.sub("; ", message.strip()), limit)

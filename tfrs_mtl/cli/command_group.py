@@ -1,0 +1,75 @@
+"""`CommandGroup`: every failure of a `tfrs-mtl` command reaches the user as one `Error:` line.
+
+Commands turn the errors they expect (bad data, configs, exports) into `Error: <message>`
+themselves (`tfrs_mtl.cli.options.fail`). This group is the net under them:
+
+- every message is put on one line and cut to a readable length (a bad value can be a
+  30 MB line);
+- an `OSError` (a full disk, a read-only folder, a path that is not what it should be) and
+  TensorFlow's file errors become `Error: <path>: <reason>`;
+- anything else becomes `Error: unexpected <type>: <message>`, with the traceback only when
+  `TFRS_MTL_TRACEBACK=1` is set (for a bug report).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+from typing import Any
+
+import click
+
+from tfrs_mtl._messages import one_line
+
+TRACEBACK_VARIABLE = "TFRS_MTL_TRACEBACK"
+_TF_FUNCTION_PREFIX = re.compile(r"^\{\{function_node [^}]*\}\}\s*")
+_TF_OP_SUFFIX = re.compile(r"\s*\[Op:[^\]]*\]\s*$")
+
+
+def os_error_message(error: OSError) -> str:
+    """`<path>: <reason>` for an `OSError` (both paths of a failed rename)."""
+    if error.filename is None:
+        return str(error)
+    where = str(error.filename)
+    if error.filename2 is not None:
+        where += f" -> {error.filename2}"
+    return f"{where}: {error.strerror or error}"
+
+
+def tensorflow_error_message(error: Exception) -> str | None:
+    """The text of a TensorFlow `OpError` without its graph-function prefix and op suffix,
+    or None when `error` is not one."""
+    if not type(error).__module__.startswith("tensorflow.") or not hasattr(error, "message"):
+        return None
+    text = _TF_OP_SUFFIX.sub("", _TF_FUNCTION_PREFIX.sub("", str(error.message)))
+    return f"TensorFlow: {text}"
+
+
+class CommandGroup(click.Group):
+    """A `click.Group` whose commands fail with one `Error:` line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:
+            # Shortened in place (click types `message` as final): a usage error keeps its
+            # usage line and exit status 2.
+            object.__setattr__(error, "message", one_line(error.message))
+            raise
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as error:
+            if error.errno == errno.EPIPE:  # the reader of our output went away
+                raise
+            raise click.ClickException(one_line(os_error_message(error))) from None
+        except Exception as error:
+            if os.environ.get(TRACEBACK_VARIABLE):
+                raise
+            message = tensorflow_error_message(error)
+            if message is None:
+                message = (
+                    f"unexpected {type(error).__name__}: {error} (set {TRACEBACK_VARIABLE}=1 "
+                    "to see where; please report it)"
+                )
+            raise click.ClickException(one_line(message)) from None
