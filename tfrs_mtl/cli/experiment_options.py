@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from tfrs_mtl._messages import shown
 from tfrs_mtl.cli.options import fail, output_path
 from tfrs_mtl.data.registry import DATASET_NAMES
 
@@ -210,14 +211,21 @@ def build_config(
 ) -> Any:
     """An `ExperimentConfig` from `--config` (or `defaults`) and the given options."""
     from tfrs_mtl.config import ConfigError
+    from tfrs_mtl.config.config_files import read_config_file
     from tfrs_mtl.experiments import BASELINES, ExperimentConfig
 
     data: dict[str, Any] = dict(defaults or {})
     if config_path is not None:
-        try:
-            data = ExperimentConfig.load(config_path).to_dict()
+        try:  # the file's own keys: defaults that depend on the dataset still apply
+            loaded = read_config_file(config_path)
         except ConfigError as error:
             fail(str(error))
+        if loaded is not None and not isinstance(loaded, dict):
+            fail(
+                f"{config_path}: ExperimentConfig: expected a mapping, got {shown(loaded)} "
+                f"({type(loaded).__name__})"
+            )
+        data = dict(loaded or {})
     overrides = {
         "dataset": dataset,
         "data_dir": data_dir,
@@ -239,11 +247,11 @@ def build_config(
         "seed": seed,
         "index_target_recall": index_target_recall,
         "baselines": parse_baselines(baselines),
-        "split": split_overrides(split, dict(data.get("split", {}))),
+        "split": split_overrides(split, _mapping(data.get("split"))),
     }
     data.update({key: value for key, value in overrides.items() if value is not None})
     if index_kind is not None:
-        data["index"] = {**dict(data.get("index", {})), "kind": index_kind}
+        data["index"] = {**_mapping(data.get("index")), "kind": index_kind}
     final_dataset = str(data.get("dataset", "movielens-100k"))
     if baselines is None and "baselines" not in data and not final_dataset.startswith("movie"):
         # The default baselines include the MovieLens-only tutorial: drop it elsewhere.
@@ -251,7 +259,12 @@ def build_config(
     try:
         return ExperimentConfig.from_dict(_plain(data))
     except ConfigError as error:
-        fail(str(error))
+        fail(f"{config_path}: {error}" if config_path is not None else str(error))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A section of the config file as a dict to override keys of (not a mapping: none)."""
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _plain(value: Any) -> Any:
