@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 _KINDS = (
@@ -71,28 +72,24 @@ def path_kind(path: str | os.PathLike[str]) -> str:
         return _stat_problem(path, error)
 
 
-def file_problem(path: str | os.PathLike[str]) -> str | None:
-    """None when `path` is a regular file (links followed), else what is wrong, in words:
-    "is a folder; expected a file", "does not exist", "is a symbolic link that loops ...".
-    """
+def _problem(path: str | os.PathLike[str], wanted: Callable[[int], bool]) -> str | None:
     try:
         mode = Path(path).stat().st_mode
     except OSError as error:
         return _stat_problem(path, error)
-    if stat.S_ISREG(mode):
-        return None
-    return f"is {_kind_of_mode(mode)}; expected a regular file"
+    return None if wanted(mode) else f"is {_kind_of_mode(mode)}"
+
+
+def file_problem(path: str | os.PathLike[str]) -> str | None:
+    """None when `path` is a regular file (links followed), else what it is, in words: "is a
+    folder", "is a FIFO (named pipe)", "does not exist", "is a symbolic link that loops ..."
+    (callers add what they expected)."""
+    return _problem(path, stat.S_ISREG)
 
 
 def folder_problem(path: str | os.PathLike[str]) -> str | None:
-    """None when `path` is a folder (links followed), else what is wrong, in words."""
-    try:
-        mode = Path(path).stat().st_mode
-    except OSError as error:
-        return _stat_problem(path, error)
-    if stat.S_ISDIR(mode):
-        return None
-    return f"is {_kind_of_mode(mode)}; expected a folder"
+    """None when `path` is a folder (links followed), else what it is, in words."""
+    return _problem(path, stat.S_ISDIR)
 
 
 def read_regular_file(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes:

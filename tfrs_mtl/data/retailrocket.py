@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tfrs_mtl.data.errors import DataNotFoundError, OnBadRows, ReadReport, check_on_bad_rows
-from tfrs_mtl.data.event_columns import BadValues, ColumnSpec
+from tfrs_mtl.data.event_columns import BadValues, ColumnSpec, ParsedColumns, parse_columns
 from tfrs_mtl.data.event_csv import read_checked_table, read_events
 from tfrs_mtl.data.events import EventLog, find_dataset_dir
 
@@ -37,6 +37,7 @@ PROCESSED_FILES: dict[str, str] = {
     "add_to_cart_ecommerce.dat": "cart",
     "purchase_ecommerce.dat": "purchase",
 }
+PROCESSED_COLUMNS: tuple[str, ...] = ("visitorid", "itemid", "event")
 RETAILROCKET_BEHAVIORS: dict[str, str] = {
     "view": "click",
     "addtocart": "cart",
@@ -153,10 +154,24 @@ def _read_processed(folder: Path, on_bad_rows: OnBadRows) -> tuple[pd.DataFrame,
             default_behavior=behavior,
             integer_ids=True,
         )
-        events, file_report = read_events(
-            folder / name, spec, delimiter="\t", on_bad_rows=on_bad_rows
+
+        def check(
+            table: pa.Table, spec: ColumnSpec = spec
+        ) -> tuple[ParsedColumns, list[BadValues]]:
+            parsed, problems = parse_columns(table, spec)
+            # Each row is one event: the column counts it (1 in the release), never 0 or text.
+            counted = pc.match_substring_regex(table.column("event"), r"^0*[1-9][0-9]*$")
+            bad = np.asarray(pc.fill_null(pc.invert(counted), True), dtype=bool)
+            if bad.any():
+                problems.append(
+                    BadValues("bad event count", "event", bad, "a positive integer (1 per event)")
+                )
+            return parsed, problems
+
+        parsed, keep, file_report = read_checked_table(
+            folder / name, PROCESSED_COLUMNS, check, delimiter="\t", on_bad_rows=on_bad_rows
         )
-        frames.append(events)
+        frames.append(parsed.to_frame(keep))
         report.merge(file_report)
     return pd.concat(frames, ignore_index=True), report
 
