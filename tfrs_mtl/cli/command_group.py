@@ -16,7 +16,8 @@ from __future__ import annotations
 import errno
 import os
 import re
-from typing import Any
+import warnings
+from typing import Any, TextIO
 
 import click
 
@@ -46,12 +47,27 @@ def tensorflow_error_message(error: Exception) -> str | None:
     return f"TensorFlow: {text}"
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one `Warning: ...` line on stderr (not Python's two lines of source)."""
+    click.echo(f"Warning: {one_line(str(message))}", err=True)
+
+
 class CommandGroup(click.Group):
-    """A `click.Group` whose commands fail with one `Error:` line, never a traceback."""
+    """A `click.Group` whose commands fail with one `Error:` line, never a traceback, and
+    warn with one `Warning:` line."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except click.ClickException as error:
             # Shortened in place (click types `message` as final): a usage error keeps its
             # usage line and exit status 2.

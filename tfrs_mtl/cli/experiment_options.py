@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from tfrs_mtl._messages import shown
-from tfrs_mtl.cli.options import fail, output_path
+from tfrs_mtl.cli.options import FiniteFloatRange, fail, output_path
 from tfrs_mtl.data.registry import DATASET_NAMES
+from tfrs_mtl.data.split_config import MAX_SEED
 
 SPLIT_CHOICES = ("tutorial", "random", "temporal", "leave_last_n", "kfold", "canonical")
 CANONICAL_NAMES = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
@@ -125,26 +126,26 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--retrieval-temperature",
-            type=click.FloatRange(min=0, min_open=True),
+            type=FiniteFloatRange(min=0, min_open=True),
             default=None,
             help="Softmax temperature of the retrieval task. [default: 0.3]",
         ),
         click.option(
             "--history-dropout",
-            type=click.FloatRange(min=0, max=1, max_open=True),
+            type=FiniteFloatRange(min=0, max=1, max_open=True),
             default=None,
             help="MovieLens: share of history items left out of each training step. [default: 0]",
         ),
         click.option(
             "--user-id-dropout",
-            type=click.FloatRange(min=0, max=1, max_open=True),
+            type=FiniteFloatRange(min=0, max=1, max_open=True),
             default=None,
             help="MovieLens: share of training rows whose user id the query tower reads as "
             "unknown. [default: 0.5]",
         ),
         click.option(
             "--item-item-weight",
-            type=click.FloatRange(min=0),
+            type=FiniteFloatRange(min=0),
             default=None,
             help="MovieLens: weight of EASE's item-item scores of the user's history added "
             "to the served retrieval score (the towers train without them); 0: off. "
@@ -153,9 +154,14 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 6]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=None),
         click.option("--optimizer", type=click.Choice(("adam", "adagrad")), default=None),
-        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None),
+        click.option("--learning-rate", type=FiniteFloatRange(min=0, min_open=True), default=None),
         click.option("--embedding-dim", type=click.IntRange(min=1), default=None),
-        click.option("--seed", type=int, default=None),
+        click.option(
+            "--seed",
+            type=click.IntRange(0, MAX_SEED),
+            default=None,
+            help="Seeds initialisation, shuffling, sampling and baselines. [default: 42]",
+        ),
         click.option(
             "--index",
             "index_kind",
@@ -166,7 +172,7 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--tune-index",
             "index_target_recall",
-            type=click.FloatRange(min=0, max=1, min_open=True),
+            type=FiniteFloatRange(min=0, max=1, min_open=True),
             default=None,
             help="Serve the fastest index reaching this recall@10 against exact search "
             "(tune_index on the users' query embeddings).",

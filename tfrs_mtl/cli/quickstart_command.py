@@ -12,7 +12,7 @@ from tfrs_mtl.cli.experiment_options import (
     quiet_tensorflow_warnings,
 )
 from tfrs_mtl.cli.metric_tables import comparison_table
-from tfrs_mtl.cli.options import fail
+from tfrs_mtl.cli.options import FiniteFloatRange, fail
 from tfrs_mtl.data.registry import DATASET_NAMES
 
 SAMPLE_SIZE = 10
@@ -47,14 +47,14 @@ SAMPLE_SIZE = 10
 @click.option(
     "--tune-index",
     "index_target_recall",
-    type=click.FloatRange(min=0, max=1, min_open=True),
+    type=FiniteFloatRange(min=0, max=1, min_open=True),
     default=0.95,
     show_default=True,
     help="Serve the fastest ScaNN configuration reaching this recall@10 against exact search.",
 )
 @click.option(
     "--item-item-weight",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=None,
     help="MovieLens: weight of EASE's item-item scores of the user's history added to the "
     "served retrieval score; 0: off.  [default: 0.5 on movielens-100k, else 0]",

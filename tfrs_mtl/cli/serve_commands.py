@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from tfrs_mtl.cli.experiment_options import checked_output_path, quiet_tensorflow_warnings
-from tfrs_mtl.cli.options import fail, model_folder_option
+from tfrs_mtl.cli.options import fail, model_folder_option, read_id_lines
 
 RUN_EXPORT = "export"
 SERVING_DATA = "serving_data.npz"
@@ -79,11 +79,7 @@ def _export_folder(path: str) -> Path:
 
 
 def _read_user_ids(path: str) -> list[str]:
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    ids = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    if not ids:
-        fail(f"--user-ids-file {path}: no user ids (one per line)")
-    return ids
+    return read_id_lines(path, "--user-ids-file")
 
 
 @click.command()

@@ -113,6 +113,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _check_numbers(path: str, value: Any) -> None:
+    """Every float in `value` (a field, its tuples and mappings) is finite and every int fits
+    in 64 bits, however the config was built: a NaN or infinite weight would train or serve
+    NaN scores without a word."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}={value} must be a finite number")
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise ConfigError(f"{path}={shown(value)} does not fit in 64 bits")
+    if isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            _check_numbers(f"{path}[{index}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_numbers(f"{path}.{key}", item)
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Base class for frozen, validated configuration dataclasses.
@@ -128,6 +144,8 @@ class Config:
     """
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            _check_numbers(field.name, getattr(self, field.name))
         self.validate()
 
     def validate(self) -> None:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from tfrs_mtl.data import CANONICAL_FOLDS
-from tfrs_mtl.data.split_config import SplitConfig
+from tfrs_mtl.data.split_config import MAX_FOLDS, SplitConfig
 from tfrs_mtl.evaluation import cross_validate
 from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
@@ -37,16 +37,18 @@ class CrossValidationResult:
 
 
 def fold_splits(folds: int | str, seed: int = 42) -> list[SplitConfig]:
-    """The splits of `folds`: an int k >= 2 (seeded k-fold), or canonical files such as
+    """The splits of `folds`: an int k from 2 to `MAX_FOLDS` (seeded k-fold), or canonical
+    files such as
     `"u1-u5"`, `"u1,u3"` or `"ua,ub"`.
 
     Raises:
         ValueError: naming the accepted forms.
     """
     if isinstance(folds, int) or (isinstance(folds, str) and folds.strip().isdigit()):
-        count = int(folds)
-        if count < 2:
-            raise ValueError(f"folds={folds}: a k-fold split needs k >= 2")
+        text = str(folds).strip()
+        if len(text) > 3 or not 2 <= int(text) <= MAX_FOLDS:
+            raise ValueError(f"folds={folds}: a k-fold split needs k from 2 to {MAX_FOLDS}")
+        count = int(text)
         return [
             SplitConfig(method="kfold", num_folds=count, fold_index=i, seed=seed)
             for i in range(count)
