@@ -19,6 +19,8 @@ VALUE_CHARS = 200
 MESSAGE_CHARS = 2000
 
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+_TF_FUNCTION_PREFIX = re.compile(r"^\{\{function_node [^}]*\}\}\s*")
+_TF_OP_SUFFIX = re.compile(r"\s*\[Op:[^\]]*\]\s*$")
 
 
 def shorten(text: str, limit: int = VALUE_CHARS) -> str:
@@ -36,3 +38,11 @@ def shown(value: Any, limit: int = VALUE_CHARS) -> str:
 def one_line(message: str, limit: int = MESSAGE_CHARS) -> str:
     """`message` on one line (line breaks become '; ') and at most about `limit` characters."""
     return shorten(_LINE_BREAKS.sub("; ", message.strip()), limit)
+
+
+def tensorflow_error_text(error: BaseException) -> str:
+    """The text of a TensorFlow `OpError` without its graph-function prefix and op suffix
+    (`{{function_node ...}} path; No space left on device [Op:SaveV2]` -> `path; No space
+    left on device`); any other error as `str()`."""
+    text = str(getattr(error, "message", error))
+    return _TF_OP_SUFFIX.sub("", _TF_FUNCTION_PREFIX.sub("", text))

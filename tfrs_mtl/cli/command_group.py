@@ -15,23 +15,20 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import warnings
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
-from tfrs_mtl._messages import one_line
+from tfrs_mtl._messages import one_line, tensorflow_error_text
 
 TRACEBACK_VARIABLE = "TFRS_MTL_TRACEBACK"
-_TF_FUNCTION_PREFIX = re.compile(r"^\{\{function_node [^}]*\}\}\s*")
-_TF_OP_SUFFIX = re.compile(r"\s*\[Op:[^\]]*\]\s*$")
 
 
 def os_error_message(error: OSError) -> str:
     """`<path>: <reason>` for an `OSError` (both paths of a failed rename)."""
     if error.filename is None:
-        return str(error)
+        return error.strerror or str(error)
     where = str(error.filename)
     if error.filename2 is not None:
         where += f" -> {error.filename2}"
@@ -43,20 +40,18 @@ def tensorflow_error_message(error: Exception) -> str | None:
     or None when `error` is not one."""
     if not type(error).__module__.startswith("tensorflow.") or not hasattr(error, "message"):
         return None
-    text = _TF_OP_SUFFIX.sub("", _TF_FUNCTION_PREFIX.sub("", str(error.message)))
-    return f"TensorFlow: {text}"
+    return f"TensorFlow: {tensorflow_error_text(error)}"
 
 
-def _show_warning(
+def _format_warning(
     message: Warning | str,
     category: type[Warning],
     filename: str,
     lineno: int,
-    file: TextIO | None = None,
     line: str | None = None,
-) -> None:
-    """A warning as one `Warning: ...` line on stderr (not Python's two lines of source)."""
-    click.echo(f"Warning: {one_line(str(message))}", err=True)
+) -> str:
+    """A warning as one `Warning: ...` line (not Python's two lines with the source)."""
+    return f"Warning: {one_line(str(message))}\n"
 
 
 class CommandGroup(click.Group):
@@ -64,10 +59,10 @@ class CommandGroup(click.Group):
     warn with one `Warning:` line."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        formatter = warnings.formatwarning
+        warnings.formatwarning = _format_warning
         try:
-            with warnings.catch_warnings():
-                warnings.showwarning = _show_warning
-                return super().invoke(ctx)
+            return super().invoke(ctx)
         except click.ClickException as error:
             # Shortened in place (click types `message` as final): a usage error keeps its
             # usage line and exit status 2.
@@ -89,3 +84,5 @@ class CommandGroup(click.Group):
                     "to see where; please report it)"
                 )
             raise click.ClickException(one_line(message)) from None
+        finally:
+            warnings.formatwarning = formatter

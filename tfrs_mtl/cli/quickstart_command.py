@@ -81,11 +81,14 @@ def quickstart(
     from tfrs_mtl.data import DataError, DataNotFoundError
     from tfrs_mtl.experiments import BASELINES, ExperimentConfig, recommend_users, run_experiment
     from tfrs_mtl.experiments.attribute_predictions import predicted_attributes
+    from tfrs_mtl.experiments.run_outputs import IncompleteRunError, run_folder_state
     from tfrs_mtl.serving import load
 
     start = time.perf_counter()
     quiet_tensorflow_warnings()
     folder = checked_output_path(out, "--out")
+    if run_folder_state(folder) == "foreign":  # it replaces a run folder, not the user's files
+        fail(f"--out {out} holds files that are not a tfrs_mtl run; choose another folder")
     chosen = parse_baselines(baselines)
     if chosen is None or chosen == BASELINES:
         chosen = BASELINES if dataset.startswith("movielens") else BASELINES[:3]
@@ -100,7 +103,13 @@ def quickstart(
             item_item_weight=item_item_weight,
         )
         result = run_experiment(config, folder, progress=not quiet, overwrite=True)
-    except (ConfigError, DataError, DataNotFoundError) as error:
+    except (
+        ConfigError,
+        DataError,
+        DataNotFoundError,
+        FileExistsError,
+        IncompleteRunError,
+    ) as error:
         fail(str(error))
     click.echo("")
     click.echo(f"== {dataset}: the joint model ({', '.join(config.task_names)}) vs baselines ==")
