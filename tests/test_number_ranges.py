@@ -159,7 +159,7 @@ def test_config_sizes_that_would_exhaust_memory_are_refused(
 def test_cv_refuses_a_fold_count_it_could_not_build(tmp_path: Path) -> None:
     result = _invoke("cv", "--folds", str(10**20), "--out", str(tmp_path / "cv"))
     assert result.exit_code == 1
-    assert "--folds: folds=100000000000000000000: a k-fold split needs k from 2 to 100" in (
+    assert "--folds: folds=100000000000000000000: a k-fold split needs k >= 2 and at most 100" in (
         result.output
     )
 

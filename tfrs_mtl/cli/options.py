@@ -84,7 +84,8 @@ def read_id_lines(path: str, option: str) -> list[str]:
 def output_path(path: str, option: str, *, is_file: bool = False) -> Path:
     """`path` given to an output option, checked by the output-path rule (see
     `tfrs_mtl._atomic_files`): a relative path may not climb out of the working folder; a
-    file output may not be an existing symbolic link; a folder output may hold no link.
+    file output may not be an existing symbolic link (the folder around it is the user's
+    and is not searched); a folder output may hold no link.
 
     Fails (`Error: ...`, exit 1) naming the option otherwise.
     """
@@ -101,8 +102,10 @@ def output_path(path: str, option: str, *, is_file: bool = False) -> Path:
             f"{option} {path!r} is a symbolic link (to {candidate.readlink()}); tfrs_mtl "
             "does not write through links: remove it or choose another file"
         )
+    if is_file:
+        return candidate
     try:
-        refuse_links_inside(candidate if not is_file else candidate.parent)
+        refuse_links_inside(candidate)
     except UnsafeOutputPathError as error:
         fail(f"{option}: {error}")
     return candidate
