@@ -160,7 +160,7 @@ def test_an_export_of_another_major_version_is_refused(pristine, tmp_path, versi
 
 def test_a_stray_quote_in_an_event_file_drops_its_line_only(tmp_path: Path) -> None:
     path = tmp_path / "events.csv"
-    path.write_text("user_id,item_id,behavior\n1,2,click\n\"\n1,3,click\n2,4,purchase\n")
+    path.write_text('user_id,item_id,behavior\n1,2,click\n"\n1,3,click\n2,4,purchase\n')
     with pytest.raises(DataError, match=r"events.csv, line 3: a quote that does not close"):
         read_event_table(path)
     with pytest.warns(UserWarning, match=r"dropped 1 \(1 unclosed quote\)"):
