@@ -93,6 +93,7 @@ def test_the_cli_reports_a_config_bomb_in_one_line(tmp_path: Path) -> None:
         ("upper.YAML", "epochs: 3\n"),
         ("upper.JSON", '{"epochs": 3}'),
         ("bom.yaml", "\ufeffepochs: 3\n"),
+        ("exponent.yaml", "learning_rate: 1e-3\nepochs: 3\n"),  # a YAML 1.2 float
         ("anchors.yaml", "task_weights: {rating: &w 0.5, genres: *w}\nepochs: 3\n"),
     ],
 )

@@ -164,3 +164,13 @@ def test_warnings_are_one_line(tmp_path: Path, ml100k_dir: Path) -> None:
     assert result.stderr.splitlines() == [
         f"Warning: {folder}: read 2,628 rows, dropped 1 (1 timestamp out of range)"
     ]
+
+
+def test_an_unknown_user_is_named_in_a_bounded_line(tiny_run: Path) -> None:
+    user = "x" * 10_000
+    result = CliRunner().invoke(main, ["recommend", "--model", str(tiny_run), "--user-id", user])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "is unknown" in line]
+    assert notes == [
+        f"user '{'x' * 199}... (10,002 characters) is unknown: recommending through the OOV path"
+    ]

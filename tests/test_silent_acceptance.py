@@ -166,3 +166,24 @@ def test_a_stray_quote_in_an_event_file_drops_its_line_only(tmp_path: Path) -> N
     with pytest.warns(UserWarning, match=r"dropped 1 \(1 unclosed quote\)"):
         log = read_event_table(path, on_bad_rows="skip")
     assert log.events["item_id"].astype(str).tolist() == ["2", "3", "4"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--tasks", ",,"), "Error: --tasks ',,': no task names; expected a list such as"),
+        (
+            ("--dataset", "synthetic-ecommerce", "--data-dir", "shop"),
+            "Error: data_dir='shop': synthetic-ecommerce is generated, not read from a folder",
+        ),
+    ],
+)
+def test_options_that_would_be_ignored_are_refused(tmp_path: Path, args, message: str) -> None:
+    from click.testing import CliRunner
+
+    from tfrs_mtl.cli import main
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["train", *args, "--out", str(out), "--quiet"])
+    assert result.exit_code == 1 and result.output.startswith(message), result.output
+    assert not out.exists()

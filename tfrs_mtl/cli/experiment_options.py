@@ -232,6 +232,8 @@ def build_config(
                 f"({type(loaded).__name__})"
             )
         data = dict(loaded or {})
+    if tasks is not None and not parse_list(tasks):
+        fail(f"--tasks {shown(tasks)}: no task names; expected a list such as retrieval,rating")
     overrides = {
         "dataset": dataset,
         "data_dir": data_dir,

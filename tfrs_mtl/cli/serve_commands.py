@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from tfrs_mtl._messages import shown
 from tfrs_mtl.cli.experiment_options import quiet_tensorflow_warnings
 from tfrs_mtl.cli.options import fail, model_folder_option, read_id_lines
 from tfrs_mtl.cli.output_files import (
@@ -164,5 +165,7 @@ def recommend(
         click.echo(json.dumps(records, indent=2))
     else:
         if user_id is not None and not serving.knows(user_id):
-            click.echo(f"user {user_id!r} is unknown: recommending through the OOV path", err=True)
+            click.echo(
+                f"user {shown(user_id)} is unknown: recommending through the OOV path", err=True
+            )
         click.echo(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))

@@ -16,6 +16,7 @@ The suffix chooses the language, in any case: `.yaml`, `.yml` (YAML), anything e
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,27 @@ def _check_expanded_size(root: yaml.Node) -> None:
             stack.extend((child, False) for child in _children(node))
 
 
+# YAML 1.2 floats: `1e-3` is a number (YAML 1.1, PyYAML's default, reads it as text).
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.VERBOSE,
+)
+
+
 class _BoundedSafeLoader(yaml.SafeLoader):
-    """`yaml.SafeLoader` with duplicate keys refused and aliases and depth bounded."""
+    """`yaml.SafeLoader` with duplicate keys refused, aliases and depth bounded, and YAML
+    1.2 floats (`1e-3`)."""
+
+    # A copy of the safe loader's resolvers (PyYAML would append to the shared lists).
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -124,6 +144,9 @@ class _BoundedSafeLoader(yaml.SafeLoader):
                     key_node.start_mark,
                 )
         return super().construct_mapping(node, deep=deep)
+
+
+_BoundedSafeLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
 def _yaml_error_text(error: yaml.YAMLError) -> str:

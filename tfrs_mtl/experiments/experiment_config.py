@@ -248,6 +248,11 @@ class ExperimentConfig(Config):
             f"dataset={self.dataset!r} is not one of {list(DATASET_NAMES)}",
         )
         require(self.max_rows >= 0, f"max_rows={self.max_rows} must be >= 0 (0 keeps all)")
+        require(
+            self.dataset != "synthetic-ecommerce" or self.data_dir is None,
+            f"data_dir={self.data_dir!r}: synthetic-ecommerce is generated, not read from a "
+            "folder (its sizes are synthetic_num_users, _items and _events)",
+        )
         require(0 <= self.seed <= MAX_SEED, f"seed={self.seed} is not in [0, {MAX_SEED}]")
         for name, limit in MAX_SIZES.items():
             value = getattr(self, name)
