@@ -1,6 +1,7 @@
 """Hostile config files: each fails fast with one `ConfigError` / `Error:` line naming the file
 and the problem; none exhausts memory, blocks, recurses or is read with a key silently lost.
-Valid but unusual files (upper-case suffix, a BOM, anchors used a few times) are read."""
+Valid but unusual files (upper-case suffix, a BOM, anchors used a few times) are read. The
+data's own bomb, a zip member inflating to gigabytes, is refused before it is read."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _levels(count: int, width: int) -> str:
     [
         ("laughs.yaml", _levels(9, 9), f"more than {MAX_ALIASES} aliases"),
         # Under the alias budget, but 8 ** 5 values once expanded.
-        ("laughs5.yaml", _levels(5, 8), "expands to more than 10,000 values"),
+        ("laughs5.yaml", _levels(5, 8), "holds more than 10,000 values (aliases expanded)"),
         ("recursive.yaml", "tasks: &a [retrieval, *a]\n", "recursive alias"),
         ("deep.yaml", "tasks: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 20"),
         ("deep.json", '{"tasks": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than"),
@@ -43,6 +44,7 @@ def _levels(count: int, width: int) -> str:
         ("inf.yaml", "item_item_weight: .inf\n", "item_item_weight: expected a finite number"),
         ("huge.yaml", "batch_size: 100000000000000000000\n", "expected an integer that fits in 64"),
         ("big.yaml", "#" * (MAX_CONFIG_BYTES + 1), "is 1,048,577 bytes; expected at most"),
+        ("long.json", '{"ks": [' + ",".join(["10"] * 20_000) + "]}", "holds more than 10,000"),
     ],
 )
 def test_hostile_config_files_are_refused(
@@ -117,3 +119,19 @@ def test_a_config_file_naming_only_an_ecommerce_dataset_is_accepted(tmp_path: Pa
     path.write_text("dataset: synthetic-ecommerce\n")
     config = build_config(str(path), *[None] * 16)
     assert config.dataset == "synthetic-ecommerce" and "tfrs_tutorial" not in config.baselines
+
+
+def test_a_zip_member_too_large_once_inflated_is_refused_unread(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import zipfile
+
+    from tfrs_mtl.data import DataError, dataset_files
+    from tfrs_mtl.data.dataset_files import DatasetFiles
+
+    archive = tmp_path / "ml-100k.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("ml-100k/u.data", "1\t2\t3\t4\n" * 10_000)  # 80,000 bytes
+    monkeypatch.setattr(dataset_files, "MAX_MEMBER_BYTES", 50_000)  # not 2 GiB of zeros
+    with pytest.raises(DataError, match=r"u.data: zip member of 80,000 bytes once uncompressed"):
+        DatasetFiles(archive).read_bytes("u.data")

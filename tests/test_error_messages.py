@@ -174,3 +174,9 @@ def test_an_unknown_user_is_named_in_a_bounded_line(tiny_run: Path) -> None:
     assert notes == [
         f"user '{'x' * 199}... (10,002 characters) is unknown: recommending through the OOV path"
     ]
+
+
+def test_a_path_holding_a_nul_character_is_one_error_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train", "--config", "a\0b.yaml", "--out", "run"])
+    assert result.exit_code == 1
+    assert result.output == "Error: a path given holds a NUL character, which no path can hold\n"

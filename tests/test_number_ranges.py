@@ -18,13 +18,14 @@ from tfrs_mtl.config import ConfigError
 from tfrs_mtl.data import DataError
 from tfrs_mtl.data.errors import ReadReport
 from tfrs_mtl.data.event_csv import read_event_table
-from tfrs_mtl.data.movielens_formats import parse_1m_users, parse_100k_users
+from tfrs_mtl.data.movielens_formats import parse_1m_users, parse_100k_movies, parse_100k_users
 from tfrs_mtl.data.rating_file import LAYOUT_1M, LAYOUT_100K, LAYOUT_CSV, read_rating_file
 from tfrs_mtl.data.retailrocket import load_retailrocket
 from tfrs_mtl.experiments import ExperimentConfig
 
 TWENTY_DIGITS = b"12345678901234567890"
 GOOD_100K = b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n"
+ITEM_REST = b"|Toy Story (1995)|01-Jan-1995||http://x" + b"|0" * 19 + b"\n"
 
 
 @pytest.mark.parametrize(
@@ -194,3 +195,37 @@ def test_a_timed_split_of_data_without_timestamps_is_refused(tmp_path: Path) -> 
         result.output
     )
     assert not out.exists()
+
+
+def test_ids_too_long_for_int64_keys_are_out_of_range() -> None:
+    long_id = b"9" * 25
+    with pytest.raises(DataError, match=r"line 2, column 'user id': id out of range"):
+        read_rating_file(GOOD_100K[:20] + long_id + b"\t2\t3\t4\n", "u.data", LAYOUT_100K)
+    with pytest.raises(DataError, match=r"column 'movie id': id out of range; found '9999"):
+        parse_100k_movies(long_id + ITEM_REST, "u.item", "raise", ReadReport())
+
+
+def test_retailrocket_property_timestamps_beyond_int64_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "retailrocket"
+    folder.mkdir()
+    (folder / "events.csv").write_text(
+        "timestamp,visitorid,event,itemid,transactionid\n1433221332117,257597,view,355908,\n"
+    )
+    (folder / "item_properties_part1.csv").write_text(
+        "timestamp,itemid,property,value\n1435460400000,355908,categoryid,1338\n"
+        f"{'9' * 25},355908,categoryid,1339\n"
+    )
+    with pytest.raises(DataError, match=r"part1.csv, line 3, column 'timestamp'"):
+        load_retailrocket(folder)
+
+
+def test_tower_layers_that_would_exhaust_memory_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"hold 134,217,728 weights between layers; at most"):
+        ExperimentConfig(tower_hidden_dims=(8192, 8192, 8192))
+    assert ExperimentConfig(tower_hidden_dims=(512, 256)).tower_hidden_dims == (512, 256)
+
+
+def test_cv_refuses_a_fold_named_twice(tmp_path: Path) -> None:
+    result = _invoke("cv", "--folds", "u1,u1", "--out", str(tmp_path / "cv"))
+    assert result.exit_code == 1
+    assert "--folds: folds='u1,u1' names a fold twice" in result.output

@@ -78,6 +78,8 @@ class CommandGroup(click.Group):
             if os.environ.get(TRACEBACK_VARIABLE):
                 raise
             message = tensorflow_error_message(error)
+            if isinstance(error, ValueError) and str(error) == "embedded null byte":
+                message = "a path given holds a NUL character, which no path can hold"
             if message is None:
                 message = (
                     f"unexpected {type(error).__name__}: {error} (set {TRACEBACK_VARIABLE}=1 "

@@ -8,7 +8,7 @@ A config is small and flat, so anything else is refused before it can cost memor
   the last one silently), more than `MAX_ALIASES` aliases, nesting deeper than `MAX_DEPTH`
   levels and documents that expand to more than `MAX_NODES` values through aliases (the
   "billion laughs"), recursive aliases included;
-- JSON is read by the standard library, refusing duplicate keys and the same depth.
+- JSON is read by the standard library, refusing duplicate keys, the same depth and size.
 
 The suffix chooses the language, in any case: `.yaml`, `.yml` (YAML), anything else JSON.
 """
@@ -61,7 +61,7 @@ def _check_expanded_size(root: yaml.Node) -> None:
                 raise ComposerError(
                     None,
                     None,
-                    f"the document expands to more than {MAX_NODES:,} values through aliases",
+                    f"the document holds more than {MAX_NODES:,} values (aliases expanded)",
                     node.start_mark,
                 )
         elif key in expanding:
@@ -171,20 +171,22 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return mapping
 
 
-def _depth(value: Any) -> int:
-    """How deeply lists and mappings nest in `value` (a scalar: 0), without recursion."""
-    deepest = 0
+def _check_json_shape(value: Any) -> None:
+    """Refuses JSON nested deeper than `MAX_DEPTH` or holding more than `MAX_NODES` values,
+    the limits YAML has (walked without recursion)."""
+    count = 0
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ConfigError(f"not a config: it holds more than {MAX_NODES:,} values")
         if isinstance(item, dict):
-            item = list(item.values())
+            item = [*item.keys(), *item.values()]
         if isinstance(item, list):
-            deepest = max(deepest, depth + 1)
-            if deepest > MAX_DEPTH:
-                return deepest
+            if depth + 1 > MAX_DEPTH:
+                raise ConfigError(f"not a config: nested deeper than {MAX_DEPTH} levels")
             stack.extend((child, depth + 1) for child in item)
-    return deepest
 
 
 def _load_yaml(text: str) -> Any:
@@ -214,8 +216,7 @@ def parse_config_text(text: str, language: str) -> Any:
         raise ConfigError(f"not a config: nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as error:  # JSONDecodeError, or a duplicate key
         raise ConfigError(f"not valid JSON: {error}") from None
-    if _depth(data) > MAX_DEPTH:
-        raise ConfigError(f"not a config: nested deeper than {MAX_DEPTH} levels")
+    _check_json_shape(data)
     return data
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 from tfrs_mtl._input_files import InputFileError, file_problem, read_regular_file
 from tfrs_mtl.data.errors import DataError
 
+#: The largest zip member read (uncompressed): the official files stay well below.
+MAX_MEMBER_BYTES = 2 << 30
+
 
 class DatasetFiles:
     """Reads a dataset's files by name from a folder or a zip archive.
@@ -81,6 +84,14 @@ class DatasetFiles:
                 "file not found",
                 path=self.display(name),
                 expected=f"{name!r} in {self.root}",
+            )
+        member = self._zip.getinfo(self._members[name])
+        if member.file_size > MAX_MEMBER_BYTES:  # a zip bomb, or not a dataset's file
+            raise DataError(
+                f"zip member of {member.file_size:,} bytes once uncompressed",
+                path=self.display(name),
+                expected=f"at most {MAX_MEMBER_BYTES:,} bytes (the largest MovieLens file is "
+                "under 1 GB)",
             )
         try:
             return self._zip.read(self._members[name])

@@ -26,6 +26,7 @@ from tfrs_mtl.data.movielens_schema import (
     bucketize_age,
     occupation_label,
 )
+from tfrs_mtl.data.rating_file import ID_RANGE_EXPECTED, MAX_ID_DIGITS
 
 Row = TypeVar("Row")
 _ID = re.compile(r"[0-9]+")
@@ -153,6 +154,8 @@ def _fields(text: str, separator: str, count: int) -> list[str]:
 def _check_id(value: str, column: str) -> str:
     if not _ID.fullmatch(value):
         raise DataError("non-numeric id", column=column, value=value, expected="a numeric id")
+    if len(value) > MAX_ID_DIGITS:  # ids become int64 keys downstream
+        raise DataError("id out of range", column=column, value=value, expected=ID_RANGE_EXPECTED)
     return value
 
 

@@ -41,6 +41,8 @@ _MISSING_TIMESTAMP = np.iinfo(np.int64).min
 _BOM = b"\xef\xbb\xbf"
 _DEFAULT_BLOCK_BYTES = 1 << 20  # pyarrow's; a longer line needs a larger block
 _TIMESTAMP_LIMIT = 10**MAX_TIMESTAMP_DIGITS
+MAX_ID_DIGITS = 18
+ID_RANGE_EXPECTED = f"a numeric id of at most {MAX_ID_DIGITS} digits"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,12 +221,15 @@ def _check_values(
         return np.zeros(0, dtype=bool)
     user, movie, rating, timestamp = layout.column_names
     user_numeric, movie_numeric = _is_numeric(rows.user_id), _is_numeric(rows.movie_id)
+    # Numeric ids become int64 keys downstream (histories, canonical folds): 18 digits at most.
+    user_long, movie_long = _is_long(rows.user_id), _is_long(rows.movie_id)
     low, step = (1.0, 1.0) if layout.scale == "whole" else (0.5, 0.5)
     in_range = (rating64 >= low) & (rating64 <= 5.0)  # False for NaN
     steps = np.where(in_range, rating64 / step, 0.0)
     in_range &= steps.astype(np.int64) == steps  # a whole number of steps (cheaper than round)
     time_in_range = (rows.timestamp >= 0) & (rows.timestamp < _TIMESTAMP_LIMIT)
-    if user_numeric.all() and movie_numeric.all() and in_range.all() and time_in_range.all():
+    ids_valid = user_numeric.all() and movie_numeric.all() and not (user_long | movie_long).any()
+    if ids_valid and in_range.all() and time_in_range.all():
         return np.zeros(len(rating64), dtype=bool)  # the common case: one pass, no detail
     missing_rating = np.isnan(rating64)
     missing_time = rows.timestamp == _MISSING_TIMESTAMP
@@ -232,6 +237,8 @@ def _check_values(
     checks = (
         ("non-numeric id", user, rows.user_id, ~user_numeric, "a numeric id"),
         ("non-numeric id", movie, rows.movie_id, ~movie_numeric, "a numeric id"),
+        ("id out of range", user, rows.user_id, user_long & user_numeric, ID_RANGE_EXPECTED),
+        ("id out of range", movie, rows.movie_id, movie_long & movie_numeric, ID_RANGE_EXPECTED),
         ("missing or NaN rating", rating, rating64, missing_rating, layout.rating_expected),
         (
             "rating out of range",
@@ -308,6 +315,11 @@ def _has_blank_rows(
     take = pa.array(suspects)
     users, movies = user_id.take(take).to_pylist(), movie_id.take(take).to_pylist()
     return any(user == "" and movie == "" for user, movie in zip(users, movies, strict=True))
+
+
+def _is_long(ids: pa.Array) -> np.ndarray:
+    lengths = pc.utf8_length(ids).to_numpy(zero_copy_only=False)
+    return np.asarray(lengths > MAX_ID_DIGITS, dtype=bool)
 
 
 def _is_numeric(ids: pa.Array) -> np.ndarray:

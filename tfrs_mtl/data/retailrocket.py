@@ -61,9 +61,14 @@ _RAW_SPEC = ColumnSpec(
 )
 
 
-def _integers(table: pa.Table, column: str, rows: pa.Array | None, reason: str) -> BadValues:
-    """Rows (among `rows`, a bool mask; None: all) whose `column` is not a non-negative integer."""
+def _integers(
+    table: pa.Table, column: str, rows: pa.Array | None, reason: str, max_digits: int = 0
+) -> BadValues:
+    """Rows (among `rows`, a bool mask; None: all) whose `column` is not a non-negative integer
+    (of at most `max_digits` digits when given: the timestamps become int64)."""
     bad = pc.invert(pc.ascii_is_decimal(table.column(column)))
+    if max_digits:
+        bad = pc.or_(bad, pc.greater(pc.utf8_length(table.column(column)), max_digits))
     if rows is not None:
         bad = pc.and_(bad, rows)
     mask = np.asarray(pc.fill_null(bad, True).to_numpy(zero_copy_only=False), dtype=bool)
@@ -83,7 +88,7 @@ def _read_categories(
         is_category = pc.equal(table.column("property"), "categoryid").combine_chunks()
         problems = [
             _integers(table, "itemid", is_category, "non-integer itemid"),
-            _integers(table, "timestamp", is_category, "non-integer timestamp"),
+            _integers(table, "timestamp", is_category, "non-integer timestamp", max_digits=18),
             _integers(table, "value", is_category, "non-integer categoryid"),
         ]
         rows = np.asarray(is_category.to_numpy(zero_copy_only=False), dtype=bool)

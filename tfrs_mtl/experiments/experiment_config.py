@@ -9,6 +9,7 @@ candidate index and the baselines run beside the model. `model_config()` turns i
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal
 
@@ -61,6 +62,7 @@ MAX_SIZES: dict[str, int] = {
 }
 MAX_K = 10_000
 MAX_HIDDEN_DIM = 8192
+MAX_HIDDEN_WEIGHTS = 50_000_000  # per tower, between hidden layers (200 MB of float32)
 #: Item-item scores sit on the towers' cosine scale; a weight beyond this drowns them, and a
 #: huge one overflows the served scores.
 MAX_ITEM_ITEM_WEIGHT = 1_000.0
@@ -293,6 +295,13 @@ class ExperimentConfig(Config):
         require(
             all(dim <= MAX_HIDDEN_DIM for dim in self.tower_hidden_dims),
             f"tower_hidden_dims={list(self.tower_hidden_dims)} must all be <= {MAX_HIDDEN_DIM}",
+        )
+        dims = self.tower_hidden_dims
+        num_weights = sum(a * b for a, b in itertools.pairwise(dims))
+        require(
+            num_weights <= MAX_HIDDEN_WEIGHTS,
+            f"tower_hidden_dims={list(dims)} hold {num_weights:,} weights between layers; at "
+            f"most {MAX_HIDDEN_WEIGHTS:,}",
         )
         require(
             self.retrieval_temperature > 0,

@@ -60,6 +60,8 @@ def fold_splits(folds: int | str, seed: int = 42) -> list[SplitConfig]:
         names = [f"u{i}" for i in range(first, last + 1)]
     else:
         names = [part.strip() for part in text.split(",") if part.strip()]
+    if len(set(names)) < len(names):
+        raise ValueError(f"folds={folds!r} names a fold twice; each fold is tested once")
     if len(names) < 2 or any(name not in CANONICAL_FOLDS for name in names):
         raise ValueError(
             f"folds={folds!r}: expected an integer k >= 2, a range such as 'u1-u5', or a "
