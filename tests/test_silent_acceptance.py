@@ -114,6 +114,12 @@ def test_movies_csv_reads_a_bom_and_a_quoted_line_break() -> None:
         parse_csv_movies(bad, "movies.csv", "raise", ReadReport())
 
 
+def test_movies_csv_reads_cr_line_ends() -> None:
+    data = b"movieId,title,genres\r1,A (1),Drama\r2,B (2),Comedy\r"
+    movies = parse_csv_movies(data, "movies.csv", "raise", ReadReport())
+    assert movies.movie_id == ["1", "2"] and movies.movie_title == ["A (1)", "B (2)"]
+
+
 def test_rating_files_read_a_bom_and_cr_line_ends() -> None:
     rows = read_rating_file(b"\xef\xbb\xbf1\t2\t3\t4\n5\t6\t4\t8\n", "u.data", LAYOUT_100K)
     assert rows.user_id.to_pylist() == ["1", "5"]

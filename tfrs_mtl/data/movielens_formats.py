@@ -26,7 +26,12 @@ from tfrs_mtl.data.movielens_schema import (
     bucketize_age,
     occupation_label,
 )
-from tfrs_mtl.data.rating_file import ID_RANGE_EXPECTED, MAX_ID_DIGITS
+from tfrs_mtl.data.rating_file import (
+    ID_RANGE_EXPECTED,
+    MAX_ID_DIGITS,
+    first_line_end,
+    next_line_start,
+)
 
 Row = TypeVar("Row")
 _ID = re.compile(r"[0-9]+")
@@ -229,7 +234,8 @@ def parse_csv_movies(
 ) -> MovieTable:
     """`movies.csv` (UTF-8, header `movieId,title,genres`), read like `csv.DictReader`: a
     quoted title may hold commas, quotes and line breaks; a leading BOM is allowed."""
-    head, _, body = data.partition(b"\n")
+    end = first_line_end(data)  # LF, CR LF or CR (old Mac) line ends
+    head, body = data[:end], data[next_line_start(data, end) :]
     head_text = head.decode("utf-8-sig", errors="replace").strip()
     header = tuple(next(csv.reader([head_text]), []))
     if header != MOVIES_CSV_HEADER:

@@ -107,13 +107,13 @@ def read_rating_file(
     # A UTF-8 byte-order mark (saved by some editors) is not part of the first field.
     first_line, start = 1, len(_BOM) if data.startswith(_BOM) else 0
     if layout.header is not None:
-        end = _line_end(data, start)
+        end = first_line_end(data, start)
         found = data[start:end].decode(layout.encoding, errors="replace").strip()
         if found != layout.header:
             raise DataError(
                 "unexpected header", path=path, line=1, value=found, expected=repr(layout.header)
             )
-        first_line, start = 2, min(len(data), end + (2 if data[end : end + 2] == b"\r\n" else 1))
+        first_line, start = 2, next_line_start(data, end)
     if _is_blank(data, start):
         raise DataError("empty file: no ratings", path=path, expected="one rating per line")
     try:
@@ -292,10 +292,15 @@ def _check_values(
     return bad
 
 
-def _line_end(data: bytes, start: int) -> int:
+def first_line_end(data: bytes, start: int = 0) -> int:
     """Where the line starting at `start` ends: its first CR or LF (the file's end if none)."""
     ends = [found for found in (data.find(b"\n", start), data.find(b"\r", start)) if found >= 0]
     return min(ends, default=len(data))
+
+
+def next_line_start(data: bytes, end: int) -> int:
+    """Where the line after the one ending at `end` starts (CR LF counted once)."""
+    return min(len(data), end + (2 if data[end : end + 2] == b"\r\n" else 1))
 
 
 def _is_blank(data: bytes, start: int) -> bool:
