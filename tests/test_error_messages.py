@@ -180,3 +180,49 @@ def test_a_path_holding_a_nul_character_is_one_error_line(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["train", "--config", "a\0b.yaml", "--out", "run"])
     assert result.exit_code == 1
     assert result.output == "Error: a path given holds a NUL character, which no path can hold\n"
+
+
+def test_an_error_tfrs_mtl_raises_on_purpose_is_not_called_unexpected(monkeypatch) -> None:
+    from tfrs_mtl.config import ConfigError
+
+    def refused(*args, **kwargs):
+        raise ConfigError("index: num_leaves=0 must be >= 1")
+
+    monkeypatch.setattr(tfrs_mtl.data.registry, "load_dataset", refused)
+    result = CliRunner().invoke(main, ["data", "describe"])
+    assert result.exit_code == 1
+    assert result.output == "Error: index: num_leaves=0 must be >= 1\n"
+
+
+@pytest.mark.parametrize(
+    ("damage", "command", "message"),
+    [
+        (
+            lambda run: (run / "export" / "manifest.json").write_text("[" * 5000 + "]" * 5000),
+            "export",
+            "export/manifest.json: not a config: nested deeper than 20 levels",
+        ),
+        (
+            lambda run: (run / "export" / "manifest.json").write_text('{"format": 1}'),
+            "export",
+            "export/manifest.json: no 'index_config' mapping; the export is damaged",
+        ),
+        (
+            lambda run: (run / "export" / "serving_data.npz").write_bytes(b"garbage"),
+            "recommend",
+            "export/serving_data.npz: not a readable serving-data file written by tfrs_mtl",
+        ),
+    ],
+)
+def test_damaged_run_files_are_named_in_one_line(
+    tiny_run: Path, tmp_path: Path, damage, command: str, message: str
+) -> None:
+    import shutil
+
+    run = Path(shutil.copytree(tiny_run, tmp_path / "run"))
+    damage(run)
+    args = ["--out", str(tmp_path / "x")] if command == "export" else ["--user-id", "u1"]
+    result = CliRunner().invoke(main, [command, "--model", str(run), *args])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and message in errors[0] and "unexpected" not in errors[0]

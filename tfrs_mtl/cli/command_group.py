@@ -7,6 +7,8 @@ themselves (`tfrs_mtl.cli.options.fail`). This group is the net under them:
   30 MB line);
 - an `OSError` (a full disk, a read-only folder, a path that is not what it should be) and
   TensorFlow's file errors become `Error: <path>: <reason>`;
+- an error tfrs_mtl raises on purpose (`ConfigError`, `DataError`, `ExportError`, ...) that a
+  command did not catch becomes `Error: <its message>`;
 - anything else becomes `Error: unexpected <type>: <message>`, with the traceback only when
   `TFRS_MTL_TRACEBACK=1` is set (for a bug report).
 """
@@ -78,6 +80,8 @@ class CommandGroup(click.Group):
             if os.environ.get(TRACEBACK_VARIABLE):
                 raise
             message = tensorflow_error_message(error)
+            if type(error).__module__.startswith("tfrs_mtl."):
+                message = str(error)  # raised on purpose: its message says what to fix
             if isinstance(error, ValueError) and str(error) == "embedded null byte":
                 message = "a path given holds a NUL character, which no path can hold"
             if message is None:

@@ -1,5 +1,5 @@
 """Where the serving commands write: `--output FILE` of `recommend`, `--out FOLDER` of
-`export`, and the run folders they read.
+`export`, and what they read of the run folders they are given.
 
 - `--output`: an existing file is replaced only with `--overwrite`; a folder, a FIFO or a
   device is refused; the file is written whole to a temporary sibling and renamed into
@@ -98,3 +98,22 @@ def refuse_incomplete_run(path: str, option: str) -> None:
     problem = incomplete_run_problem(Path(path))
     if problem is not None:
         fail(f"{option}: {problem}")
+
+
+def served_index_config(manifest: Path) -> Any:
+    """The `IndexConfig` a run served (tuned, when it was), read from its export's manifest
+    with the config reader's limits; fails naming the manifest when it holds none."""
+    from tfrs_mtl.config import ConfigError
+    from tfrs_mtl.config.config_files import read_config_file
+    from tfrs_mtl.serving import IndexConfig
+
+    try:
+        content = read_config_file(manifest)
+    except ConfigError as error:
+        fail(str(error))
+    if not isinstance(content, dict) or not isinstance(content.get("index_config"), dict):
+        fail(f"{manifest}: no 'index_config' mapping; the export is damaged: train again")
+    try:
+        return IndexConfig.from_dict(content["index_config"])
+    except ConfigError as error:
+        fail(f"{manifest}: index_config: {error}")

@@ -15,6 +15,7 @@ from tfrs_mtl.cli.output_files import (
     checked_export_folder,
     checked_output_file,
     refuse_incomplete_run,
+    served_index_config,
     write_export_folder,
     write_output_file,
 )
@@ -57,7 +58,7 @@ def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) ->
     index_config = IndexConfig()
     manifest = run / RUN_EXPORT / "manifest.json"
     if manifest.is_file():  # the index the run served (tuned, when it was)
-        index_config = IndexConfig.from_dict(json.loads(manifest.read_text())["index_config"])
+        index_config = served_index_config(manifest)
     elif (run / "experiment.yaml").is_file():
         from tfrs_mtl.experiments import load_run_config
 
