@@ -134,8 +134,11 @@ def output_lock(lock_path: Path, what: str) -> Iterator[None]:
             "started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "command": " ".join(["tfrs-mtl", *sys.argv[1:]]),
         }
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, json.dumps(record).encode("utf-8"), 0)
+        try:
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, json.dumps(record).encode("utf-8"), 0)
+        except OSError as error:  # a full disk
+            raise OSError(error.errno, f"cannot write in {what}: {error.strerror}") from None
         yield
     finally:
         with contextlib.suppress(OSError):
