@@ -46,3 +46,14 @@ def tensorflow_error_text(error: BaseException) -> str:
     left on device`); any other error as `str()`."""
     text = str(getattr(error, "message", error))
     return _TF_OP_SUFFIX.sub("", _TF_FUNCTION_PREFIX.sub("", text))
+
+
+def os_error_text(error: OSError) -> str:
+    """`<path>: <reason>` for an `OSError` (both paths of a failed rename), or its message
+    when it names no path."""
+    if error.filename is None:
+        return error.strerror or str(error)
+    where = str(error.filename)
+    if error.filename2 is not None:
+        where += f" -> {error.filename2}"
+    return f"{where}: {error.strerror or error}"

@@ -22,19 +22,9 @@ from typing import Any
 
 import click
 
-from tfrs_mtl._messages import one_line, tensorflow_error_text
+from tfrs_mtl._messages import one_line, os_error_text, tensorflow_error_text
 
 TRACEBACK_VARIABLE = "TFRS_MTL_TRACEBACK"
-
-
-def os_error_message(error: OSError) -> str:
-    """`<path>: <reason>` for an `OSError` (both paths of a failed rename)."""
-    if error.filename is None:
-        return error.strerror or str(error)
-    where = str(error.filename)
-    if error.filename2 is not None:
-        where += f" -> {error.filename2}"
-    return f"{where}: {error.strerror or error}"
 
 
 def tensorflow_error_message(error: Exception) -> str | None:
@@ -75,7 +65,7 @@ class CommandGroup(click.Group):
         except OSError as error:
             if error.errno == errno.EPIPE:  # the reader of our output went away
                 raise
-            raise click.ClickException(one_line(os_error_message(error))) from None
+            raise click.ClickException(one_line(os_error_text(error))) from None
         except Exception as error:
             if os.environ.get(TRACEBACK_VARIABLE):
                 raise

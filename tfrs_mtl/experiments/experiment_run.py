@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import errno
 import io
 import math
 import shutil
@@ -59,7 +60,7 @@ import tensorflow as tf
 
 from tfrs_mtl._atomic_files import refuse_links_inside
 from tfrs_mtl._input_files import path_kind
-from tfrs_mtl._messages import tensorflow_error_text
+from tfrs_mtl._messages import os_error_text, tensorflow_error_text
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation, run_baselines
@@ -424,23 +425,26 @@ def remove_training_folders(out: Path) -> None:
         shutil.rmtree(out / name, ignore_errors=True)
 
 
+#: Write failures a run can resume from once the disk or folder is fixed.
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+)
+
+
 def _is_storage_error(error: BaseException) -> bool:
-    """A write that failed for want of space or permission (Python's or TensorFlow's): the
-    run can resume from its backup once the disk or folder is fixed."""
-    storage_errors = (
-        OSError,
+    """A write that failed for want of space or permission (Python's or TensorFlow's)."""
+    if isinstance(error, OSError):
+        return error.errno in STORAGE_ERRNOS
+    tensorflow_errors = (
         tf.errors.ResourceExhaustedError,
         tf.errors.PermissionDeniedError,
         tf.errors.DataLossError,
     )
-    return isinstance(error, storage_errors)
+    return isinstance(error, tensorflow_errors)
 
 
 def _storage_failure(out: Path, error: BaseException) -> IncompleteRunError:
-    if isinstance(error, OSError):
-        reason = f"{error.filename}: {error.strerror}" if error.filename else str(error)
-    else:
-        reason = tensorflow_error_text(error)
+    reason = os_error_text(error) if isinstance(error, OSError) else tensorflow_error_text(error)
     return IncompleteRunError(
         f"cannot write the run folder {out} ({reason}); it is marked incomplete: free space "
         "or fix the folder's permissions, then rerun the same command to resume, or pass "
