@@ -34,3 +34,39 @@ def data_root() -> Path:
 @pytest.fixture(scope="session")
 def ml100k_dir(data_root: Path) -> Path:
     return data_root / "ml-100k"
+
+
+TINY_RUN_CONFIG = """\
+dataset: synthetic-ecommerce
+synthetic_num_users: 80
+synthetic_num_items: 40
+synthetic_num_events: 2000
+epochs: 1
+baselines: []
+index: {kind: brute_force}
+validate_each_epoch: false
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_run_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The config of `tiny_run`: a synthetic shop of 80 users and 40 items, 1 epoch, the
+    exact index, no baselines."""
+    path = tmp_path_factory.mktemp("tiny-config") / "tiny.yaml"
+    path.write_text(TINY_RUN_CONFIG)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_run_config: Path) -> Path:
+    """One finished run folder of `tiny_run_config` (about 7 s), for tests of the commands
+    that read runs. Copy it before changing it."""
+    from click.testing import CliRunner
+
+    from tfrs_mtl.cli import main
+
+    out = tmp_path_factory.mktemp("tiny-run") / "run"
+    arguments = ["train", "--config", str(tiny_run_config), "--out", str(out), "--quiet"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    return out

@@ -34,7 +34,8 @@ def test_every_check_flags_exactly_its_rows() -> None:
         "non-integer user_id": [1],
         "non-integer item_id": [2],
         "unknown behavior": [3],
-        "non-integer timestamp": [4, 5],
+        "non-integer timestamp": [4],
+        "timestamp out of range": [5],
         "NaN or infinite price": [4],
         "negative price": [5],
     }

@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from tfrs_mtl._input_files import file_problem
+
 T = TypeVar("T")
+
+
+class NpzFileError(ValueError):
+    """A `.npz` that is not one tfrs_mtl wrote; the message names the file and why."""
 
 
 def read_npz(path: str | Path, what: str, read: Callable[[Any], T]) -> T:
@@ -22,16 +28,20 @@ def read_npz(path: str | Path, what: str, read: Callable[[Any], T]) -> T:
 
     Raises:
         FileNotFoundError: `path` does not exist.
-        ValueError: `path` is not such a file: not a zip, truncated, missing an array, or
-            holding object arrays (which would need unpickling); names the file and why.
+        NpzFileError: `path` is not such a file: not a regular file (a FIFO would block),
+            not a zip, truncated, missing an array, or holding object arrays (which would
+            need unpickling); names the file and why.
     """
+    problem = file_problem(path)
+    if problem is not None and problem != "does not exist":
+        raise NpzFileError(f"{path}: {problem}; expected the {what} file written by tfrs_mtl")
     try:
         with np.load(path, allow_pickle=False) as stored:
             return read(stored)
     except FileNotFoundError:
         raise
     except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
-        raise ValueError(
+        raise NpzFileError(
             f"{path}: not a readable {what} file written by tfrs_mtl ({error})"
         ) from error
 

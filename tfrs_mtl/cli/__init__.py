@@ -11,13 +11,17 @@ import os
 import click
 
 import tfrs_mtl
+from tfrs_mtl.cli.command_group import CommandGroup
 from tfrs_mtl.cli.data_commands import data
 from tfrs_mtl.cli.quickstart_command import quickstart
 from tfrs_mtl.cli.serve_commands import export, recommend
 from tfrs_mtl.cli.train_commands import cv, evaluate, train
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=CommandGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(tfrs_mtl.__version__, prog_name="tfrs-mtl")
 def main() -> None:
     """Multi-task recommendation on TensorFlow Recommenders: data, training, serving."""

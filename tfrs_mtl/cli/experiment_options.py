@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 
-from tfrs_mtl.cli.options import fail, output_path
+from tfrs_mtl._messages import shown
+from tfrs_mtl.cli.options import FiniteFloatRange, fail, output_path
 from tfrs_mtl.data.registry import DATASET_NAMES
+from tfrs_mtl.data.split_config import MAX_SEED
 
 SPLIT_CHOICES = ("tutorial", "random", "temporal", "leave_last_n", "kfold", "canonical")
 CANONICAL_NAMES = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
@@ -124,26 +126,26 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--retrieval-temperature",
-            type=click.FloatRange(min=0, min_open=True),
+            type=FiniteFloatRange(min=0, min_open=True),
             default=None,
             help="Softmax temperature of the retrieval task. [default: 0.3]",
         ),
         click.option(
             "--history-dropout",
-            type=click.FloatRange(min=0, max=1, max_open=True),
+            type=FiniteFloatRange(min=0, max=1, max_open=True),
             default=None,
             help="MovieLens: share of history items left out of each training step. [default: 0]",
         ),
         click.option(
             "--user-id-dropout",
-            type=click.FloatRange(min=0, max=1, max_open=True),
+            type=FiniteFloatRange(min=0, max=1, max_open=True),
             default=None,
             help="MovieLens: share of training rows whose user id the query tower reads as "
             "unknown. [default: 0.5]",
         ),
         click.option(
             "--item-item-weight",
-            type=click.FloatRange(min=0),
+            type=FiniteFloatRange(min=0),
             default=None,
             help="MovieLens: weight of EASE's item-item scores of the user's history added "
             "to the served retrieval score (the towers train without them); 0: off. "
@@ -152,9 +154,14 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 6]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=None),
         click.option("--optimizer", type=click.Choice(("adam", "adagrad")), default=None),
-        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None),
+        click.option("--learning-rate", type=FiniteFloatRange(min=0, min_open=True), default=None),
         click.option("--embedding-dim", type=click.IntRange(min=1), default=None),
-        click.option("--seed", type=int, default=None),
+        click.option(
+            "--seed",
+            type=click.IntRange(0, MAX_SEED),
+            default=None,
+            help="Seeds initialisation, shuffling, sampling and baselines. [default: 42]",
+        ),
         click.option(
             "--index",
             "index_kind",
@@ -165,7 +172,7 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--tune-index",
             "index_target_recall",
-            type=click.FloatRange(min=0, max=1, min_open=True),
+            type=FiniteFloatRange(min=0, max=1, min_open=True),
             default=None,
             help="Serve the fastest index reaching this recall@10 against exact search "
             "(tune_index on the users' query embeddings).",
@@ -227,15 +234,24 @@ def build_config(
 ) -> Any:
     """An `ExperimentConfig` from `--config` (or `defaults`) and the given options."""
     from tfrs_mtl.config import ConfigError
+    from tfrs_mtl.config.config_files import read_config_file
     from tfrs_mtl.experiments import BASELINES, ExperimentConfig
     from tfrs_mtl.serving.blend import parse_blend
 
     data: dict[str, Any] = dict(defaults or {})
     if config_path is not None:
-        try:
-            data = ExperimentConfig.load(config_path).to_dict()
+        try:  # the file's own keys: defaults that depend on the dataset still apply
+            loaded = read_config_file(config_path)
         except ConfigError as error:
             fail(str(error))
+        if loaded is not None and not isinstance(loaded, dict):
+            fail(
+                f"{config_path}: ExperimentConfig: expected a mapping, got {shown(loaded)} "
+                f"({type(loaded).__name__})"
+            )
+        data = dict(loaded or {})
+    if tasks is not None and not parse_list(tasks):
+        fail(f"--tasks {shown(tasks)}: no task names; expected a list such as retrieval,rating")
     overrides = {
         "dataset": dataset,
         "data_dir": data_dir,
@@ -257,7 +273,7 @@ def build_config(
         "seed": seed,
         "index_target_recall": index_target_recall,
         "baselines": parse_baselines(baselines),
-        "split": split_overrides(split, dict(data.get("split", {}))),
+        "split": split_overrides(split, _mapping(data.get("split"))),
         "blend_target": blend_target,
     }
     if blend_text is not None:
@@ -267,7 +283,7 @@ def build_config(
             fail(f"--blend: {error}")
     data.update({key: value for key, value in overrides.items() if value is not None})
     if index_kind is not None:
-        data["index"] = {**dict(data.get("index", {})), "kind": index_kind}
+        data["index"] = {**_mapping(data.get("index")), "kind": index_kind}
     final_dataset = str(data.get("dataset", "movielens-100k"))
     if baselines is None and "baselines" not in data and not final_dataset.startswith("movie"):
         # The default baselines include the MovieLens-only tutorial: drop it elsewhere.
@@ -275,7 +291,12 @@ def build_config(
     try:
         return ExperimentConfig.from_dict(_plain(data))
     except ConfigError as error:
-        fail(str(error))
+        fail(f"{config_path}: {error}" if config_path is not None else str(error))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A section of the config file as a dict to override keys of (not a mapping: none)."""
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,7 @@ from tfrs_mtl.cli.experiment_options import (
     quiet_tensorflow_warnings,
 )
 from tfrs_mtl.cli.metric_tables import comparison_table
-from tfrs_mtl.cli.options import fail
+from tfrs_mtl.cli.options import FiniteFloatRange, fail
 from tfrs_mtl.data.registry import DATASET_NAMES
 
 SAMPLE_SIZE = 10
@@ -47,14 +47,14 @@ SAMPLE_SIZE = 10
 @click.option(
     "--tune-index",
     "index_target_recall",
-    type=click.FloatRange(min=0, max=1, min_open=True),
+    type=FiniteFloatRange(min=0, max=1, min_open=True),
     default=0.95,
     show_default=True,
     help="Serve the fastest ScaNN configuration reaching this recall@10 against exact search.",
 )
 @click.option(
     "--item-item-weight",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=None,
     help="MovieLens: weight of EASE's item-item scores of the user's history added to the "
     "served retrieval score; 0: off.  [default: 0.5 on movielens-100k, else 0]",
@@ -82,12 +82,15 @@ def quickstart(
     from tfrs_mtl.data import DataError, DataNotFoundError
     from tfrs_mtl.experiments import BASELINES, ExperimentConfig, recommend_users, run_experiment
     from tfrs_mtl.experiments.attribute_predictions import predicted_attributes
+    from tfrs_mtl.experiments.run_outputs import IncompleteRunError, run_folder_state
     from tfrs_mtl.serving import load
     from tfrs_mtl.serving.blend import format_blend
 
     start = time.perf_counter()
     quiet_tensorflow_warnings()
     folder = checked_output_path(out, "--out")
+    if run_folder_state(folder) == "foreign":  # it replaces a run folder, not the user's files
+        fail(f"--out {out} holds files that are not a tfrs_mtl run; choose another folder")
     chosen = parse_baselines(baselines)
     if chosen is None or chosen == BASELINES:
         chosen = BASELINES if dataset.startswith("movielens") else BASELINES[:3]
@@ -102,7 +105,13 @@ def quickstart(
             item_item_weight=item_item_weight,
         )
         result = run_experiment(config, folder, progress=not quiet, overwrite=True)
-    except (ConfigError, DataError, DataNotFoundError) as error:
+    except (
+        ConfigError,
+        DataError,
+        DataNotFoundError,
+        FileExistsError,
+        IncompleteRunError,
+    ) as error:
         fail(str(error))
     click.echo("")
     click.echo(f"== {dataset}: the joint model ({', '.join(config.task_names)}) vs baselines ==")

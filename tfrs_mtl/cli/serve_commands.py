@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import click
 
-from tfrs_mtl.cli.experiment_options import checked_output_path, quiet_tensorflow_warnings
-from tfrs_mtl.cli.options import fail, model_folder_option
+from tfrs_mtl._messages import shown
+from tfrs_mtl.cli.experiment_options import quiet_tensorflow_warnings
+from tfrs_mtl.cli.options import fail, model_folder_option, read_id_lines
+from tfrs_mtl.cli.output_files import (
+    checked_export_folder,
+    checked_output_file,
+    refuse_incomplete_run,
+    served_index_config,
+    write_export_folder,
+    write_output_file,
+)
 
 RUN_EXPORT = "export"
 SERVING_DATA = "serving_data.npz"
@@ -39,10 +47,9 @@ def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) ->
     from tfrs_mtl.models import Catalogue, MultiTaskModel
     from tfrs_mtl.serving import IndexConfig, Recommender
 
-    folder = checked_output_path(out, "--out")
+    folder = checked_export_folder(out, "--out", overwrite=overwrite)
+    refuse_incomplete_run(model_dir, "--model")
     quiet_tensorflow_warnings()
-    if folder.exists() and not overwrite:
-        fail(f"--out {out} exists; pass --overwrite to replace it")
     run = Path(model_dir)
     model_path = run / "model" if (run / "model" / "config.json").is_file() else run
     if not (model_path / "config.json").is_file():
@@ -51,7 +58,7 @@ def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) ->
     index_config = IndexConfig()
     manifest = run / RUN_EXPORT / "manifest.json"
     if manifest.is_file():  # the index the run served (tuned, when it was)
-        index_config = IndexConfig.from_dict(json.loads(manifest.read_text())["index_config"])
+        index_config = served_index_config(manifest)
     elif (run / "experiment.yaml").is_file():
         from tfrs_mtl.experiments import load_run_config
 
@@ -63,9 +70,8 @@ def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) ->
     if catalogue is None:
         fail(f"{model_dir}: no item catalogue (item_catalogue.npz or the model's catalogue)")
     recommender = Recommender(model, catalogue.features, index_config, progress=False)
-    written = recommender.save(folder, overwrite=overwrite)
-    if (run / SERVING_DATA).is_file():
-        shutil.copyfile(run / SERVING_DATA, written / SERVING_DATA)
+    serving_data = run / SERVING_DATA if (run / SERVING_DATA).is_file() else None
+    written = write_export_folder(recommender, folder, serving_data)
     click.echo(
         f"exported {recommender.num_items} items ({recommender.index.config.kind}) to {written}"
     )
@@ -79,11 +85,7 @@ def _export_folder(path: str) -> Path:
 
 
 def _read_user_ids(path: str) -> list[str]:
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    ids = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    if not ids:
-        fail(f"--user-ids-file {path}: no user ids (one per line)")
-    return ids
+    return read_id_lines(path, "--user-ids-file")
 
 
 @click.command()
@@ -101,6 +103,7 @@ def _read_user_ids(path: str) -> list[str]:
     type=click.Path(path_type=str),
     help="Batch mode: write the recommendations to FILE.csv or FILE.jsonl.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
 @click.option("-k", "k", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--num-candidates", type=click.IntRange(min=1), default=200, show_default=True)
 @click.option("--include-seen", is_flag=True, help="Do not exclude the user's training items.")
@@ -119,6 +122,7 @@ def recommend(
     user_id: str | None,
     user_ids_file: str | None,
     output: str | None,
+    overwrite: bool,
     k: int,
     num_candidates: int,
     include_seen: bool,
@@ -142,9 +146,10 @@ def recommend(
         fail("give exactly one of --user-id or --user-ids-file")
     if user_ids_file is not None and output is None and not as_json:
         fail("--user-ids-file needs --output FILE.csv|FILE.jsonl (or --json for stdout)")
-    target = checked_output_path(output, "--output", is_file=True) if output is not None else None
-    if target is not None and target.suffix not in (".csv", ".jsonl"):
-        fail(f"--output {output}: expected a .csv or .jsonl file name")
+    target = None
+    if output is not None:
+        target = checked_output_file(output, "--output", overwrite=overwrite)
+    refuse_incomplete_run(export_dir, "--model")
     folder = _export_folder(export_dir)
     if not (folder / SERVING_DATA).is_file():
         fail(f"{folder}: no {SERVING_DATA}; export it with `tfrs-mtl export` from a run folder")
@@ -171,15 +176,17 @@ def recommend(
     )
     records: list[dict[str, Any]] = json.loads(table.to_json(orient="records"))
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.suffix == ".csv":
-            table.to_csv(target, index=False)
+        if target.suffix.lower() == ".csv":
+            text = table.to_csv(index=False)
         else:
-            target.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+            text = "".join(json.dumps(r) + "\n" for r in records)
+        write_output_file(target, text, "--output")
         click.echo(f"{len(records)} recommendations for {len(users)} users -> {target}")
     elif as_json:
         click.echo(json.dumps(records, indent=2))
     else:
         if user_id is not None and not serving.knows(user_id):
-            click.echo(f"user {user_id!r} is unknown: recommending through the OOV path", err=True)
+            click.echo(
+                f"user {shown(user_id)} is unknown: recommending through the OOV path", err=True
+            )
         click.echo(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))

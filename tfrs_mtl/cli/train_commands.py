@@ -33,6 +33,7 @@ def _run_errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
     """The errors a run reports as `Error: ...` (imported late: they pull in TensorFlow)."""
     from tfrs_mtl.config import ConfigError
     from tfrs_mtl.data import DataError, DataNotFoundError
+    from tfrs_mtl.experiments.run_outputs import IncompleteRunError
     from tfrs_mtl.models.divergence import TrainingDivergedError
     from tfrs_mtl.serving import ExportError
 
@@ -42,6 +43,7 @@ def _run_errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
         DataNotFoundError,
         ExportError,
         FileExistsError,
+        IncompleteRunError,
         TrainingDivergedError,
         *extra,
     )

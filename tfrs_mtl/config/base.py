@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from pathlib import Path
@@ -16,7 +17,10 @@ from typing import Any, Self, TypeVar, get_args, get_origin
 
 import yaml
 
+from tfrs_mtl._messages import shown
+
 C = TypeVar("C", bound="Config")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class ConfigError(ValueError):
@@ -24,7 +28,7 @@ class ConfigError(ValueError):
 
 
 def _describe(value: Any) -> str:
-    return f"{value!r} ({type(value).__name__})"
+    return f"{shown(value)} ({type(value).__name__})"
 
 
 def _coerce(path: str, annotation: Any, value: Any) -> Any:
@@ -77,11 +81,21 @@ def _coerce(path: str, annotation: Any, value: Any) -> Any:
     if annotation is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{path}: expected an integer, got {_describe(value)}")
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ConfigError(
+                f"{path}: expected an integer that fits in 64 bits, got {_describe(value)}"
+            )
         return value
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{path}: expected a number, got {_describe(value)}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the float range
+            number = math.inf
+        if not math.isfinite(number):
+            raise ConfigError(f"{path}: expected a finite number, got {_describe(value)}")
+        return number
     if annotation is str:
         if not isinstance(value, str):
             raise ConfigError(f"{path}: expected a string, got {_describe(value)}")
@@ -99,6 +113,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _check_numbers(path: str, value: Any) -> None:
+    """Every float in `value` (a field, its tuples and mappings) is finite and every int fits
+    in 64 bits, however the config was built: a NaN or infinite weight would train or serve
+    NaN scores without a word."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}={value} must be a finite number")
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise ConfigError(f"{path}={shown(value)} does not fit in 64 bits")
+    if isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            _check_numbers(f"{path}[{index}]", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_numbers(f"{path}.{key}", item)
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Base class for frozen, validated configuration dataclasses.
@@ -114,6 +144,8 @@ class Config:
     """
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            _check_numbers(field.name, getattr(self, field.name))
         self.validate()
 
     def validate(self) -> None:
@@ -123,6 +155,13 @@ class Config:
     def _from_dict(cls, data: dict[str, Any], path: str) -> Self:
         hints = typing.get_type_hints(cls)
         fields = {field.name: field for field in dataclasses.fields(cls) if field.init}
+        not_names = [key for key in data if not isinstance(key, str)]
+        if not_names:
+            where = f"{path}: " if path else ""
+            raise ConfigError(
+                f"{where}keys must be field names (text) for {cls.__name__}; found "
+                f"{_describe(not_names[0])}"
+            )
         unknown = sorted(set(data) - set(fields))
         if unknown:
             where = f"{path}: " if path else ""
@@ -163,19 +202,11 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Reads a `.json`, `.yaml` or `.yml` file (YAML through the safe loader)."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(f"{path}: cannot read config: {error.strerror}") from None
-        try:
-            if path.suffix in (".yaml", ".yml"):
-                data = yaml.safe_load(text)
-            else:
-                data = json.loads(text)
-        except (yaml.YAMLError, json.JSONDecodeError) as error:
-            raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
+        """Reads a `.json`, `.yaml` or `.yml` file (any case; YAML through a safe loader that
+        refuses duplicate keys and bounds aliases, depth and size: `config_files`)."""
+        from tfrs_mtl.config.config_files import read_config_file
+
+        data = read_config_file(path)
         try:
             return cls.from_dict(data if data is not None else {})
         except ConfigError as error:
@@ -184,7 +215,7 @@ class Config:
     def save(self, path: str | Path) -> None:
         """Writes the config as JSON or YAML, chosen by the file's suffix."""
         path = Path(path)
-        if path.suffix in (".yaml", ".yml"):
+        if path.suffix.lower() in (".yaml", ".yml"):
             path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
         else:
             path.write_text(self.to_json() + "\n", encoding="utf-8")

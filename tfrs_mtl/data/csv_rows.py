@@ -10,6 +10,7 @@ file so that errors can point at it. Both are vectorized; only malformed lines c
 from __future__ import annotations
 
 import codecs
+import csv
 import dataclasses
 import io
 import re
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 _SCAN_BLOCK_BYTES = 1 << 24
+_DEFAULT_BLOCK_BYTES = 1 << 20
 _SHOWN_CHARS = 100
 _OTHER_DELIMITERS = ("\t", ",", ";", "|", "::", " ")
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]")
@@ -69,13 +71,46 @@ def _is_utf8(encoding: str) -> bool:
 class _LineScan:
     empty_lines: np.ndarray  # sorted 1-based numbers of empty lines
     undecodable: dict[int, bytes]  # 1-based line -> the raw line (first few kept in full)
+    longest_line: int  # bytes of the longest line: pyarrow needs a block at least as long
+    unclosed_quotes: dict[int, bytes]  # 1-based line -> a line whose quoted field never closes
 
 
-def _scan_lines(path: Path, encoding: str) -> _LineScan:
-    """Finds empty lines and lines that do not decode, a block of whole lines at a time."""
+def _unclosed_quote_lines(
+    whole: bytes, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, delimiter: str
+) -> dict[int, bytes]:
+    """0-based index -> text of the lines that open a quoted field and never close it.
+
+    pyarrow would read such a field on across the following lines, swallowing every row up
+    to the next quote into one bad row. Candidates (a quote opening a field, an odd count of
+    quotes) are few; the csv module confirms each.
+    """
+    quotes = codes == ord('"')
+    if not quotes.any():
+        return {}
+    previous = np.concatenate([[10], codes[:-1]])
+    opens = quotes & ((previous == 10) | (previous == ord(delimiter[0])))
+    quote_count = np.concatenate([[0], np.cumsum(quotes)])
+    open_count = np.concatenate([[0], np.cumsum(opens)])
+    odd = (quote_count[ends] - quote_count[starts]) % 2 == 1
+    candidates = np.flatnonzero(odd & (open_count[ends] > open_count[starts]))
+    found = {}
+    for index in candidates:
+        raw = whole[starts[index] : ends[index]].rstrip(b"\r")
+        try:
+            next(csv.reader([raw.decode("latin-1")], delimiter=delimiter, strict=True))
+        except csv.Error:
+            found[int(index)] = raw
+    return found
+
+
+def _scan_lines(path: Path, encoding: str, delimiter: str) -> _LineScan:
+    """Finds empty lines, lines that do not decode and lines with a quote that never closes,
+    a block of whole lines at a time."""
     empty: list[np.ndarray] = []
     undecodable: dict[int, bytes] = {}
+    unclosed: dict[int, bytes] = {}
     lines_before = 0
+    longest = 0
     carry = b""
     with path.open("rb") as file:
         while True:
@@ -93,8 +128,11 @@ def _scan_lines(path: Path, encoding: str) -> _LineScan:
             ends = newlines if whole.endswith(b"\n") else np.append(newlines, len(whole))
             starts = np.concatenate([[0], ends[:-1] + 1])
             lengths = ends - starts
+            longest = max(longest, int(lengths.max(initial=0)))
             only_return = (lengths == 1) & (codes[np.minimum(starts, len(codes) - 1)] == 13)
             empty.append(lines_before + 1 + np.flatnonzero((lengths == 0) | only_return))
+            for index, raw in _unclosed_quote_lines(whole, codes, starts, ends, delimiter).items():
+                unclosed[lines_before + 1 + index] = raw
             text = whole.decode(encoding, errors="surrogateescape")
             position, line = 0, lines_before + 1
             for match in _ESCAPED_BYTES.finditer(text):
@@ -107,7 +145,7 @@ def _scan_lines(path: Path, encoding: str) -> _LineScan:
             if not block:
                 break
     empty_lines = np.concatenate(empty) if empty else np.zeros(0, np.int64)
-    return _LineScan(empty_lines.astype(np.int64), undecodable)
+    return _LineScan(empty_lines.astype(np.int64), undecodable, longest, unclosed)
 
 
 class _ReplacingReader(io.RawIOBase):
@@ -146,10 +184,15 @@ def _options(
     encoding: str,
     threads: bool,
     handler: Any | None,
+    block_size: int | None = None,
 ) -> dict[str, Any]:
     return {
         "read_options": pa_csv.ReadOptions(
-            column_names=list(names), skip_rows=skip_rows, use_threads=threads, encoding=encoding
+            column_names=list(names),
+            skip_rows=skip_rows,
+            use_threads=threads,
+            encoding=encoding,
+            block_size=block_size,
         ),
         "parse_options": pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=handler),
         "convert_options": pa_csv.ConvertOptions(
@@ -203,7 +246,7 @@ def read_csv_rows(
         except (pa.ArrowInvalid, UnicodeDecodeError):
             return None
 
-    scan = _scan_lines(path, encoding)
+    scan = _scan_lines(path, encoding, delimiter)
     malformed: dict[int, MalformedLine] = {}
     for line, raw in scan.undecodable.items():
         hint = " (pass encoding=... if the file uses another)" if _is_utf8(encoding) else ""
@@ -211,7 +254,16 @@ def read_csv_rows(
         problem = f"bytes that are not {encoding} text"
         expected_text = f"{encoding} text{hint}"
         malformed[line] = MalformedLine(line, reason, problem, raw[:_SHOWN_CHARS], expected_text)
-    empty_before = scan.empty_lines - np.arange(len(scan.empty_lines))
+    # Lines with a quote that never closes are blanked in what pyarrow reads (read as empty).
+    blanked = sorted(line for line in scan.unclosed_quotes if line > skip_rows)
+    for line in blanked:
+        text = scan.unclosed_quotes[line][:_SHOWN_CHARS].decode(encoding, errors="replace")
+        malformed.setdefault(
+            line,
+            MalformedLine(line, "unclosed quote", "a quote that does not close", text, expected),
+        )
+    empty_lines = np.union1d(scan.empty_lines, np.asarray(blanked, np.int64))
+    empty_before = empty_lines - np.arange(len(empty_lines))
 
     def physical_line(ordinal: Any) -> Any:
         """Line number of the `ordinal`-th non-empty line (pyarrow counts those only)."""
@@ -232,6 +284,12 @@ def read_csv_rows(
 
     replaced = bool(scan.undecodable) or not _is_utf8(encoding)
     source: Any = io.BufferedReader(_ReplacingReader(path, encoding)) if replaced else path
+    if blanked:  # rare: the file is read into memory with those lines emptied
+        with source if replaced else path.open("rb") as handle:
+            lines = handle.read().split(b"\n")
+        for line in blanked:
+            lines[line - 1] = b""
+        source, replaced = io.BytesIO(b"\n".join(lines)), True
     options = _options(
         names,
         columns,
@@ -240,6 +298,9 @@ def read_csv_rows(
         encoding="utf-8",
         threads=False,
         handler=record,
+        # A line longer than pyarrow's block (1 MiB) would stop it: a block holds the longest
+        # (three times over: each undecodable byte is read as a 3-byte replacement character).
+        block_size=max(_DEFAULT_BLOCK_BYTES, 3 * scan.longest_line + 2),
     )
     try:
         table = pa_csv.read_csv(source, **options)

@@ -6,7 +6,11 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from tfrs_mtl._input_files import InputFileError, file_problem, read_regular_file
 from tfrs_mtl.data.errors import DataError
+
+#: The largest zip member read (uncompressed): the official files stay well below.
+MAX_MEMBER_BYTES = 2 << 30
 
 
 class DatasetFiles:
@@ -27,8 +31,14 @@ class DatasetFiles:
         self._members: dict[str, str] = {}
         if self.root.is_dir():
             return
-        if not self.root.is_file():
-            raise DataError("no such file or folder", path=self.root)
+        problem = file_problem(self.root)
+        if problem is not None:
+            missing = problem == "does not exist"
+            raise DataError(
+                "no such file or folder" if missing else problem,
+                path=self.root,
+                expected=None if missing else "the dataset's folder or its zip",
+            )
         try:
             self._zip = zipfile.ZipFile(self.root)
         except (zipfile.BadZipFile, OSError, EOFError) as error:
@@ -59,14 +69,30 @@ class DatasetFiles:
 
     def read_bytes(self, name: str) -> bytes:
         """The file's raw bytes; raises `DataError` when it is missing or unreadable."""
+        if self._zip is None:
+            try:
+                return read_regular_file(self.root / name)
+            except InputFileError as error:
+                missing = error.problem == "does not exist"
+                raise DataError(
+                    "file not found" if missing else error.problem,
+                    path=self.display(name),
+                    expected=f"{name!r} in {self.root}" if missing else None,
+                ) from None
         if not self.exists(name):
             raise DataError(
                 "file not found",
                 path=self.display(name),
                 expected=f"{name!r} in {self.root}",
             )
-        if self._zip is None:
-            return (self.root / name).read_bytes()
+        member = self._zip.getinfo(self._members[name])
+        if member.file_size > MAX_MEMBER_BYTES:  # a zip bomb, or not a dataset's file
+            raise DataError(
+                f"zip member of {member.file_size:,} bytes once uncompressed",
+                path=self.display(name),
+                expected=f"at most {MAX_MEMBER_BYTES:,} bytes (the largest MovieLens file is "
+                "under 1 GB)",
+            )
         try:
             return self._zip.read(self._members[name])
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:

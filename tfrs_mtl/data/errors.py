@@ -8,6 +8,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
+from tfrs_mtl._messages import shown
+
 OnBadRows = Literal["raise", "skip"]
 ON_BAD_ROWS_CHOICES: tuple[str, ...] = ("raise", "skip")
 
@@ -47,7 +49,7 @@ class DataError(ValueError):
         text = ", ".join(where)
         text = f"{text}: {self.problem}" if text else self.problem
         if self.value is not None:
-            text += f"; found {self.value!r}"
+            text += f"; found {shown(self.value)}"
         if self.expected is not None:
             text += f"; expected {self.expected}"
         return text

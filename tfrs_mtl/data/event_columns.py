@@ -31,6 +31,7 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
 # NaN price rather than as text.
 _NUMBER_PATTERN = r"(?i)^[+-]?(nan|inf|infinity|([0-9]+(\.[0-9]*)?|\.[0-9]+)(e[+-]?[0-9]+)?)$"
 _MAX_TIMESTAMP_DIGITS = 18  # keeps int64 from overflowing
+_TIMESTAMP_LIMIT = 10**_MAX_TIMESTAMP_DIGITS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +134,7 @@ def _parse_id(
     array: pa.Array, canonical: str, source: str, integer_ids: bool
 ) -> tuple[pa.Array, list[BadValues]]:
     if pa.types.is_integer(array.type):
-        bad = _mask(pc.invert(pc.greater_equal(array, 0)))
+        bad = _mask(pc.invert(pc.greater_equal(pc.cast(array, pa.float64(), safe=False), 0.0)))
         problem = BadValues(f"negative {canonical}", source, bad, "a non-negative integer id")
         return pc.cast(array, pa.string()), [problem]
     text = pc.cast(array, pa.string())
@@ -153,26 +154,31 @@ def _parse_timestamp(array: pa.Array, source: str, unit: str) -> tuple[np.ndarra
         bad = _mask(pc.is_null(seconds))
         return values, [BadValues("missing timestamp", source, bad, expected)]
     if pa.types.is_integer(array.type):
-        numbers = pc.cast(array, pa.int64())
-        bad = _mask(pc.invert(pc.greater_equal(numbers, 0)))
+        # Compared as floats before the cast: a uint64 beyond int64 must not stop it.
+        as_float = pc.cast(array, pa.float64(), safe=False)
+        bad = _mask(pc.invert(pc.greater_equal(as_float, 0.0)))
+        out_of_range = _mask(pc.greater_equal(as_float, float(_TIMESTAMP_LIMIT))) & ~bad
+        kept = pc.if_else(pa.array(~(bad | out_of_range)), array, pa.scalar(0, array.type))
+        numbers = pc.cast(kept, pa.int64())
     else:
         text = pc.cast(array, pa.string())
-        valid = pc.and_(
-            pc.ascii_is_decimal(text), pc.less_equal(pc.utf8_length(text), _MAX_TIMESTAMP_DIGITS)
-        )
-        bad = _mask(pc.invert(valid))
-        numbers = pc.cast(pc.if_else(pa.array(~bad), text, "0"), pa.int64())
+        bad = _mask(pc.invert(pc.ascii_is_decimal(text)))
+        out_of_range = _mask(pc.greater(pc.utf8_length(text), _MAX_TIMESTAMP_DIGITS)) & ~bad
+        numbers = pc.cast(pc.if_else(pa.array(~(bad | out_of_range)), text, "0"), pa.int64())
     values = np.asarray(pc.fill_null(numbers, 0).to_numpy(zero_copy_only=False), np.int64)
     if unit == "ms":
         values = values // 1000
-    return values, [BadValues("non-integer timestamp", source, bad, expected)]
+    return values, [
+        BadValues("non-integer timestamp", source, bad, expected),
+        BadValues("timestamp out of range", source, out_of_range, f"{expected} below 10^18"),
+    ]
 
 
 def _parse_price(array: pa.Array, source: str) -> tuple[np.ndarray, list[BadValues]]:
     expected = "a finite price >= 0"
     if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
         not_numeric = _mask(pc.is_null(array))
-        numbers = pc.cast(array, pa.float64())
+        numbers = pc.cast(array, pa.float64(), safe=False)
     else:
         text = pc.cast(array, pa.string())
         not_numeric = _mask(pc.invert(pc.match_substring_regex(text, _NUMBER_PATTERN)))

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tfrs_mtl._input_files import file_problem
 from tfrs_mtl.data.csv_rows import CsvRows, MalformedLine, delimiter_hint, read_csv_rows
 from tfrs_mtl.data.errors import (
     DataError,
@@ -41,6 +42,7 @@ from tfrs_mtl.data.event_columns import CANONICAL_COLUMNS, BadValues, ColumnSpec
 from tfrs_mtl.data.events import EventLog
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+MAX_HEADER_BYTES = 1 << 16
 
 Parsed = TypeVar("Parsed")
 
@@ -52,7 +54,17 @@ def _value(table: pa.Table, column: str, row: int) -> Any:
 
 def _read_header(path: Path, delimiter: str, encoding: str) -> tuple[list[str], str]:
     with path.open("rb") as file:
-        raw = file.readline()
+        raw = file.readline(MAX_HEADER_BYTES + 1)
+    # The first line only, whatever ends it: a file with CR line ends (old Mac) included.
+    raw = raw.split(b"\r", 1)[0].rstrip(b"\n")
+    if len(raw) > MAX_HEADER_BYTES:
+        raise DataError(
+            f"the header line is longer than {MAX_HEADER_BYTES:,} bytes",
+            path=path,
+            line=1,
+            value=raw[:100],
+            expected=f"a {delimiter!r}-separated header of column names",
+        )
     try:
         text = raw.decode(
             "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
@@ -65,14 +77,25 @@ def _read_header(path: Path, delimiter: str, encoding: str) -> tuple[list[str], 
             value=raw[:100],
             expected=f"{encoding} text (pass encoding=... if the file uses another)",
         ) from error
-    text = text.rstrip("\r\n")
-    names = [name.strip() for name in next(csv.reader([text], delimiter=delimiter))] if text else []
-    return names, text
+    try:
+        fields = next(csv.reader([text], delimiter=delimiter)) if text else []
+    except csv.Error as error:
+        raise DataError(
+            f"the header cannot be read ({error})",
+            path=path,
+            line=1,
+            value=text[:100],
+            expected=f"a {delimiter!r}-separated header of column names",
+        ) from None
+    return [name.strip() for name in fields], text
 
 
 def _check_file(path: Path) -> None:
-    if not path.is_file():
+    problem = file_problem(path)
+    if problem == "does not exist":
         raise DataNotFoundError(f"{path}: no such file")
+    if problem is not None:
+        raise DataError(problem, path=path, expected="a regular file of events")
     if path.stat().st_size == 0:
         raise DataError("the file is empty", path=path, expected="rows of events")
 

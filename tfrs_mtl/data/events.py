@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tfrs_mtl._input_files import folder_problem
 from tfrs_mtl.data.errors import DataNotFoundError, ReadReport
 
 BEHAVIORS: tuple[str, ...] = ("click", "cart", "favorite", "purchase")
@@ -243,11 +244,12 @@ def find_dataset_dir(
     files = expected
     if data_dir is not None:
         path = Path(data_dir)
-        if path.is_dir():
+        problem = folder_problem(path)
+        if problem is None:
             return path
         raise DataNotFoundError(
-            f"{folder_name}: data_dir={str(path)!r} is not a folder; expected a folder holding "
-            f"{files}. {download_hint}"
+            f"{folder_name}: data_dir={str(path)!r} is not a folder ({problem}); expected a "
+            f"folder holding {files}. {download_hint}"
         )
     root = os.environ.get(DATA_DIR_ENV)
     if root and (Path(root) / folder_name).is_dir():

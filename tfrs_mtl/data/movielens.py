@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tfrs_mtl._input_files import folder_problem
 from tfrs_mtl.data.dataset_files import DatasetFiles
 from tfrs_mtl.data.duplicates import DUPLICATES_CHOICES, Duplicates, apply_duplicate_policy
 from tfrs_mtl.data.errors import (
@@ -152,9 +153,10 @@ def locate_movielens(release: MovieLensRelease, data_dir: str | Path | None) -> 
                 return candidate
         if root.exists():
             return root
+        problem = folder_problem(root) or "cannot be read"
         raise DataNotFoundError(
-            f"{release.name}: data_dir={str(root)!r} does not exist; expected the "
-            f"{release.folder} folder, its zip, or a folder holding {release.folder}/"
+            f"{release.name}: data_dir={str(root)!r} {problem}; expected the {release.folder} "
+            f"folder, its zip, or a folder holding {release.folder}/"
         )
     env_root = os.environ.get(DATA_DIR_ENV)
     if env_root:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -26,9 +26,17 @@ from tfrs_mtl.data.movielens_schema import (
     bucketize_age,
     occupation_label,
 )
+from tfrs_mtl.data.rating_file import (
+    ID_RANGE_EXPECTED,
+    MAX_ID_DIGITS,
+    first_line_end,
+    next_line_start,
+)
 
 Row = TypeVar("Row")
 _ID = re.compile(r"[0-9]+")
+#: Ages accepted in `u.user` (its own range is 7 to 73).
+MIN_AGE, MAX_AGE = 1, 120
 _GENRE_INDEX = {name: index for index, name in enumerate(GENRE_NAMES)}
 
 
@@ -60,6 +68,25 @@ class UserTable:
     raw_user_age: np.ndarray | None
 
 
+def _numbered_lines(data: bytes, first_line: int) -> Iterator[tuple[int, bytes]]:
+    return enumerate(data.splitlines(), start=first_line)
+
+
+def _csv_records(data: bytes, first_line: int) -> Iterator[tuple[int, bytes]]:
+    """CSV records with the line each starts on: a quoted field may hold line breaks."""
+    start, pending = first_line, b""
+    for number, raw in enumerate(data.splitlines(), start=first_line):
+        if not pending:
+            start, pending = number, raw
+        else:
+            pending += b"\n" + raw
+        if pending.count(b'"') % 2 == 0:  # every quote closed: the record is whole
+            yield start, pending
+            pending = b""
+    if pending:
+        yield start, pending  # an unclosed quote: the parser reports the record
+
+
 def _parse_lines(
     data: bytes,
     path: str,
@@ -67,14 +94,21 @@ def _parse_lines(
     parse: Callable[[str], Row],
     on_bad_rows: OnBadRows,
     report: ReadReport,
+    *,
+    key: tuple[str, Callable[[Row], str]] | None = None,
     first_line: int = 1,
+    records: Callable[[bytes, int], Iterator[tuple[int, bytes]]] = _numbered_lines,
 ) -> Iterator[Row]:
-    """Yields `parse(line)` for each stripped line, raising or dropping on `DataError`."""
-    lines = data.splitlines()
-    if not any(line.strip() for line in lines):
+    """Yields `parse(line)` for each stripped line, raising or dropping on `DataError`.
+
+    `key = (column, get_key)` refuses a row whose key an earlier row has (its first row is
+    kept under `skip`): a catalogue names each movie or user once.
+    """
+    if not data.strip():
         raise DataError("empty file", path=path, expected="one record per line")
-    report.num_rows_read += len(lines)
-    for number, raw in enumerate(lines, start=first_line):
+    first_lines: dict[str, int] = {}
+    for number, raw in records(data, first_line):
+        report.num_rows_read += 1
         try:
             try:
                 text = raw.decode(encoding)
@@ -82,7 +116,18 @@ def _parse_lines(
                 raise DataError(
                     "invalid text encoding", path=path, line=number, value=raw, expected="UTF-8"
                 ) from None
-            yield parse(text.strip())
+            row = parse(text.strip())
+            if key is not None:
+                column, get_key = key
+                first = first_lines.setdefault(get_key(row), number)
+                if first != number:
+                    raise DataError(
+                        f"duplicate {column}",
+                        column=column,
+                        value=get_key(row),
+                        expected=f"each id on one line only (first on line {first})",
+                    )
+            yield row
         except DataError as error:
             if error.path is None:
                 error = DataError(
@@ -98,6 +143,11 @@ def _parse_lines(
             report.drop(error.problem, example=str(error))
 
 
+def _first(row: Sequence[Any]) -> str:
+    """The id of a parsed catalogue row (its first value)."""
+    return str(row[0])
+
+
 def _fields(text: str, separator: str, count: int) -> list[str]:
     fields = text.split(separator)
     if len(fields) != count:
@@ -109,7 +159,18 @@ def _fields(text: str, separator: str, count: int) -> list[str]:
 def _check_id(value: str, column: str) -> str:
     if not _ID.fullmatch(value):
         raise DataError("non-numeric id", column=column, value=value, expected="a numeric id")
+    if len(value) > MAX_ID_DIGITS:  # ids become int64 keys downstream
+        raise DataError("id out of range", column=column, value=value, expected=ID_RANGE_EXPECTED)
     return value
+
+
+def _small_integer(value: str, low: int, high: int, problem: str, column: str) -> int:
+    """`value` as an integer from `low` to `high`; checked as text first (no huge `int()`)."""
+    if not _ID.fullmatch(value) or len(value) > len(str(high)) or not low <= int(value) <= high:
+        raise DataError(
+            problem, column=column, value=value, expected=f"an integer from {low} to {high}"
+        )
+    return int(value)
 
 
 def _genre_indices(names: list[str], column: str) -> list[int]:
@@ -147,7 +208,8 @@ def parse_100k_movies(
         names = [name for name, flag in zip(GENRES_100K, flags, strict=True) if flag == "1"]
         return _check_id(fields[0], "movie id"), fields[1], _genre_indices(names, "genres")
 
-    return _movies(_parse_lines(data, path, "latin-1", parse, on_bad_rows, report))
+    rows = _parse_lines(data, path, "latin-1", parse, on_bad_rows, report, key=("movie id", _first))
+    return _movies(rows)
 
 
 def parse_1m_movies(
@@ -160,7 +222,8 @@ def parse_1m_movies(
         names = ["Children" if name == "Children's" else name for name in genres.split("|")]
         return _check_id(movie_id, "MovieID"), title, _genre_indices(names, "Genres")
 
-    return _movies(_parse_lines(data, path, "latin-1", parse, on_bad_rows, report))
+    rows = _parse_lines(data, path, "latin-1", parse, on_bad_rows, report, key=("MovieID", _first))
+    return _movies(rows)
 
 
 MOVIES_CSV_HEADER = ("movieId", "title", "genres")
@@ -169,9 +232,12 @@ MOVIES_CSV_HEADER = ("movieId", "title", "genres")
 def parse_csv_movies(
     data: bytes, path: str, on_bad_rows: OnBadRows, report: ReadReport
 ) -> MovieTable:
-    """`movies.csv` (UTF-8, header `movieId,title,genres`), read like `csv.DictReader`."""
-    head, _, body = data.partition(b"\n")
-    header = tuple(next(csv.reader([head.decode("utf-8", errors="replace").strip()]), []))
+    """`movies.csv` (UTF-8, header `movieId,title,genres`), read like `csv.DictReader`: a
+    quoted title may hold commas, quotes and line breaks; a leading BOM is allowed."""
+    end = first_line_end(data)  # LF, CR LF or CR (old Mac) line ends
+    head, body = data[:end], data[next_line_start(data, end) :]
+    head_text = head.decode("utf-8-sig", errors="replace").strip()
+    header = tuple(next(csv.reader([head_text]), []))
     if header != MOVIES_CSV_HEADER:
         raise DataError(
             "unexpected header",
@@ -182,15 +248,31 @@ def parse_csv_movies(
         )
 
     def parse(text: str) -> tuple[str, str, list[int]]:
-        # Only quoted lines need the csv module; plain splitting is the same and much faster.
-        fields = next(csv.reader([text]), []) if '"' in text else text.split(",")
+        # Only quoted records need the csv module; plain splitting is the same and faster.
+        try:
+            fields = next(csv.reader([text]), []) if '"' in text else text.split(",")
+        except csv.Error as error:
+            raise DataError(
+                f"malformed CSV ({error})", value=text, expected="3 comma-separated fields"
+            ) from None
         if len(fields) != 3:
             problem = "empty line" if not text else "wrong number of fields"
             raise DataError(problem, value=text, expected="3 comma-separated fields")
         movie_id, title, genres = fields
         return _check_id(movie_id, "movieId"), title, _genre_indices(genres.split("|"), "genres")
 
-    return _movies(_parse_lines(body, path, "utf-8", parse, on_bad_rows, report, first_line=2))
+    rows = _parse_lines(
+        body,
+        path,
+        "utf-8",
+        parse,
+        on_bad_rows,
+        report,
+        key=("movieId", _first),
+        first_line=2,
+        records=_csv_records,
+    )
+    return _movies(rows)
 
 
 def parse_100k_users(
@@ -200,8 +282,7 @@ def parse_100k_users(
 
     def parse(text: str) -> tuple[str, int, bool, str, str]:
         user_id, age, gender, occupation, zip_code = _fields(text, "|", 5)
-        if not _ID.fullmatch(age):
-            raise DataError("bad age", column="age", value=age, expected="an integer age")
+        years = _small_integer(age, MIN_AGE, MAX_AGE, "bad age", "age")
         if gender not in ("M", "F"):
             raise DataError("bad gender", column="gender", value=gender, expected="'M' or 'F'")
         if occupation not in OCCUPATIONS_100K:
@@ -211,9 +292,11 @@ def parse_100k_users(
                 value=occupation,
                 expected=f"one of {sorted(OCCUPATIONS_100K)}",
             )
-        return _check_id(user_id, "user id"), int(age), gender == "M", occupation, zip_code
+        return _check_id(user_id, "user id"), years, gender == "M", occupation, zip_code
 
-    rows = list(_parse_lines(data, path, "latin-1", parse, on_bad_rows, report))
+    rows = list(
+        _parse_lines(data, path, "latin-1", parse, on_bad_rows, report, key=("user id", _first))
+    )
     ages = np.asarray([row[1] for row in rows], dtype=np.int64)
     return UserTable(
         user_id=[row[0] for row in rows],
@@ -239,17 +322,15 @@ def parse_1m_users(data: bytes, path: str, on_bad_rows: OnBadRows, report: ReadR
             raise DataError(
                 "bad age code", column="Age", value=age, expected=f"one of {list(AGE_CODES_1M)}"
             )
-        if not _ID.fullmatch(occupation) or int(occupation) >= len(OCCUPATIONS_1M):
-            raise DataError(
-                "bad occupation code",
-                column="Occupation",
-                value=occupation,
-                expected=f"an integer from 0 to {len(OCCUPATIONS_1M) - 1}",
-            )
-        text_label = OCCUPATIONS_1M[int(occupation)]
+        code = _small_integer(
+            occupation, 0, len(OCCUPATIONS_1M) - 1, "bad occupation code", "Occupation"
+        )
+        text_label = OCCUPATIONS_1M[code]
         return _check_id(user_id, "UserID"), gender == "M", int(age), text_label, zip_code
 
-    rows = list(_parse_lines(data, path, "latin-1", parse, on_bad_rows, report))
+    rows = list(
+        _parse_lines(data, path, "latin-1", parse, on_bad_rows, report, key=("UserID", _first))
+    )
     return UserTable(
         user_id=[row[0] for row in rows],
         user_gender=np.asarray([row[1] for row in rows], dtype=bool),

@@ -21,6 +21,8 @@ from tfrs_mtl.data.rating_layout import (
     LAYOUT_1M,
     LAYOUT_100K,
     LAYOUT_CSV,
+    MAX_TIMESTAMP_DIGITS,
+    TIMESTAMP_RANGE_EXPECTED,
     RatingLayout,
     diagnose_line,
 )
@@ -36,6 +38,11 @@ __all__ = [
 
 
 _MISSING_TIMESTAMP = np.iinfo(np.int64).min
+_BOM = b"\xef\xbb\xbf"
+_DEFAULT_BLOCK_BYTES = 1 << 20  # pyarrow's; a longer line needs a larger block
+_TIMESTAMP_LIMIT = 10**MAX_TIMESTAMP_DIGITS
+MAX_ID_DIGITS = 18
+ID_RANGE_EXPECTED = f"a numeric id of at most {MAX_ID_DIGITS} digits"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,16 +104,16 @@ def read_rating_file(
     """
     check_on_bad_rows(on_bad_rows)
     report = report if report is not None else ReadReport()
-    first_line, start = 1, 0
+    # A UTF-8 byte-order mark (saved by some editors) is not part of the first field.
+    first_line, start = 1, len(_BOM) if data.startswith(_BOM) else 0
     if layout.header is not None:
-        end = data.find(b"\n")
-        head = data if end < 0 else data[:end]
-        found = head.decode(layout.encoding, errors="replace").strip().lstrip("\ufeff")
+        end = first_line_end(data, start)
+        found = data[start:end].decode(layout.encoding, errors="replace").strip()
         if found != layout.header:
             raise DataError(
                 "unexpected header", path=path, line=1, value=found, expected=repr(layout.header)
             )
-        first_line, start = 2, (len(data) if end < 0 else end + 1)
+        first_line, start = 2, next_line_start(data, end)
     if _is_blank(data, start):
         raise DataError("empty file: no ratings", path=path, expected="one rating per line")
     try:
@@ -133,7 +140,7 @@ def read_rating_file(
 
 
 def _parse(
-    data: pa.Buffer, layout: RatingLayout
+    data: pa.Buffer, layout: RatingLayout, block_size: int = _DEFAULT_BLOCK_BYTES
 ) -> tuple[pa.Array, pa.Array, np.ndarray, np.ndarray]:
     delimiter = layout.delimiter
     if delimiter == "::":  # pyarrow splits on one character; ids and numbers never hold a TAB
@@ -141,7 +148,9 @@ def _parse(
     names = ["user", "movie", "rating", "timestamp"]
     table = pa_csv.read_csv(
         pa.BufferReader(data),
-        read_options=pa_csv.ReadOptions(column_names=names, encoding="utf-8"),
+        read_options=pa_csv.ReadOptions(
+            column_names=names, encoding="utf-8", block_size=block_size
+        ),
         parse_options=pa_csv.ParseOptions(
             delimiter=delimiter, quote_char=False, ignore_empty_lines=False
         ),
@@ -193,7 +202,9 @@ def _parse_after_diagnosis(
         empty = pa.array([], pa.string())
         no_rows = np.zeros(0, np.int64)
         return (empty, empty, no_rows.astype(np.float64), no_rows), no_rows
-    columns = _parse(pa.py_buffer(b"\n".join(kept_lines) + b"\n"), layout)
+    longest = max(len(line) for line in kept_lines)
+    block_size = max(_DEFAULT_BLOCK_BYTES, longest + 2)  # ids may be long; numbers are not
+    columns = _parse(pa.py_buffer(b"\n".join(kept_lines) + b"\n"), layout, block_size)
     return columns, np.asarray(kept_numbers, dtype=np.int64)
 
 
@@ -210,11 +221,15 @@ def _check_values(
         return np.zeros(0, dtype=bool)
     user, movie, rating, timestamp = layout.column_names
     user_numeric, movie_numeric = _is_numeric(rows.user_id), _is_numeric(rows.movie_id)
+    # Numeric ids become int64 keys downstream (histories, canonical folds): 18 digits at most.
+    user_long, movie_long = _is_long(rows.user_id), _is_long(rows.movie_id)
     low, step = (1.0, 1.0) if layout.scale == "whole" else (0.5, 0.5)
     in_range = (rating64 >= low) & (rating64 <= 5.0)  # False for NaN
     steps = np.where(in_range, rating64 / step, 0.0)
     in_range &= steps.astype(np.int64) == steps  # a whole number of steps (cheaper than round)
-    if user_numeric.all() and movie_numeric.all() and in_range.all() and rows.timestamp.min() >= 0:
+    time_in_range = (rows.timestamp >= 0) & (rows.timestamp < _TIMESTAMP_LIMIT)
+    ids_valid = user_numeric.all() and movie_numeric.all() and not (user_long | movie_long).any()
+    if ids_valid and in_range.all() and time_in_range.all():
         return np.zeros(len(rating64), dtype=bool)  # the common case: one pass, no detail
     missing_rating = np.isnan(rating64)
     missing_time = rows.timestamp == _MISSING_TIMESTAMP
@@ -222,6 +237,8 @@ def _check_values(
     checks = (
         ("non-numeric id", user, rows.user_id, ~user_numeric, "a numeric id"),
         ("non-numeric id", movie, rows.movie_id, ~movie_numeric, "a numeric id"),
+        ("id out of range", user, rows.user_id, user_long & user_numeric, ID_RANGE_EXPECTED),
+        ("id out of range", movie, rows.movie_id, movie_long & movie_numeric, ID_RANGE_EXPECTED),
         ("missing or NaN rating", rating, rating64, missing_rating, layout.rating_expected),
         (
             "rating out of range",
@@ -237,6 +254,13 @@ def _check_values(
             rows.timestamp,
             (rows.timestamp < 0) & ~missing_time,
             time_expected,
+        ),
+        (
+            "timestamp out of range",
+            timestamp,
+            rows.timestamp,
+            rows.timestamp >= _TIMESTAMP_LIMIT,
+            TIMESTAMP_RANGE_EXPECTED,
         ),
     )
     bad = np.zeros(len(rating64), dtype=bool)
@@ -268,6 +292,17 @@ def _check_values(
     return bad
 
 
+def first_line_end(data: bytes, start: int = 0) -> int:
+    """Where the line starting at `start` ends: its first CR or LF (the file's end if none)."""
+    ends = [found for found in (data.find(b"\n", start), data.find(b"\r", start)) if found >= 0]
+    return min(ends, default=len(data))
+
+
+def next_line_start(data: bytes, end: int) -> int:
+    """Where the line after the one ending at `end` starts (CR LF counted once)."""
+    return min(len(data), end + (2 if data[end : end + 2] == b"\r\n" else 1))
+
+
 def _is_blank(data: bytes, start: int) -> bool:
     """True when nothing but whitespace follows `start` (looks at a small prefix first)."""
     if data[start : start + 4096].strip():
@@ -285,6 +320,11 @@ def _has_blank_rows(
     take = pa.array(suspects)
     users, movies = user_id.take(take).to_pylist(), movie_id.take(take).to_pylist()
     return any(user == "" and movie == "" for user, movie in zip(users, movies, strict=True))
+
+
+def _is_long(ids: pa.Array) -> np.ndarray:
+    lengths = pc.utf8_length(ids).to_numpy(zero_copy_only=False)
+    return np.asarray(lengths > MAX_ID_DIGITS, dtype=bool)
 
 
 def _is_numeric(ids: pa.Array) -> np.ndarray:

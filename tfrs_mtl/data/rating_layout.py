@@ -13,6 +13,12 @@ RatingScale = Literal["whole", "half"]
 
 _INTEGER = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+#: Digits of the largest timestamp read: 18 keep every value below 10**18, inside int64.
+MAX_TIMESTAMP_DIGITS = 18
+#: Characters of the longest rating text parsed as a number (beyond: out of range).
+_MAX_RATING_CHARS = 18
+TIMESTAMP_EXPECTED = "unix seconds (a non-negative integer)"
+TIMESTAMP_RANGE_EXPECTED = "unix seconds (a non-negative integer below 10^18)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,11 +95,30 @@ def diagnose_line(raw: bytes, number: int, path: str, layout: RatingLayout) -> D
             "bad rating",
             layout.rating_expected,
         ),
-        (timestamp, fields[3], _INTEGER, "bad timestamp", "unix seconds (a non-negative integer)"),
+        (timestamp, fields[3], _INTEGER, "bad timestamp", TIMESTAMP_EXPECTED),
     )
     for column, value, pattern, problem, expected in checks:
         if not pattern.fullmatch(value):
             return DataError(
                 problem, path=path, line=number, column=column, value=value, expected=expected
             )
+    # Checked before any conversion: a number too long for int64 stops the parser itself.
+    if len(fields[2]) > _MAX_RATING_CHARS:
+        return DataError(
+            "rating out of range",
+            path=path,
+            line=number,
+            column=rating,
+            value=fields[2],
+            expected=layout.rating_expected,
+        )
+    if len(fields[3]) > MAX_TIMESTAMP_DIGITS:
+        return DataError(
+            "timestamp out of range",
+            path=path,
+            line=number,
+            column=timestamp,
+            value=fields[3],
+            expected=TIMESTAMP_RANGE_EXPECTED,
+        )
     return None

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tfrs_mtl.data.errors import DataNotFoundError, OnBadRows, ReadReport, check_on_bad_rows
-from tfrs_mtl.data.event_columns import BadValues, ColumnSpec
+from tfrs_mtl.data.event_columns import BadValues, ColumnSpec, ParsedColumns, parse_columns
 from tfrs_mtl.data.event_csv import read_checked_table, read_events
 from tfrs_mtl.data.events import EventLog, find_dataset_dir
 
@@ -37,6 +37,7 @@ PROCESSED_FILES: dict[str, str] = {
     "add_to_cart_ecommerce.dat": "cart",
     "purchase_ecommerce.dat": "purchase",
 }
+PROCESSED_COLUMNS: tuple[str, ...] = ("visitorid", "itemid", "event")
 RETAILROCKET_BEHAVIORS: dict[str, str] = {
     "view": "click",
     "addtocart": "cart",
@@ -60,9 +61,14 @@ _RAW_SPEC = ColumnSpec(
 )
 
 
-def _integers(table: pa.Table, column: str, rows: pa.Array | None, reason: str) -> BadValues:
-    """Rows (among `rows`, a bool mask; None: all) whose `column` is not a non-negative integer."""
+def _integers(
+    table: pa.Table, column: str, rows: pa.Array | None, reason: str, max_digits: int = 0
+) -> BadValues:
+    """Rows (among `rows`, a bool mask; None: all) whose `column` is not a non-negative integer
+    (of at most `max_digits` digits when given: the timestamps become int64)."""
     bad = pc.invert(pc.ascii_is_decimal(table.column(column)))
+    if max_digits:
+        bad = pc.or_(bad, pc.greater(pc.utf8_length(table.column(column)), max_digits))
     if rows is not None:
         bad = pc.and_(bad, rows)
     mask = np.asarray(pc.fill_null(bad, True).to_numpy(zero_copy_only=False), dtype=bool)
@@ -82,7 +88,7 @@ def _read_categories(
         is_category = pc.equal(table.column("property"), "categoryid").combine_chunks()
         problems = [
             _integers(table, "itemid", is_category, "non-integer itemid"),
-            _integers(table, "timestamp", is_category, "non-integer timestamp"),
+            _integers(table, "timestamp", is_category, "non-integer timestamp", max_digits=18),
             _integers(table, "value", is_category, "non-integer categoryid"),
         ]
         rows = np.asarray(is_category.to_numpy(zero_copy_only=False), dtype=bool)
@@ -153,10 +159,24 @@ def _read_processed(folder: Path, on_bad_rows: OnBadRows) -> tuple[pd.DataFrame,
             default_behavior=behavior,
             integer_ids=True,
         )
-        events, file_report = read_events(
-            folder / name, spec, delimiter="\t", on_bad_rows=on_bad_rows
+
+        def check(
+            table: pa.Table, spec: ColumnSpec = spec
+        ) -> tuple[ParsedColumns, list[BadValues]]:
+            parsed, problems = parse_columns(table, spec)
+            # Each row is one event: the column counts it (1 in the release), never 0 or text.
+            counted = pc.match_substring_regex(table.column("event"), r"^0*[1-9][0-9]*$")
+            bad = np.asarray(pc.fill_null(pc.invert(counted), True), dtype=bool)
+            if bad.any():
+                problems.append(
+                    BadValues("bad event count", "event", bad, "a positive integer (1 per event)")
+                )
+            return parsed, problems
+
+        parsed, keep, file_report = read_checked_table(
+            folder / name, PROCESSED_COLUMNS, check, delimiter="\t", on_bad_rows=on_bad_rows
         )
-        frames.append(events)
+        frames.append(parsed.to_frame(keep))
         report.merge(file_report)
     return pd.concat(frames, ignore_index=True), report
 

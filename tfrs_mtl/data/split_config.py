@@ -12,6 +12,11 @@ from tfrs_mtl.config import Config, require
 from tfrs_mtl.data.canonical_folds import CANONICAL_FOLDS, canonical_folds
 from tfrs_mtl.data.splits import Split, kfold, split
 
+#: Seeds feed `numpy.random.default_rng`, `np.random.seed` and TensorFlow: 32 bits.
+MAX_SEED = 2**32 - 1
+#: A k-fold split trains k models; more folds than this is a typo, not an experiment.
+MAX_FOLDS = 100
+
 SplitConfigMethod = Literal["tutorial", "random", "temporal", "leave_last_n", "kfold", "canonical"]
 
 
@@ -57,7 +62,11 @@ class SplitConfig(Config):
             self.num_test_per_user >= 1,
             f"num_test_per_user={self.num_test_per_user} must be at least 1",
         )
-        require(self.num_folds >= 2, f"num_folds={self.num_folds} must be at least 2")
+        require(0 <= self.seed <= MAX_SEED, f"seed={self.seed} is not in [0, {MAX_SEED}]")
+        require(
+            2 <= self.num_folds <= MAX_FOLDS,
+            f"num_folds={self.num_folds} is not in [2, {MAX_FOLDS}]",
+        )
         require(
             0 <= self.fold_index < self.num_folds,
             f"fold_index={self.fold_index} is not in [0, num_folds={self.num_folds})",

@@ -9,6 +9,7 @@ candidate index and the baselines run beside the model. `model_config()` turns i
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from tfrs_mtl.config import Config, require
 from tfrs_mtl.data.movielens_schema import MOVIELENS_NAMES
 from tfrs_mtl.data.registry import DATASET_NAMES
-from tfrs_mtl.data.split_config import SplitConfig
+from tfrs_mtl.data.split_config import MAX_SEED, SplitConfig
 from tfrs_mtl.features.user_history import DEFAULT_HISTORY_LENGTH, HISTORY_FEATURE
 from tfrs_mtl.serving.index_config import IndexConfig
 
@@ -52,6 +53,28 @@ DEFAULT_ITEM_ITEM_WEIGHT = 0.5
 #: Where `item_item_weight=None` turns the part on: the release it was measured on (its
 #: dense item-item matrix is 1,682 x 1,682). Elsewhere it is opt-in.
 ITEM_ITEM_DATASETS: tuple[str, ...] = ("movielens-100k",)
+
+#: The largest value of each size a config may ask for: beyond them a run would exhaust
+#: memory (embedding tables, history, negative or synthetic arrays, evaluation cut-offs) or
+#: overflow TensorFlow's 32-bit sizes before training a step.
+MAX_SIZES: dict[str, int] = {
+    "embedding_dim": 8192,
+    "user_history_length": 10_000,
+    "history_clusters": 1_000,
+    "epochs": 100_000,
+    "batch_size": 2**31 - 1,
+    "num_candidates": 100_000,
+    "num_negatives_per_user": 1_000,
+    "synthetic_num_users": 10_000_000,
+    "synthetic_num_items": 10_000_000,
+    "synthetic_num_events": 100_000_000,
+}
+MAX_K = 10_000
+MAX_HIDDEN_DIM = 8192
+MAX_HIDDEN_WEIGHTS = 50_000_000  # per tower, between hidden layers (200 MB of float32)
+#: Item-item scores sit on the towers' cosine scale; a weight beyond this drowns them, and a
+#: huge one overflows the served scores.
+MAX_ITEM_ITEM_WEIGHT = 1_000.0
 
 Architecture = Literal["shared_bottom", "mmoe", "ple"]
 Weighting = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
@@ -253,6 +276,15 @@ class ExperimentConfig(Config):
             f"dataset={self.dataset!r} is not one of {list(DATASET_NAMES)}",
         )
         require(self.max_rows >= 0, f"max_rows={self.max_rows} must be >= 0 (0 keeps all)")
+        require(
+            self.dataset != "synthetic-ecommerce" or self.data_dir is None,
+            f"data_dir={self.data_dir!r}: synthetic-ecommerce is generated, not read from a "
+            "folder (its sizes are synthetic_num_users, _items and _events)",
+        )
+        require(0 <= self.seed <= MAX_SEED, f"seed={self.seed} is not in [0, {MAX_SEED}]")
+        for name, limit in MAX_SIZES.items():
+            value = getattr(self, name)
+            require(value <= limit, f"{name}={value} is above the largest supported, {limit:,}")
         known = dataset_tasks(self.dataset) + OPTIONAL_TASKS
         unknown = [name for name in self.tasks if name not in known]
         require(
@@ -287,6 +319,17 @@ class ExperimentConfig(Config):
             f"tower_hidden_dims={list(self.tower_hidden_dims)} must all be >= 1",
         )
         require(
+            all(dim <= MAX_HIDDEN_DIM for dim in self.tower_hidden_dims),
+            f"tower_hidden_dims={list(self.tower_hidden_dims)} must all be <= {MAX_HIDDEN_DIM}",
+        )
+        dims = self.tower_hidden_dims
+        num_weights = sum(a * b for a, b in itertools.pairwise(dims))
+        require(
+            num_weights <= MAX_HIDDEN_WEIGHTS,
+            f"tower_hidden_dims={list(dims)} hold {num_weights:,} weights between layers; at "
+            f"most {MAX_HIDDEN_WEIGHTS:,}",
+        )
+        require(
             self.retrieval_temperature > 0,
             f"retrieval_temperature={self.retrieval_temperature} must be > 0",
         )
@@ -299,6 +342,13 @@ class ExperimentConfig(Config):
             f"item_item_train_weight={self.item_item_train_weight} must be >= 0 "
             "(None: the served weight)",
         )
+        for field in ("item_item_weight", "item_item_train_weight"):
+            weight = getattr(self, field)
+            require(
+                weight is None or weight <= MAX_ITEM_ITEM_WEIGHT,
+                f"{field}={weight} is above {MAX_ITEM_ITEM_WEIGHT:g}: the item-item scores would "
+                "drown the towers' (or overflow the served scores)",
+            )
         require(
             not self.item_item_train_weight or self.resolved_item_item_weight > 0,
             f"item_item_train_weight={self.item_item_train_weight} needs an item-item part "
@@ -349,7 +399,10 @@ class ExperimentConfig(Config):
             "tfrs_tutorial" not in self.baselines or is_movielens(self.dataset),
             f"baselines: tfrs_tutorial is the MovieLens tutorial; dataset={self.dataset!r}",
         )
-        require(bool(self.ks) and all(k >= 1 for k in self.ks), f"ks={self.ks} must be >= 1")
+        require(
+            bool(self.ks) and all(1 <= k <= MAX_K for k in self.ks),
+            f"ks={list(self.ks)} must be in [1, {MAX_K:,}]",
+        )
         require(
             self.num_negatives_per_user >= 0,
             f"num_negatives_per_user={self.num_negatives_per_user} must be >= 0",

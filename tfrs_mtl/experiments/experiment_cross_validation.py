@@ -13,12 +13,13 @@ import re
 from pathlib import Path
 
 from tfrs_mtl.data import CANONICAL_FOLDS
-from tfrs_mtl.data.split_config import SplitConfig
+from tfrs_mtl.data.split_config import MAX_FOLDS, SplitConfig
 from tfrs_mtl.evaluation import cross_validate
 from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
 from tfrs_mtl.experiments.experiment_run import progress_logger, train_and_evaluate
+from tfrs_mtl.experiments.run_lock import LOCK_FILE, output_lock
 
 CV_FILE = "cv.json"
 
@@ -37,16 +38,17 @@ class CrossValidationResult:
 
 
 def fold_splits(folds: int | str, seed: int = 42) -> list[SplitConfig]:
-    """The splits of `folds`: an int k >= 2 (seeded k-fold), or canonical files such as
-    `"u1-u5"`, `"u1,u3"` or `"ua,ub"`.
+    """The splits of `folds`: an int k from 2 to `MAX_FOLDS` (seeded k-fold), or canonical
+    files such as `"u1-u5"`, `"u1,u3"` or `"ua,ub"`.
 
     Raises:
         ValueError: naming the accepted forms.
     """
     if isinstance(folds, int) or (isinstance(folds, str) and folds.strip().isdigit()):
-        count = int(folds)
-        if count < 2:
-            raise ValueError(f"folds={folds}: a k-fold split needs k >= 2")
+        text = str(folds).strip()
+        if len(text) > 3 or not 2 <= int(text) <= MAX_FOLDS:
+            raise ValueError(f"folds={folds}: a k-fold split needs k >= 2 and at most {MAX_FOLDS}")
+        count = int(text)
         return [
             SplitConfig(method="kfold", num_folds=count, fold_index=i, seed=seed)
             for i in range(count)
@@ -58,6 +60,8 @@ def fold_splits(folds: int | str, seed: int = 42) -> list[SplitConfig]:
         names = [f"u{i}" for i in range(first, last + 1)]
     else:
         names = [part.strip() for part in text.split(",") if part.strip()]
+    if len(set(names)) < len(names):
+        raise ValueError(f"folds={folds!r} names a fold twice; each fold is tested once")
     if len(names) < 2 or any(name not in CANONICAL_FOLDS for name in names):
         raise ValueError(
             f"folds={folds!r}: expected an integer k >= 2, a range such as 'u1-u5', or a "
@@ -85,6 +89,37 @@ def cross_validate_experiment(
         A `CrossValidationResult`.
     """
     splits = fold_splits(folds, config.seed)
+    if out_dir is None:
+        return _cross_validate(config, splits, progress)
+    folder = Path(out_dir)
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(error.errno, f"cannot create {folder}: {error.strerror}") from None
+    try:
+        # The lock also shows, before any training, that cv.json can be written there.
+        with output_lock(folder / LOCK_FILE, f"--out {folder}"):
+            result = _cross_validate(config, splits, progress)
+            files.write_json_atomically(
+                folder / CV_FILE,
+                {
+                    "folds": [_fold_name(split) for split in splits],
+                    "mean": {name: mean for name, (mean, _) in result.summary.items()},
+                    "std": {name: std for name, (_, std) in result.summary.items()},
+                    "per_fold": result.per_fold,
+                    "experiment": config.to_dict(),
+                },
+            )
+    finally:
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return result
+
+
+def _cross_validate(
+    config: ExperimentConfig, splits: list[SplitConfig], progress: bool
+) -> CrossValidationResult:
     log = progress_logger(progress)
     if splits[0].method == "canonical":
         config.replace(split=splits[0])  # validates: canonical folds need ml-100k, no sample
@@ -101,21 +136,7 @@ def cross_validate_experiment(
         return result.metrics
 
     summary = cross_validate(run_fold, splits)
-    result = CrossValidationResult(summary, per_fold, splits)
-    if out_dir is not None:
-        folder = Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        files.write_json_atomically(
-            folder / CV_FILE,
-            {
-                "folds": [_fold_name(split) for split in splits],
-                "mean": {name: mean for name, (mean, _) in summary.items()},
-                "std": {name: std for name, (_, std) in summary.items()},
-                "per_fold": per_fold,
-                "experiment": config.to_dict(),
-            },
-        )
-    return result
+    return CrossValidationResult(summary, per_fold, splits)
 
 
 def _fold_name(split: SplitConfig) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tfrs_mtl.config import ConfigError
 from tfrs_mtl.data import load_dataset, split_from_config, to_feature_arrays
 from tfrs_mtl.data.split_config import SplitConfig
 from tfrs_mtl.experiments.experiment_config import (
@@ -37,6 +38,12 @@ from tfrs_mtl.experiments.experiment_config import (
 )
 from tfrs_mtl.features.user_history import HISTORY_FEATURE, UserHistories, integer_item_ids
 from tfrs_mtl.tasks import compute_interest_profiles
+
+#: Splits that order rows by their timestamp.
+TIMED_SPLITS = ("temporal", "leave_last_n")
+#: The fewest training and test rows a split may leave: fewer cannot train and score every
+#: task (an AUC needs both labels among the test rows).
+MIN_SPLIT_ROWS = 20
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -209,10 +216,22 @@ def split_experiment_data(
     When `data.history_length > 0`, also fits `data.histories` on the training rows (see
     `fit_user_histories`): the arrays built afterwards read this split's histories.
     """
+    if split.method in TIMED_SPLITS and "timestamp" not in data.frame:
+        raise ConfigError(
+            f"split.method={split.method!r} orders each user's rows by time, but this data "
+            "has no timestamps (RetailRocket's processed form has none); choose tutorial, "
+            "random or kfold"
+        )
     if split.method == "tutorial" and not data.has_tfds_keys:
         split = split.replace(order="frame")
     parts = split_from_config(data.frame, split, data.data_dir)
     train, test = data.rows(parts.train), data.rows(parts.test)
+    if min(len(train), len(test)) < MIN_SPLIT_ROWS:
+        raise ConfigError(
+            f"the {split.method} split of {len(data.frame):,} rows leaves {len(train):,} "
+            f"training and {len(test):,} test rows; a run needs at least {MIN_SPLIT_ROWS} of "
+            "each to train and evaluate every task (a larger --max-rows, or another split)"
+        )
     fit_split_state(data, train)
     return train, test
 

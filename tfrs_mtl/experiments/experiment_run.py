@@ -15,6 +15,9 @@ Layout of a run folder `OUT`:
     tensorboard/         TensorBoard logs
     checkpoints/         weights after every epoch (ModelCheckpoint)
     .backup/             only while the run is unfinished: the training backup (see below)
+    INCOMPLETE           only while the run is unfinished: from its first write in OUT
+                         until metrics.json is in place (`run_outputs.mark_incomplete`)
+    .lock                only while a process writes OUT: who it is (`run_lock`)
 
 Resuming. While it trains, a run keeps `OUT/.backup/` (`training_backup.TrainingBackup`): its
 `experiment.yaml`, the fitted served blend (`served_blend.json`, written before the served
@@ -25,19 +28,26 @@ included) and started again with the same config and `OUT` resumes from that che
 ends with the same metrics as an uninterrupted run (bit for bit with op determinism on and
 no dropout). The rules for an existing `OUT`:
 
+* is locked by another process: refused, naming it (pid, host, start, command);
 * holds `.backup/` with the same `experiment.yaml`: resumed (a line on stderr says where);
   with another config: refused unless `overwrite` (which starts over);
+* is marked `INCOMPLETE` (or holds experiment.yaml without metrics.json) and has no backup:
+  started over, with a line on stderr;
 * otherwise not empty (e.g. a finished run): refused unless `overwrite`.
 
 A run that fails with an exception (bad input, `TrainingDivergedError`) removes its training
-folders (`.backup/`, `tensorboard/`, `checkpoints/`) and an `OUT` it created; an interrupt
-(Ctrl-C) keeps the backup, so the run can be resumed.
+folders (`.backup/`, `tensorboard/`, `checkpoints/`) and an `OUT` it created; one that fails
+for want of space or permission (an `OSError`, TensorFlow's `ResourceExhaustedError`) keeps
+its backup and raises `IncompleteRunError`: once the disk is fixed, the same command
+resumes. An interrupt (Ctrl-C) keeps the backup too. Until the run completes, `OUT` is marked
+`INCOMPLETE` and `evaluate`, `export` and `recommend` refuse it.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import errno
 import io
 import json
 import math
@@ -51,6 +61,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfrs_mtl._atomic_files import refuse_links_inside
+from tfrs_mtl._input_files import path_kind
+from tfrs_mtl._messages import os_error_text, tensorflow_error_text
 from tfrs_mtl.evaluation import UserItemSets
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
@@ -70,6 +82,8 @@ from tfrs_mtl.experiments.experiment_data import (
     validation_carve_out,
 )
 from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
+from tfrs_mtl.experiments.run_lock import LOCK_FILE, output_lock
+from tfrs_mtl.experiments.run_outputs import IncompleteRunError
 from tfrs_mtl.experiments.run_report import experiment_yaml, write_run_report
 from tfrs_mtl.experiments.served_evaluation import seen_items, served_lists
 from tfrs_mtl.experiments.serving_data import FILE_NAME as SERVING_DATA_FILE
@@ -88,7 +102,7 @@ from tfrs_mtl.tasks import LossWeightingCallback
 
 Log = Callable[[str], None]
 CATALOGUE_FILE = "item_catalogue.npz"
-BACKUP_DIR = ".backup"
+BACKUP_DIR = files.BACKUP_DIR
 HISTORY_CSV = "history.csv"
 TRAINING_FOLDERS = (BACKUP_DIR, files.TENSORBOARD_DIR, files.CHECKPOINT_DIR)
 DEFAULT_BACKUP_EVERY_STEPS = 100
@@ -569,18 +583,44 @@ def interrupted_run(out_dir: str | Path, config: ExperimentConfig) -> bool:
         return False
     if recorded.read_text(encoding="utf-8") != experiment_yaml(config):
         raise FileExistsError(
-            f"{out_dir} holds an interrupted run of another experiment (see {recorded}); "
-            "rerun it with the same options to resume, or pass --overwrite to start over"
+            f"{out_dir} holds an incomplete run, an interrupted run of another experiment (see "
+            f"{recorded}); rerun it with the same options to resume, or pass --overwrite to "
+            "start over"
         )
     return True
 
 
-def remove_training_folders(out: Path, created: bool) -> None:
-    """After a failed run: its training folders go, and `out` itself when the run made it."""
+def remove_training_folders(out: Path) -> None:
+    """After a failed run: its training folders go (nothing to resume from)."""
     for name in TRAINING_FOLDERS:
         shutil.rmtree(out / name, ignore_errors=True)
-    if created and out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
+
+
+#: Write failures a run can resume from once the disk or folder is fixed.
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+)
+
+
+def _is_storage_error(error: BaseException) -> bool:
+    """A write that failed for want of space or permission (Python's or TensorFlow's)."""
+    if isinstance(error, OSError):
+        return error.errno in STORAGE_ERRNOS
+    tensorflow_errors = (
+        tf.errors.ResourceExhaustedError,
+        tf.errors.PermissionDeniedError,
+        tf.errors.DataLossError,
+    )
+    return isinstance(error, tensorflow_errors)
+
+
+def _storage_failure(out: Path, error: BaseException) -> IncompleteRunError:
+    reason = os_error_text(error) if isinstance(error, OSError) else tensorflow_error_text(error)
+    return IncompleteRunError(
+        f"cannot write the run folder {out} ({reason}); it is marked incomplete: free space "
+        "or fix the folder's permissions, then rerun the same command to resume, or pass "
+        "--overwrite to start over"
+    )
 
 
 def run_experiment(
@@ -593,10 +633,14 @@ def run_experiment(
 ) -> ExperimentResult:
     """Runs the experiment end to end and writes the run folder (see the module docstring).
 
+    The run holds `OUT/.lock` (`run_lock.output_lock`) from start to end, and `OUT` is
+    marked `INCOMPLETE` from its first write until `metrics.json` is in place.
+
     Args:
         config: the experiment.
         out_dir: the run folder; None keeps everything in memory. An interrupted run of the
-            same config in it is resumed.
+            same config in it is resumed; an incomplete run with nothing to resume is
+            started over.
         progress: progress bars and log lines on stderr.
         overwrite: allow a non-empty `out_dir` (its files are replaced; an interrupted run in
             it is started over).
@@ -607,32 +651,66 @@ def run_experiment(
 
     Raises:
         FileExistsError: `out_dir` is a file, or not empty and neither `overwrite` nor an
-            interrupted run of `config`.
+            interrupted run of `config`, or another process is writing it
+            (`run_lock.OutputInUseError`, naming the process).
+        IncompleteRunError: a write failed for want of space or permission; the folder is
+            left marked incomplete with its training backup, to resume.
         TrainingDivergedError: a loss became NaN or infinite.
 
     Example:
         >>> result = run_experiment(ExperimentConfig(epochs=1), "runs/ml100k")  # doctest: +SKIP
         >>> result.metrics["retrieval/recall@10"]  # doctest: +SKIP
     """
-    out = None
-    resume = False
-    created = False
-    if out_dir is not None:
-        resume = not overwrite and interrupted_run(out_dir, config)
-        out = files.prepare_out_dir(out_dir, overwrite=overwrite or resume, create=False)
-        created = not out.exists()
     log = progress_logger(progress)
-    log(f"loading {config.dataset}")
-    data = load_experiment_data(config)
-    train_positions, test_positions = split_experiment_data(data, config.split)
-    if out is None:
+    if out_dir is None:
+        log(f"loading {config.dataset}")
+        data = load_experiment_data(config)
+        train_positions, test_positions = split_experiment_data(data, config.split)
         return train_and_evaluate(
             config, data, train_positions, test_positions, None, progress=progress
         )
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        kind = "a file" if out.is_file() else path_kind(out)
+        raise FileExistsError(f"{out} is {kind}; --out must be a folder")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(
+            error.errno, f"cannot create the run folder {out}: {error.strerror}"
+        ) from None
+    try:
+        with output_lock(out / LOCK_FILE, f"--out {out}"):
+            return _run_in_folder(config, out, log, overwrite, backup_every_steps, progress)
+    finally:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # bad input or a refused run leaves no empty folder behind
+
+
+def _run_in_folder(
+    config: ExperimentConfig,
+    out: Path,
+    log: Log,
+    overwrite: bool,
+    backup_every_steps: int,
+    progress: bool,
+) -> ExperimentResult:
+    """`run_experiment` into `out`, whose lock the caller holds."""
+    state = files.run_folder_state(out)
+    resume = state == "interrupted" and not overwrite and interrupted_run(out, config)
+    if state in ("complete", "foreign"):
+        files.prepare_out_dir(out, overwrite=overwrite, create=False)
+    elif state == "incomplete" and not overwrite:
+        _announce(f"{out} holds an incomplete run with nothing to resume: starting it over")
+    log(f"loading {config.dataset}")
+    data = load_experiment_data(config)
+    train_positions, test_positions = split_experiment_data(data, config.split)
     refuse_links_inside(out)  # never write through a link inside the run folder
-    # Only now: bad input must not leave an empty folder behind.
-    out.mkdir(parents=True, exist_ok=True)
+    # Only now, once the input is known good: from here the folder is a run in progress.
+    files.mark_incomplete(out)
     if not resume:
+        (out / files.METRICS_FILE).unlink(missing_ok=True)  # a previous run's, overwritten
         shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)  # an interrupted run, overwritten
         (out / BACKUP_DIR).mkdir()
         files.write_text_atomically(
@@ -649,8 +727,15 @@ def run_experiment(
             resume=resume,
             backup_every_steps=backup_every_steps,
         )
-    except Exception:
-        remove_training_folders(out, created)
+    except Exception as error:
+        if _is_storage_error(error):  # keep the backup: the same command resumes
+            raise _storage_failure(out, error) from error
+        remove_training_folders(out)
+        if files.run_folder_state(out) == "incomplete" and {
+            path.name for path in out.iterdir()
+        } <= {files.INCOMPLETE_FILE, LOCK_FILE}:
+            files.mark_complete(out)  # nothing was written: nothing is incomplete
         raise
     shutil.rmtree(out / BACKUP_DIR)  # the run is complete: nothing to resume
+    files.mark_complete(out)
     return result

@@ -1,21 +1,31 @@
-"""Writing a run folder so that a failure never leaves a half-written file in place.
+"""Writing a run folder so that a failure never leaves a half-written file in place, and
+never a half-written folder that passes for a whole one.
 
 Each file is written to a temporary sibling and renamed over its target (`os.replace` is
 atomic on POSIX); folders (the model) are written to a hidden sibling folder and renamed.
 The report files are first written together into a staging folder, then moved into place
 with `metrics.json` last, so a reader never sees a `metrics.json` without its report.
+
+A run marks its folder `INCOMPLETE` before it writes anything there and removes the marker
+only once `metrics.json` is in place (`mark_incomplete`, `mark_complete`): a run that fails,
+is killed or runs out of disk leaves a folder that says so, that `evaluate`, `export` and
+`recommend` refuse (`incomplete_run_problem`) and that rerunning `train` resumes or starts
+over (`run_folder_state`).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
 import shutil
-import uuid
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from tfrs_mtl._atomic_files import staged_folder
+from tfrs_mtl._atomic_files import staged_folder, write_bytes_atomically
+from tfrs_mtl.experiments.run_lock import LOCK_FILE, lock_holder
 
 EXPERIMENT_FILE = "experiment.yaml"
 METRICS_FILE = "metrics.json"
@@ -25,16 +35,18 @@ MODEL_DIR = "model"
 EXPORT_DIR = "export"
 TENSORBOARD_DIR = "tensorboard"
 CHECKPOINT_DIR = "checkpoints"
+BACKUP_DIR = ".backup"
+INCOMPLETE_FILE = "INCOMPLETE"
+
+RunFolderState = Literal["missing", "empty", "complete", "interrupted", "incomplete", "foreign"]
+
+
+class IncompleteRunError(RuntimeError):
+    """A run folder whose run did not finish: being written, failed, killed or out of disk."""
 
 
 def write_text_atomically(path: Path, text: str) -> Path:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return write_bytes_atomically(path, text.encode("utf-8"))
 
 
 def write_json_atomically(path: Path, content: Any) -> Path:
@@ -65,6 +77,11 @@ def history_content(history: Mapping[str, Sequence[float]]) -> dict[str, Any]:
     return content
 
 
+def _entries(folder: Path) -> set[str]:
+    """The names in `folder`, its lock file aside."""
+    return {path.name for path in folder.iterdir()} - {LOCK_FILE}
+
+
 def prepare_out_dir(out_dir: str | Path, *, overwrite: bool, create: bool = True) -> Path:
     """Checks `out_dir` (refuses a file, or a non-empty folder unless `overwrite`) and, with
     `create`, makes it. `create=False` lets a run check its output before it can fail on its
@@ -72,10 +89,70 @@ def prepare_out_dir(out_dir: str | Path, *, overwrite: bool, create: bool = True
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise FileExistsError(f"{folder} is a file; --out must be a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+    if folder.is_dir() and _entries(folder) and not overwrite:
+        finished = run_folder_state(folder) == "complete"
         raise FileExistsError(
-            f"{folder} exists and is not empty; choose another --out or pass --overwrite"
+            f"{folder} "
+            + ("holds a finished run (metrics.json)" if finished else "exists and is not empty")
+            + "; choose another --out or pass --overwrite"
         )
     if create:
         folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def run_folder_state(folder: Path) -> RunFolderState:
+    """What `folder` holds: nothing (`missing`, `empty`), a `complete` run (metrics.json, no
+    marker), an `interrupted` run with a training backup to resume, an `incomplete` run
+    (marked, or a run folder without metrics.json), or `foreign` files."""
+    if not folder.is_dir():
+        return "missing"
+    names = _entries(folder)
+    if not names:
+        return "empty"
+    if BACKUP_DIR in names:
+        return "interrupted"
+    if INCOMPLETE_FILE in names or (EXPERIMENT_FILE in names and METRICS_FILE not in names):
+        return "incomplete"
+    return "complete" if METRICS_FILE in names else "foreign"
+
+
+def mark_incomplete(folder: Path) -> None:
+    """Writes `folder/INCOMPLETE` before a run writes anything else there."""
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    write_text_atomically(
+        folder / INCOMPLETE_FILE,
+        f"This run folder is incomplete: tfrs-mtl started writing it at {started} (pid "
+        f"{os.getpid()} on {socket.gethostname()}) and has not finished.\n"
+        "Rerun the same `tfrs-mtl train` command to resume it, or pass --overwrite to start "
+        "over. `evaluate`, `export` and `recommend` refuse it until then.\n",
+    )
+
+
+def mark_complete(folder: Path) -> None:
+    """Removes the marker: `metrics.json` and everything before it are in place."""
+    (folder / INCOMPLETE_FILE).unlink(missing_ok=True)
+
+
+def incomplete_run_problem(folder: Path) -> str | None:
+    """Why `folder` (a run folder, or the `export/` of one) cannot be read as a finished run,
+    or None when it can (or is not a run folder)."""
+    if folder.name == EXPORT_DIR and (folder.parent / EXPERIMENT_FILE).is_file():
+        folder = folder.parent
+    if run_folder_state(folder) not in ("interrupted", "incomplete"):
+        return None
+    holder = lock_holder(folder / LOCK_FILE)
+    if holder is not None:
+        return f"{folder} is being written by a running tfrs-mtl process ({holder}); wait for it"
+    return (
+        f"{folder} holds an incomplete run (it failed, was killed or ran out of space before "
+        f"metrics.json was written): rerun the same `tfrs-mtl train ... --out {folder}` to "
+        "resume it, or pass --overwrite to start over"
+    )
+
+
+def refuse_incomplete_run(folder: str | Path) -> None:
+    """Raises `IncompleteRunError` with `incomplete_run_problem`'s message, if any."""
+    problem = incomplete_run_problem(Path(folder))
+    if problem is not None:
+        raise IncompleteRunError(problem)

@@ -15,15 +15,23 @@ from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
 from tfrs_mtl.experiments.experiment_run import progress_logger
 from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
+from tfrs_mtl.experiments.run_lock import LOCK_FILE, output_lock
 from tfrs_mtl.experiments.run_report import write_run_report
 from tfrs_mtl.models import MultiTaskModel
 from tfrs_mtl.serving import IndexConfig, Recommender
 
 
 def load_run_config(out_dir: str | Path) -> ExperimentConfig:
+    """The `ExperimentConfig` of a finished run folder.
+
+    Raises:
+        FileNotFoundError: not a run folder.
+        IncompleteRunError: the run did not finish (see `run_outputs`).
+    """
     path = Path(out_dir) / files.EXPERIMENT_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{out_dir}: no {files.EXPERIMENT_FILE}; not a run folder")
+    files.refuse_incomplete_run(out_dir)
     return ExperimentConfig.load(path)
 
 
@@ -49,8 +57,15 @@ def evaluate_experiment(
     Returns:
         The flat metrics.
     """
-    log = progress_logger(progress)
     out = Path(out_dir)
+    with output_lock(out / LOCK_FILE, f"the run folder {out}"):
+        return _evaluate_locked(out, split, baselines, progress)
+
+
+def _evaluate_locked(
+    out: Path, split: SplitConfig | None, baselines: tuple[str, ...] | None, progress: bool
+) -> dict[str, float]:
+    log = progress_logger(progress)
     config = load_run_config(out)
     if split is not None and split != config.split:
         warnings.warn(

@@ -106,9 +106,12 @@ class ServingData:
             item_labels=self.item_labels,
         )
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        with temporary.open("wb") as handle:
-            np.savez(handle, allow_pickle=False, **arrays)
-        temporary.replace(path)
+        try:
+            with temporary.open("wb") as handle:
+                np.savez(handle, allow_pickle=False, **arrays)
+            temporary.replace(path)
+        finally:
+            temporary.unlink(missing_ok=True)  # after a failed write (a full disk)
         return path
 
     @classmethod

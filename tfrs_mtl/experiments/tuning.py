@@ -58,7 +58,7 @@ def parse_budget(text: str) -> float:
         ValueError: naming the text and the accepted forms.
     """
     value = str(text).strip().lower()
-    unit = _UNITS.get(value[-1:], None)
+    unit = _UNITS.get(value[-1:])
     number = value[:-1] if unit is not None else value
     try:
         seconds = float(number) * (unit or 1.0)

@@ -17,7 +17,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from tfrs_mtl._input_files import InputFileError, read_regular_file
+from tfrs_mtl._messages import shown
+
 MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 64 << 20
 FORMAT = "tfrs_mtl.serving.export"
 FORMAT_VERSION = 1
 REQUIRED_KEYS = (
@@ -120,8 +124,10 @@ def verify_export(folder: str | Path) -> dict[str, Any]:
             "interrupted before it finished"
         )
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        manifest = json.loads(read_regular_file(manifest_path, max_bytes=MAX_MANIFEST_BYTES))
+    except InputFileError as error:
+        raise ExportError(f"{manifest_path}: cannot read the manifest: {error.problem}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise ExportError(f"{manifest_path}: not valid JSON: {error}") from None
     if not isinstance(manifest, dict):
         raise ExportError(f"{manifest_path}: expected a JSON object, got {type(manifest).__name__}")
@@ -134,6 +140,7 @@ def verify_export(folder: str | Path) -> dict[str, Any]:
             f"{manifest['format_version']!r} is not supported; this tfrs_mtl reads {FORMAT!r} "
             f"version {FORMAT_VERSION}"
         )
+    _check_versions(folder, manifest_path, manifest["versions"])
     problems = _file_problems(folder, manifest["files"])
     if problems:
         raise ExportError(
@@ -147,7 +154,6 @@ def verify_export(folder: str | Path) -> dict[str, Any]:
             f"{folder}: the export's content does not match its manifest (files swapped in "
             "from another export?):\n  " + "\n  ".join(mismatches)
         )
-    _warn_on_version_drift(folder, manifest["versions"])
     return manifest
 
 
@@ -175,16 +181,36 @@ def _file_problems(folder: Path, files: Any) -> list[str]:
     return problems
 
 
-def _warn_on_version_drift(folder: Path, exported: dict[str, Any]) -> None:
+def _major(version: Any) -> int | None:
+    """The major number of a version string (`"0.1.0"` -> 0), or None if it has none."""
+    head = version.split(".", 1)[0] if isinstance(version, str) else ""
+    return int(head) if head.isascii() and head.isdigit() and len(head) < 6 else None
+
+
+def _check_versions(folder: Path, manifest_path: Path, exported: Any) -> None:
+    """Refuses an export from another major version of tfrs_mtl (its format may differ);
+    warns, naming both versions, when tfrs_mtl or a package of the stack differs."""
+    if not isinstance(exported, dict) or not all(
+        isinstance(value, str | None) for value in exported.values()
+    ):
+        raise ExportError(f"{manifest_path}: 'versions' must map package names to version text")
     current = package_versions()
+    made_by, running = exported.get("tfrs_mtl"), current["tfrs_mtl"]
+    if made_by is None:
+        raise ExportError(f"{manifest_path}: 'versions' does not name the tfrs_mtl version")
+    if made_by != running and (_major(made_by) is None or _major(made_by) != _major(running)):
+        raise ExportError(
+            f"{folder} was exported by tfrs_mtl {shown(made_by)}; this is tfrs_mtl {running}, "
+            "another major version, which cannot read it: export the model again with this one"
+        )
     drift = [
-        f"{name} {exported.get(name)} -> {current[name]}"
-        for name in ("tensorflow", "tensorflow_recommenders", "scann")
+        f"{name} {shown(exported.get(name))} -> {current[name]}"
+        for name in ("tfrs_mtl", "tensorflow", "tensorflow_recommenders", "scann")
         if exported.get(name) and current[name] and exported.get(name) != current[name]
     ]
     if drift:
         warnings.warn(
             f"{folder} was exported with other package versions ({', '.join(drift)}); "
             "results may differ",
-            stacklevel=3,
+            stacklevel=4,
         )
