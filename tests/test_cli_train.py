@@ -47,6 +47,13 @@ METRIC_KEYS = (
     "genres/auc",
     "index/recall@10_vs_exact",
     "train_seconds",
+    "seconds/load",
+    "seconds/blend_fit",
+    "seconds/train",
+    "seconds/index",
+    "seconds/evaluate",
+    "seconds/baselines",
+    "seconds/export",
     "baselines/popularity/retrieval/recall@10",
     "baselines/popularity/rating/rmse",
 )

@@ -67,3 +67,56 @@ def test_budgets_read_as_durations() -> None:
 def test_a_budget_must_be_positive(ml100k_dir) -> None:
     with pytest.raises(ValueError, match="budget_seconds"):
         tune_experiment(_small(ml100k_dir), 0)
+
+
+def test_the_tune_command_writes_a_config_train_reads(ml100k_dir, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from tfrs_mtl.cli import main
+
+    out = tmp_path / "tune"
+    args = ["--data-dir", str(ml100k_dir), "--max-rows", "2000", "--epochs", "1"]
+    result = CliRunner().invoke(
+        main, ["tune", *args, "--budget", "10m", "--max-trials", "2", "--out", str(out), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == str(out / "best_config.yaml")
+    config = ExperimentConfig.load(out / "best_config.yaml")
+    assert config.max_rows == 2000
+    bad = CliRunner().invoke(main, ["tune", *args, "--budget", "soon", "--out", str(out)])
+    assert bad.exit_code != 0
+    assert "--budget: budget 'soon': expected a positive duration" in bad.output
+
+
+@pytest.mark.slow
+def test_train_tune_trains_the_best_config_and_keeps_the_search_report(
+    ml100k_dir, tmp_path
+) -> None:
+    from click.testing import CliRunner
+
+    from tfrs_mtl.cli import main
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--data-dir",
+            str(ml100k_dir),
+            "--max-rows",
+            "2000",
+            "--epochs",
+            "1",
+            "--baselines",
+            "none",
+            "--tune",
+            "40s",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    best = ExperimentConfig.load(out / "tuning" / "best_config.yaml")
+    assert ExperimentConfig.load(out / "experiment.yaml") == best
+    assert (out / "metrics.json").is_file()

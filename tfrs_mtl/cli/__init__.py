@@ -16,6 +16,7 @@ from tfrs_mtl.cli.data_commands import data
 from tfrs_mtl.cli.quickstart_command import quickstart
 from tfrs_mtl.cli.serve_commands import export, recommend
 from tfrs_mtl.cli.train_commands import cv, evaluate, train
+from tfrs_mtl.cli.tune_command import tune
 
 
 @click.group(
@@ -23,11 +24,19 @@ from tfrs_mtl.cli.train_commands import cv, evaluate, train
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(tfrs_mtl.__version__, prog_name="tfrs-mtl")
-def main() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Show TensorFlow's and ScaNN's own log lines (hidden by default; TFRS_MTL_VERBOSE=1 "
+    "does the same).",
+)
+def main(verbose: bool) -> None:
     """Multi-task recommendation on TensorFlow Recommenders: data, training, serving."""
-    # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) buries the output of
-    # every command; an explicit setting in the environment still wins.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if verbose:
+        # Before any command imports TensorFlow (`import tfrs_mtl` hid its C++ notices).
+        os.environ["TFRS_MTL_VERBOSE"] = "1"
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
 
 
 main.add_command(data)
@@ -37,5 +46,6 @@ main.add_command(cv)
 main.add_command(export)
 main.add_command(recommend)
 main.add_command(quickstart)
+main.add_command(tune)
 
 __all__ = ["main"]

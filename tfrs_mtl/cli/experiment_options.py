@@ -21,10 +21,14 @@ WEIGHTINGS = ("fixed", "uncertainty", "dwa", "gradnorm")
 
 def quiet_tensorflow_warnings() -> None:
     """Keeps TensorFlow's Python-side warnings (SavedModel serialization notes about Keras
-    internals that a user cannot act on) off the terminal; errors still show."""
+    internals that a user cannot act on) off the terminal; errors still show. `--verbose`
+    (`TFRS_MTL_VERBOSE=1`) keeps them."""
     import tensorflow as tf
 
-    tf.get_logger().setLevel("ERROR")
+    from tfrs_mtl._native_logs import verbose
+
+    if not verbose():
+        tf.get_logger().setLevel("ERROR")
 
 
 def checked_output_path(path: str, option: str, *, is_file: bool = False) -> Path:

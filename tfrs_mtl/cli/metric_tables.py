@@ -29,6 +29,13 @@ HEADLINE_METRICS = (
 )
 BASELINE_PREFIX = "baselines/"
 SERVED_PREFIX = "served/"
+#: A run's phases in the order they run (`seconds/<phase>` in metrics.json).
+PHASE_ORDER = {
+    name: position
+    for position, name in enumerate(
+        ("load", "blend_fit", "train", "index", "evaluate", "baselines", "export")
+    )
+}
 
 
 def _rows(metrics: Mapping[str, float]) -> list[str]:
@@ -37,7 +44,7 @@ def _rows(metrics: Mapping[str, float]) -> list[str]:
         k
         for k in model_keys
         if k not in HEADLINE_METRICS
-        and not k.startswith(("retrieval/", "index/", SERVED_PREFIX, "blend_fit/"))
+        and not k.startswith(("retrieval/", "index/", SERVED_PREFIX, "blend_fit/", "seconds/"))
         and not k.endswith("macro_f1")
     )
     return [k for k in HEADLINE_METRICS if k in metrics] + others
@@ -73,6 +80,13 @@ def comparison_table(metrics: Mapping[str, float]) -> str:
         lines.append(row.ljust(width) + "".join(value.rjust(cell + 2) for value in text))
     if "train_seconds" in metrics:
         lines.append(f"(model trained in {metrics['train_seconds']:.1f} s)")
+    timed = {key.removeprefix("seconds/") for key in metrics if key.startswith("seconds/")}
+    phases = [
+        f"{name} {metrics[f'seconds/{name}']:.1f} s"
+        for name in sorted(timed, key=lambda name: (PHASE_ORDER.get(name, len(PHASE_ORDER)), name))
+    ]
+    if phases:
+        lines.append(f"(wall time by phase: {', '.join(phases)})")
     return "\n".join(lines)
 
 

@@ -73,11 +73,21 @@ def _run_errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
     help="Training steps between backups of the training state in OUT/.backup (a killed run "
     "resumes from the last one); one is also made at every epoch's end.",
 )
+@click.option(
+    "--tune",
+    "tune_budget",
+    default=None,
+    metavar="DURATION",
+    help="First search the knobs for this long (`tfrs-mtl tune`, e.g. 20m) on a validation "
+    "carve-out of the training rows, then train the best config; the search's report goes "
+    "to OUT/tuning/. A --tune run is not resumed (the search may end elsewhere).",
+)
 @quiet_option
 def train(
     out: str,
     overwrite: bool,
     backup_every_steps: int,
+    tune_budget: str | None,
     quiet: bool,
     split: str | None,
     **options: Any,
@@ -97,6 +107,18 @@ def train(
     folder = output_path(out, "--out")
     config = build_config(split=split, **options)
     quiet_tensorflow_warnings()
+    tuning = None
+    if tune_budget is not None:
+        from tfrs_mtl.cli.tune_command import parsed_budget
+        from tfrs_mtl.experiments.tuning import tune_experiment
+
+        try:
+            tuning = tune_experiment(
+                config, parsed_budget(tune_budget, "--tune"), None, progress=not quiet
+            )
+        except RuntimeError as error:
+            fail(str(error))
+        config = tuning.best_config
     try:
         result = run_experiment(
             config,
@@ -107,6 +129,10 @@ def train(
         )
     except _run_errors() as error:
         fail(str(error))
+    if tuning is not None:
+        from tfrs_mtl.experiments.tuning import write_tuning_report
+
+        write_tuning_report(tuning, folder / "tuning")
     if not quiet:
         click.echo(comparison_table(result.metrics))
         click.echo(f"report: {folder / 'report.md'}")

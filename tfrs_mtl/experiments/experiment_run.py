@@ -45,6 +45,7 @@ resumes. An interrupt (Ctrl-C) keeps the backup too. Until the run completes, `O
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import errno
@@ -54,7 +55,7 @@ import math
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +143,25 @@ class ExperimentResult:
     catalogue: dict[str, np.ndarray]
     out_dir: Path | None
     interest_classes: np.ndarray | None = None
+
+
+class PhaseTimes:
+    """Wall seconds of a run's phases, in the order they ran (`seconds/<phase>` in
+    metrics.json): `load`, `blend_fit`, `train`, `index`, `evaluate`, `baselines`, `export`."""
+
+    def __init__(self, seconds: dict[str, float] | None = None) -> None:
+        self.seconds: dict[str, float] = dict(seconds or {})
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def summary(self) -> str:
+        return ", ".join(f"{name} {value:.1f} s" for name, value in self.seconds.items())
 
 
 def progress_logger(progress: bool) -> Log:
@@ -401,15 +421,18 @@ def train_and_evaluate(
     progress: bool = True,
     resume: bool = False,
     backup_every_steps: int = DEFAULT_BACKUP_EVERY_STEPS,
+    times: PhaseTimes | None = None,
 ) -> ExperimentResult:
     """Trains on the training rows and scores on the test rows; writes `out` when given.
 
     With ranking tasks and no `config.blend`, the served blend is first fitted on a
     validation carve-out of the training rows (`fit_served_blend`). With `out`, training is
     backed up in `out/.backup` (see the module docstring); `resume` continues from that
-    backup instead of starting over.
+    backup instead of starting over. `times` holds the phases timed before (loading); the
+    run adds its own, logs them and reports them as `seconds/<phase>`.
     """
     log = progress_logger(progress)
+    times = times or PhaseTimes()
     model_config = config.model_config(data.frame.columns)
     trained = {task.name for task in model_config.tasks}
     dropped = [name for name in config.task_names if name not in trained]
@@ -423,50 +446,56 @@ def train_and_evaluate(
             blend_fit = BlendFit(**json.loads(saved.read_text(encoding="utf-8")))
             log(f"served blend {format_blend(blend_fit.blend)} (fitted before the interruption)")
         else:
-            blend_fit = fit_served_blend(config, data, train_positions, progress=progress)
+            with times.phase("blend_fit"):
+                blend_fit = fit_served_blend(config, data, train_positions, progress=progress)
             if saved is not None:
                 files.write_json_atomically(saved, dataclasses.asdict(blend_fit))
         blend = blend_fit.blend
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
-    training = train_model(
-        config,
-        data,
-        train_positions,
-        test_positions,
-        out,
-        progress=progress,
-        resume=resume,
-        backup_every_steps=backup_every_steps,
-    )
+    with times.phase("train"):
+        training = train_model(
+            config,
+            data,
+            train_positions,
+            test_positions,
+            out,
+            progress=progress,
+            resume=resume,
+            backup_every_steps=backup_every_steps,
+        )
     model = training.model
     model.default_blend = blend
     log(f"building the {config.index.kind} index")
-    catalogue = item_catalogue(data, model)
-    users = user_table(data, model, train_positions)
-    recommender = Recommender(model, catalogue, config.index, progress=False)
-    if config.index_target_recall is not None:
-        tuning = recommender.tune_index(
-            users, target_recall=config.index_target_recall, progress=progress
-        )
-        log(f"tuned index: {tuning.best.to_dict()}")
-        recommender = Recommender(model, catalogue, tuning.best, progress=False)
+    with times.phase("index"):
+        catalogue = item_catalogue(data, model)
+        users = user_table(data, model, train_positions)
+        recommender = Recommender(model, catalogue, config.index, progress=False)
+        if config.index_target_recall is not None:
+            tuning = recommender.tune_index(
+                users, target_recall=config.index_target_recall, progress=progress
+            )
+            log(f"tuned index: {tuning.best.to_dict()}")
+            recommender = Recommender(model, catalogue, tuning.best, progress=False)
     log("evaluating (what recommend serves, and the full ranking; training items masked)")
-    evaluation = evaluate_model(
-        model,
-        recommender,
-        data,
-        train_positions,
-        test_positions,
-        users,
-        config.ks,
-        num_candidates=config.num_candidates,
-    )
+    with times.phase("evaluate"):
+        evaluation = evaluate_model(
+            model,
+            recommender,
+            data,
+            train_positions,
+            test_positions,
+            users,
+            config.ks,
+            num_candidates=config.num_candidates,
+        )
     if blend_fit is not None:
         evaluation.metrics["blend_fit"] = {
             f"validation_ndcg@{blend_fit.k}": blend_fit.ndcg,
             f"validation_stage_one_ndcg@{blend_fit.k}": blend_fit.stage_one_ndcg,
         }
-    baselines = run_baselines(config, data, train_positions, test_positions, log)
+    with times.phase("baselines"):
+        baselines = run_baselines(config, data, train_positions, test_positions, log)
+    evaluation.metrics["seconds"] = dict(times.seconds)
     metrics = flatten_metrics(
         evaluation.metrics, baselines=baselines.metrics, train_seconds=training.seconds
     )
@@ -486,20 +515,27 @@ def train_and_evaluate(
         interest_classes=data.interest_classes if "interest" in trained else None,
     )
     if out is not None:
-        _write_run(result, evaluation.recall_curve, log)
+        _write_run(result, evaluation.recall_curve, log, times)
+        result.metrics.update({f"seconds/{k}": v for k, v in times.seconds.items()})
+    log(f"phases: {times.summary()}")
     return result
 
 
-def _write_run(result: ExperimentResult, recall_curve: np.ndarray, log: Log) -> None:
+def _write_run(
+    result: ExperimentResult, recall_curve: np.ndarray, log: Log, times: PhaseTimes
+) -> None:
     out = result.out_dir
     assert out is not None
     log(f"writing the model, the export and the report to {out}")
-    files.write_text_atomically(out / files.EXPERIMENT_FILE, experiment_yaml(result.config))
-    files.write_folder_atomically(out / files.MODEL_DIR, result.model.save_model)
-    result.serving_data.save(out / SERVING_DATA_FILE)
-    save_catalogue(result, out / CATALOGUE_FILE)
-    export = save_export(result.recommender, out / files.EXPORT_DIR, overwrite=True)
-    result.serving_data.save(export / SERVING_DATA_FILE)
+    with times.phase("export"):
+        files.write_text_atomically(out / files.EXPERIMENT_FILE, experiment_yaml(result.config))
+        files.write_folder_atomically(out / files.MODEL_DIR, result.model.save_model)
+        result.serving_data.save(out / SERVING_DATA_FILE)
+        save_catalogue(result, out / CATALOGUE_FILE)
+        export = save_export(result.recommender, out / files.EXPORT_DIR, overwrite=True)
+        result.serving_data.save(export / SERVING_DATA_FILE)
+    # metrics.json (written last, below) records the export too.
+    result.nested_metrics["seconds"] = dict(times.seconds)
     files.write_json_atomically(out / files.HISTORY_FILE, files.history_content(result.history))
     files.write_text_atomically(out / HISTORY_CSV, history_csv(result.history))
     write_run_report(
@@ -664,10 +700,12 @@ def run_experiment(
     log = progress_logger(progress)
     if out_dir is None:
         log(f"loading {config.dataset}")
-        data = load_experiment_data(config)
-        train_positions, test_positions = split_experiment_data(data, config.split)
+        times = PhaseTimes()
+        with times.phase("load"):
+            data = load_experiment_data(config)
+            train_positions, test_positions = split_experiment_data(data, config.split)
         return train_and_evaluate(
-            config, data, train_positions, test_positions, None, progress=progress
+            config, data, train_positions, test_positions, None, progress=progress, times=times
         )
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -704,8 +742,10 @@ def _run_in_folder(
     elif state == "incomplete" and not overwrite:
         _announce(f"{out} holds an incomplete run with nothing to resume: starting it over")
     log(f"loading {config.dataset}")
-    data = load_experiment_data(config)
-    train_positions, test_positions = split_experiment_data(data, config.split)
+    times = PhaseTimes()
+    with times.phase("load"):
+        data = load_experiment_data(config)
+        train_positions, test_positions = split_experiment_data(data, config.split)
     refuse_links_inside(out)  # never write through a link inside the run folder
     # Only now, once the input is known good: from here the folder is a run in progress.
     files.mark_incomplete(out)
@@ -726,6 +766,7 @@ def _run_in_folder(
             progress=progress,
             resume=resume,
             backup_every_steps=backup_every_steps,
+            times=times,
         )
     except Exception as error:
         if _is_storage_error(error):  # keep the backup: the same command resumes

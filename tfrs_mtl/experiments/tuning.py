@@ -268,7 +268,7 @@ def tune_experiment(
     )
     result = TuningResult(best_config, float(best.value or 0.0), default, records, None)
     if out_dir is not None:
-        result = dataclasses.replace(result, out_dir=_write(result, Path(out_dir), study))
+        result = dataclasses.replace(result, out_dir=write_tuning_report(result, Path(out_dir)))
     log(
         f"best trial {best.number}: NDCG@10 {best.value:.4f}"
         + (f" (the config as given: {default:.4f})" if default is not None else "")
@@ -290,7 +290,8 @@ def _knobs_of(params: dict[str, Any], space: dict[str, Any]) -> dict[str, Any]:
     return knobs
 
 
-def _write(result: TuningResult, out: Path, study: Any) -> Path:
+def write_tuning_report(result: TuningResult, out: Path) -> Path:
+    """Writes `best_config.yaml`, `trials.csv`, `tuning.md` and the plot into `out`."""
     import pandas as pd
 
     out.mkdir(parents=True, exist_ok=True)
@@ -317,7 +318,7 @@ def _write(result: TuningResult, out: Path, study: Any) -> Path:
         "",
     ]
     files.write_text_atomically(out / REPORT_FILE, "\n".join(lines))
-    _plot(study, out / PLOT_FILE)
+    _plot(result.trials, out / PLOT_FILE)
     return out
 
 
@@ -333,21 +334,25 @@ def _markdown_table(frame: Any) -> list[str]:
     return lines
 
 
-def _plot(study: Any, path: Path) -> None:
+def _plot(trials: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 3.5))
-    done = [(t.number, t.value) for t in study.trials if t.value is not None]
+    done = [
+        (trial["number"], trial["value"])
+        for trial in trials
+        if trial["state"] == "complete" and math.isfinite(trial["value"])
+    ]
     if done:
         numbers, scores = zip(*done, strict=True)
         axis.plot(numbers, scores, "o", label="trial")
         axis.plot(numbers, np.maximum.accumulate(np.asarray(scores)), "-", label="best so far")
     axis.set_xlabel("trial")
     axis.set_ylabel("validation NDCG@10")
-    axis.set_title(f"{len(study.trials)} trials")
+    axis.set_title(f"{len(trials)} trials ({len(done)} complete)")
     axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
