@@ -40,15 +40,13 @@ ECOMMERCE_TASKS: tuple[str, ...] = (
 OPTIONAL_TASKS: tuple[str, ...] = ("interest",)
 BASELINES: tuple[str, ...] = ("popularity", "ease", "matrix_factorization", "tfrs_tutorial")
 BASELINE_ALIASES: dict[str, str] = {"mf": "matrix_factorization", "tutorial": "tfrs_tutorial"}
-#: MovieLens fixed loss weights over the preset's (retrieval 1, rating 1, genres 0.5): with
-#: rating at 1 the rating task costs retrieval ~0.015 Recall@10 against retrieval alone; at
-#: 0.5 retrieval matches it. Genres at 1 brings the genre task near its single-task version
-#: at no cost to retrieval; at 2 and more it costs retrieval (benchmarks/quality/EXPLORATION.md).
+#: MovieLens fixed loss weights over the preset's (retrieval 1, rating 1, genres 0.5): a
+#: lighter rating task leaves retrieval as good as alone, a heavier genre task reaches its
+#: single-task quality.
 MOVIELENS_TASK_WEIGHTS: dict[str, float] = {"rating": 0.5, "genres": 1.0}
 
 #: The served weight of EASE's item-item part (`item_item_weight=None`) on the releases of
-#: `ITEM_ITEM_DATASETS`, chosen on the validation carve-out of MovieLens-100K's training
-#: rows (benchmarks/quality/EXPLORATION.md, session 11).
+#: `ITEM_ITEM_DATASETS`, chosen on a validation carve-out of MovieLens-100K's training rows.
 DEFAULT_ITEM_ITEM_WEIGHT = 0.5
 #: Where `item_item_weight=None` turns the part on: the release it was measured on (its
 #: dense item-item matrix is 1,682 x 1,682). Elsewhere it is opt-in.
@@ -121,9 +119,7 @@ class ExperimentConfig(Config):
             batch), `logq` (in-batch, logits corrected by each item's log sampling
             probability; Yi et al., "Sampling-Bias-Corrected Neural Modeling for Large Corpus
             Item Recommendations", RecSys 2019) or `full_catalogue` (every training item).
-            Uncorrected in-batch negatives over-penalise popular items: in the ml-100k
-            ablation of `benchmarks/movielens_quality.py` (tutorial split) in-batch
-            negatives reach Recall@10 0.107 and `logq` 0.384.
+            Uncorrected in-batch negatives over-penalise popular items.
         embedding_dim: width of every embedding table and of the towers' output.
         user_history_length: MovieLens: the query tower reads the `user_history` feature, the
             user's training items through the movie id table
@@ -135,8 +131,8 @@ class ExperimentConfig(Config):
         history_dropout: MovieLens with a history: in each training step every history item
             is left out of the query tower's input with this probability, drawn afresh
             every step (Mult-DAE's input denoising; `FeatureConfig.dropout`). 0 by default:
-            with long histories clustered in retrieval queries, the full history scored
-            better on MovieLens-100K (`benchmarks/quality/EXPLORATION.md`, session 7).
+            with long histories clustered in retrieval queries the full history serves
+            better.
         user_id_dropout: MovieLens: in each training step a row's user id reaches the query
             tower as unknown with this probability, so the tower cannot memorise users and
             learns the embedding an unseen user gets (the rating's user bias still reads
@@ -184,8 +180,7 @@ class ExperimentConfig(Config):
         ema_momentum: the trained model holds an exponential moving average of its weights
             over the training steps, with this momentum (Polyak averaging; shortened for
             runs too short to average over, `tfrs_mtl.models.averaging_momentum`); None
-            keeps the last step's weights. On ml-100k it lowers the rating RMSE by about
-            0.01 (`benchmarks/quality/EXPLORATION.md`). The per-epoch validation losses
+            keeps the last step's weights. The per-epoch validation losses
             score the running weights, not the average.
         seed: seeds weight initialisation, shuffling, sampling and the baselines.
         deterministic: turn on TensorFlow op determinism (for the whole process) before
