@@ -42,21 +42,11 @@ from tfrs_mtl.data.split_config import SplitConfig
 from tfrs_mtl.experiments import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
 from tfrs_mtl.experiments.experiment_run import train_and_evaluate
+from tfrs_mtl.experiments.served_evaluation import LIST_METRIC_NAMES
 
 RESULTS = Path(__file__).parent / "results"
 CASES = ("movielens-100k", "u1-u5", "retailrocket", "synthetic-ecommerce")
-LIST_METRICS = (
-    "recall@10",
-    "ndcg@10",
-    "recall@20",
-    "ndcg@20",
-    "graded_ndcg@10",
-    "liked_recall@10",
-    "purchase_recall@20",
-    "purchase_ndcg@20",
-    "cart_recall@20",
-    "click_recall@20",
-)
+LIST_METRICS = LIST_METRIC_NAMES
 BASELINES = ("popularity", "ease", "matrix_factorization")
 
 

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tfrs_mtl._metric_names import LIST_METRIC_NAMES
+
 #: What `recommend` serves first (`served/*`), then stage 1 alone (`retrieval/*`).
-LIST_METRICS = (
-    "recall@10",
-    "ndcg@10",
-    "recall@20",
-    "ndcg@20",
-    "graded_ndcg@10",
-    "liked_recall@10",
-    "purchase_recall@20",
-    "purchase_ndcg@20",
-    "cart_recall@20",
-    "cart_ndcg@20",
-    "click_recall@20",
-    "click_ndcg@20",
-)
+LIST_METRICS = LIST_METRIC_NAMES
 HEADLINE_METRICS = (
     *(f"served/{name}" for name in LIST_METRICS),
     *(f"retrieval/{name}" for name in LIST_METRICS),

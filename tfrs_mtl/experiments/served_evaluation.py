@@ -21,18 +21,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tfrs_mtl._metric_names import (
+    BEHAVIOUR_K,
+    BEHAVIOURS,
+    LIKED_RATING,
+    LIST_METRIC_NAMES,
+    SERVED_KS,
+)
 from tfrs_mtl.evaluation import UserItemSets, evaluate_retrieved, graded_ndcg
 from tfrs_mtl.evaluation.score_source import iterate_batches
 from tfrs_mtl.experiments.experiment_data import ExperimentData
 
-#: Ratings at or above this are "liked" (`liked_recall@10`).
-LIKED_RATING = 4.0
-#: Behaviour labels scored per behaviour on e-commerce data, most valuable first.
-BEHAVIOURS = ("purchase", "cart", "click")
-#: The cut-off of the per-behaviour metrics.
-BEHAVIOUR_K = 20
-#: The cut-offs of the served metrics.
-SERVED_KS = (10, 20)
+__all__ = [
+    "BEHAVIOURS",
+    "BEHAVIOUR_K",
+    "LIKED_RATING",
+    "LIST_METRIC_NAMES",
+    "SERVED_KS",
+    "ServedLists",
+    "list_metrics",
+    "seen_items",
+    "served_lists",
+]
+
 _BATCH_USERS = 256
 
 

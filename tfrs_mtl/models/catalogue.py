@@ -101,9 +101,13 @@ class Catalogue:
         labels = {key: np.asarray(arrays[key])[first_rows] for key in dict.fromkeys(label_keys)}
         return cls(features, id_feature, counts / counts.sum(), labels)
 
-    def tensors(self) -> dict[str, tf.Tensor]:
-        """The features as constant tensors (strings as `tf.string`)."""
-        return {name: tf.constant(values) for name, values in self.features.items()}
+    def tensors(self, names: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
+        """The features (those of `names`, when given) as constant tensors (strings as
+        `tf.string`)."""
+        wanted = set(self.features) if names is None else set(names)
+        return {
+            name: tf.constant(values) for name, values in self.features.items() if name in wanted
+        }
 
     def save(self, path: str | Path) -> None:
         arrays: dict[str, np.ndarray] = {

@@ -64,12 +64,7 @@ class EngagementLoss(tf.Module):
         self.num_items = catalogue.num_items if catalogue is not None else 0
         if catalogue is not None and engagement:
             self._rows = row_lookup(catalogue.keys, "engagement_catalogue_rows")
-            wanted = set(candidate_feature_names)
-            self._features = {
-                feature: tensor
-                for feature, tensor in catalogue.tensors().items()
-                if feature in wanted
-            }
+            self._features = catalogue.tensors(candidate_feature_names)
 
     def loss(
         self,

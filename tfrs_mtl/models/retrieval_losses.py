@@ -64,12 +64,7 @@ class RetrievalLosses(tf.Module):
         if catalogue is not None:
             self._rows = row_lookup(catalogue.keys, "catalogue_rows")
             self._probabilities = tf.constant(catalogue.probabilities)
-            wanted = set(candidate_feature_names)
-            self._features = {
-                feature: tensor
-                for feature, tensor in catalogue.tensors().items()
-                if feature in wanted
-            }
+            self._features = catalogue.tensors(candidate_feature_names)
 
     def loss(
         self,
