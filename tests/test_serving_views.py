@@ -53,3 +53,10 @@ def test_a_model_without_ranking_tasks_has_no_ranker() -> None:
     assert model.ranking_task_names == ()
     with pytest.raises(AttributeError, match="no ranking task"):
         _ = model.ranker
+
+
+def test_the_model_s_ranker_is_an_embedding_ranker(model: MultiTaskModel) -> None:
+    from tfrs_mtl.serving import EmbeddingRanker
+
+    assert isinstance(model.ranker, EmbeddingRanker)
+    assert model.ranker.reads_plain_queries is False  # no clustered history here

@@ -98,7 +98,7 @@ class Ranker(tf.keras.Model):
         """Whether the ranking stack's query embeddings differ from the retrieval ones (the
         query tower clusters long histories for retrieval only), so that stage 2 must take
         them from `query_embeddings` instead of reusing stage 1's."""
-        return getattr(self.query_tower, "history_clusters", 1) > 1
+        return bool(self.query_tower.history_clusters > 1)
 
     def query_embeddings(self, query_features: Mapping[str, tf.Tensor]) -> tf.Tensor:
         """The query tower's outputs as the ranking stack reads them, `[batch_size, dim]`."""
@@ -106,8 +106,8 @@ class Ranker(tf.keras.Model):
 
 
 def _tower_columns(tower: Any, embeddings: tf.Tensor) -> tf.Tensor:
-    """`tower.tower_columns(embeddings)` for a tower that has it (the library's towers)."""
-    return tower.tower_columns(embeddings) if hasattr(tower, "tower_columns") else embeddings
+    """`tower.tower_columns(embeddings)`: the outputs without the item-item columns."""
+    return tower.tower_columns(embeddings)
 
 
 class ServingViews:

@@ -22,7 +22,7 @@ from tfrs_mtl.serving.catalogue_encoding import encode_catalogue
 from tfrs_mtl.serving.export import LoadedRecommender, load, save
 from tfrs_mtl.serving.index_config import IndexConfig
 from tfrs_mtl.serving.index_tuning import IndexMeasurement, TuningResult, tune_index
-from tfrs_mtl.serving.interfaces import ServableModel
+from tfrs_mtl.serving.interfaces import EmbeddingRanker, ServableModel
 from tfrs_mtl.serving.manifest import ExportError, verify_export
 from tfrs_mtl.serving.recommendations import Recommendations
 from tfrs_mtl.serving.recommender import Recommender
@@ -30,6 +30,7 @@ from tfrs_mtl.serving.recommender import Recommender
 __all__ = [
     "BruteForceIndex",
     "CandidateIndex",
+    "EmbeddingRanker",
     "ExportError",
     "IndexConfig",
     "IndexMeasurement",

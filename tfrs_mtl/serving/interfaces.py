@@ -6,6 +6,7 @@ keeps serving independent of how the model is built.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import tensorflow as tf
@@ -63,4 +64,32 @@ class ServableModel(Protocol):
 
     def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
         """Dtype and shape (`[None]` or `[None, max_len]`) of each raw feature of `side`."""
+        ...
+
+
+@runtime_checkable
+class EmbeddingRanker(Protocol):
+    """A ranker that also scores tower outputs already computed, so that stage 2 reuses the
+    query embedding of stage 1 and the catalogue's precomputed candidate embeddings instead
+    of running both towers on every (query, candidate) pair (`MultiTaskModel.ranker` is one).
+
+    Attributes:
+        reads_plain_queries: the ranking stack reads query embeddings that differ from the
+            retrieval ones (`query_embeddings` gives them); False: stage 1's serve.
+    """
+
+    reads_plain_queries: bool
+
+    def score_embeddings(
+        self,
+        features: Mapping[str, tf.Tensor],
+        query_embeddings: tf.Tensor,
+        candidate_embeddings: tf.Tensor,
+    ) -> dict[str, tf.Tensor]:
+        """`{task: [batch_size]}` of pairs of tower outputs `[batch_size, dim]` (the raw
+        pair `features` for what the stack reads besides them)."""
+        ...
+
+    def query_embeddings(self, query_features: Mapping[str, tf.Tensor]) -> tf.Tensor:
+        """The query embeddings `[batch_size, dim]` the ranking stack reads."""
         ...

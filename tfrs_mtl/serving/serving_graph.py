@@ -6,8 +6,8 @@ features once per candidate, scores every pair with the multi-task ranker in one
 the standardised scores (`tfrs_mtl.serving.blend`) and keeps the best `k`. The same traced
 functions serve in-process and after `tf.saved_model.load`, so both give the same results.
 
-Latency: when the ranker can score tower outputs (`score_embeddings`, as
-`tfrs_mtl.models.MultiTaskModel`'s can), stage 2 reuses the query embedding of stage 1 and
+Latency: when the ranker can score tower outputs (an `EmbeddingRanker`, as
+`tfrs_mtl.models.MultiTaskModel`'s is), stage 2 reuses the query embedding of stage 1 and
 gathers the catalogue's precomputed candidate embeddings instead of running both towers again
 on every (query, candidate) pair; exclusions are matched by catalogue row, not by id text.
 The functions are traced without AutoGraph (no tensor-dependent Python control flow here),
@@ -27,6 +27,7 @@ import tensorflow as tf
 from tfrs_mtl.serving.blend import RETRIEVAL_SCORE, standardised_scores_tf
 from tfrs_mtl.serving.candidate_index import CandidateIndex
 from tfrs_mtl.serving.catalogue_encoding import padding_id_for
+from tfrs_mtl.serving.interfaces import EmbeddingRanker
 
 __all__ = ["RESERVED_INPUT_NAMES", "RETRIEVAL_SCORE", "TASK_SCORE_PREFIX", "ServingGraph"]
 
@@ -118,7 +119,7 @@ class ServingGraph(tf.Module):
                 trainable=False,
                 name="candidate_embeddings",
             )
-            if candidate_embeddings is not None and hasattr(ranker, "score_embeddings")
+            if candidate_embeddings is not None and isinstance(ranker, EmbeddingRanker)
             else None
         )
         ids = self.catalogue[candidate_id_feature]
@@ -207,13 +208,14 @@ class ServingGraph(tf.Module):
             outputs = self._models.ranker(inputs, training=False)
         else:
             ranker = self._models.ranker
-            if getattr(ranker, "reads_plain_queries", False):
+            assert isinstance(ranker, EmbeddingRanker)  # candidate_embeddings says it is one
+            if ranker.reads_plain_queries:
                 # The ranking stack reads long histories unclustered (history_clusters).
                 query_inputs = {name: query_features[name] for name in self._query_feature_names}
                 query_embeddings = tf.cast(ranker.query_embeddings(query_inputs), tf.float32)
             elif query_embeddings is None:
                 query_embeddings = self._encode_queries(query_features)
-            outputs = self._models.ranker.score_embeddings(
+            outputs = ranker.score_embeddings(
                 inputs,
                 tf.repeat(query_embeddings, num_candidates, axis=0),
                 tf.gather(self.candidate_embeddings, flat_rows),
