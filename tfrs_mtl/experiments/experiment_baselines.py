@@ -6,7 +6,8 @@ Popularity, EASE and biased matrix factorization come from
 full-ranking code as the model, training items masked, with the same graded, liked and
 per-behaviour metrics as its lists (`served_evaluation.list_metrics`). With an interest
 task, popularity also predicts every user the global class distribution
-(`popularity/interest/kl`).
+(`popularity/interest/*`) and the `training_profile` baseline every user their own shrunk
+training profile (`training_profile/interest/*`; `interest_evaluation`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import numpy as np
 from tfrs_mtl.evaluation.baselines import evaluate_baselines
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import ExperimentData
-from tfrs_mtl.experiments.interest_evaluation import popularity_interest_metrics
+from tfrs_mtl.experiments.interest_evaluation import (
+    popularity_interest_metrics,
+    training_profile_interest_metrics,
+)
 from tfrs_mtl.experiments.served_evaluation import list_metrics
 
 Log = Callable[[str], None]
@@ -80,6 +84,11 @@ def run_baselines(
             found = popularity_interest_metrics(data, train_positions, test_positions)
             if found:
                 metrics["popularity"] = {**metrics["popularity"], "interest": found}
+                metrics["training_profile"] = {
+                    "interest": training_profile_interest_metrics(
+                        data, train_positions, test_positions, seed=config.seed
+                    )
+                }
         seconds["classic"] = time.perf_counter() - start
     if "tfrs_tutorial" in config.baselines:
         log("baseline: tfrs_tutorial (3 epochs, as published)")
