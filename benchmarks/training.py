@@ -167,7 +167,7 @@ def run_joint(bench: Benchmark, batch_size: int, epochs: int) -> dict[str, Any]:
     """The default joint model (`ExperimentConfig` defaults), as `train_and_evaluate` fits it."""
     config, data = bench.config, bench.data
     tf.keras.utils.set_random_seed(config.seed)
-    model_config = config.model_config(data.frame.columns)
+    model_config = config.model_config(data.frame.columns, data.num_items)
     # As `train_and_evaluate`: each training row's history leaves out its own movie and
     # keeps at most `user_history_length` movies (`feature_arrays` would give every row its
     # user's full history: up to 585 movies here, the row's own movie among them).

@@ -6,7 +6,10 @@ import pytest
 
 from tfrs_mtl.config import ConfigError
 from tfrs_mtl.experiments import ExperimentConfig, fold_splits
-from tfrs_mtl.experiments.experiment_config import DEFAULT_ITEM_ITEM_WEIGHT
+from tfrs_mtl.experiments.experiment_config import (
+    DEFAULT_ITEM_ITEM_WEIGHT,
+    MAX_ITEM_ITEM_ITEMS,
+)
 
 
 def test_round_trips_through_yaml(tmp_path) -> None:
@@ -184,13 +187,25 @@ def test_item_item_weight_reaches_the_model_config() -> None:
     assert (config.item_item_weight, config.item_item_train_weight) == (0.3, None)
     off = ExperimentConfig(item_item_weight=0.0).model_config()
     assert (off.item_item_weight, off.item_item_train_weight) == (0.0, None)
-    # None resolves to off where the part is unsupported or unmeasured, without an error.
+    # None resolves to off where the part is unsupported, without an error.
     for overrides in (
         {"dataset": "synthetic-ecommerce", "baselines": ()},
-        {"dataset": "movielens-1m"},
         {"identity_embeddings": False},
         {"user_history_length": 0},
     ):
         experiment = ExperimentConfig(**overrides)
         assert experiment.resolved_item_item_weight == 0.0
         assert experiment.model_config().item_item_weight == 0.0
+
+
+def test_the_item_item_part_switches_on_by_catalogue_size_not_by_name() -> None:
+    # Any MovieLens release with a history: on up to MAX_ITEM_ITEM_ITEMS items, off beyond.
+    for dataset in ("movielens-100k", "movielens-1m", "movielens-latest-small"):
+        experiment = ExperimentConfig(dataset=dataset)
+        small = experiment.model_config(num_items=MAX_ITEM_ITEM_ITEMS)
+        large = experiment.model_config(num_items=MAX_ITEM_ITEM_ITEMS + 1)
+        assert small.item_item_weight == DEFAULT_ITEM_ITEM_WEIGHT
+        assert (large.item_item_weight, large.item_item_train_weight) == (0.0, None)
+    # An explicit weight is the user's choice at any size.
+    chosen = ExperimentConfig(item_item_weight=0.2)
+    assert chosen.model_config(num_items=10 * MAX_ITEM_ITEM_ITEMS).item_item_weight == 0.2

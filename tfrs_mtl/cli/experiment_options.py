@@ -239,7 +239,8 @@ def build_config(
     """An `ExperimentConfig` from `--config` (or `defaults`) and the given options."""
     from tfrs_mtl.config import ConfigError
     from tfrs_mtl.config.config_files import read_config_file
-    from tfrs_mtl.experiments import BASELINES, ExperimentConfig
+    from tfrs_mtl.experiments import ExperimentConfig
+    from tfrs_mtl.experiments.experiment_config import default_baselines
     from tfrs_mtl.serving.blend import parse_blend
 
     data: dict[str, Any] = dict(defaults or {})
@@ -288,10 +289,8 @@ def build_config(
     data.update({key: value for key, value in overrides.items() if value is not None})
     if index_kind is not None:
         data["index"] = {**_mapping(data.get("index")), "kind": index_kind}
-    final_dataset = str(data.get("dataset", "movielens-100k"))
-    if baselines is None and "baselines" not in data and not final_dataset.startswith("movie"):
-        # The default baselines include the MovieLens-only tutorial: drop it elsewhere.
-        data["baselines"] = tuple(b for b in BASELINES if b != "tfrs_tutorial")
+    if baselines is None and "baselines" not in data:
+        data["baselines"] = default_baselines(str(data.get("dataset", ExperimentConfig.dataset)))
     try:
         return ExperimentConfig.from_dict(_plain(data))
     except ConfigError as error:

@@ -82,6 +82,7 @@ def quickstart(
     from tfrs_mtl.data import DataError, DataNotFoundError
     from tfrs_mtl.experiments import BASELINES, ExperimentConfig, recommend_users, run_experiment
     from tfrs_mtl.experiments.attribute_predictions import predicted_attributes
+    from tfrs_mtl.experiments.experiment_config import default_baselines
     from tfrs_mtl.experiments.run_outputs import IncompleteRunError, run_folder_state
     from tfrs_mtl.serving import load
     from tfrs_mtl.serving.blend import format_blend
@@ -93,7 +94,7 @@ def quickstart(
         fail(f"--out {out} holds files that are not a tfrs_mtl run; choose another folder")
     chosen = parse_baselines(baselines)
     if chosen is None or chosen == BASELINES:
-        chosen = BASELINES if dataset.startswith("movielens") else BASELINES[:3]
+        chosen = default_baselines(dataset)
     try:
         config = ExperimentConfig(
             dataset=dataset,

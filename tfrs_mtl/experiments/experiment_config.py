@@ -15,42 +15,29 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal
 
 from tfrs_mtl.config import Config, require
-from tfrs_mtl.data.movielens_schema import MOVIELENS_NAMES
 from tfrs_mtl.data.registry import DATASET_NAMES
 from tfrs_mtl.data.split_config import MAX_SEED, SplitConfig
+from tfrs_mtl.experiments.recipes import RECIPES, Recipe, recipe_for
 from tfrs_mtl.features.user_history import DEFAULT_HISTORY_LENGTH, HISTORY_FEATURE
 from tfrs_mtl.serving.index_config import IndexConfig
 
 if TYPE_CHECKING:
-    from tfrs_mtl.features import FeatureSpec
     from tfrs_mtl.models import MultiTaskConfig
 
-MOVIELENS_TASKS: tuple[str, ...] = ("retrieval", "engagement", "rating", "genres")
-ECOMMERCE_TASKS: tuple[str, ...] = (
-    "retrieval",
-    "engagement",
-    "click",
-    "cart",
-    "purchase",
-    "category",
-    "price",
-)
 #: Opt-in tasks: trained only when `ExperimentConfig.tasks` names them. `interest` predicts
 #: the user's training genre (MovieLens) or category (e-commerce) distribution.
 OPTIONAL_TASKS: tuple[str, ...] = ("interest",)
 BASELINES: tuple[str, ...] = ("popularity", "ease", "matrix_factorization", "tfrs_tutorial")
 BASELINE_ALIASES: dict[str, str] = {"mf": "matrix_factorization", "tutorial": "tfrs_tutorial"}
-#: MovieLens fixed loss weights over the preset's (retrieval 1, rating 1, genres 0.5): a
-#: lighter rating task leaves retrieval as good as alone, a heavier genre task reaches its
-#: single-task quality.
-MOVIELENS_TASK_WEIGHTS: dict[str, float] = {"rating": 0.5, "genres": 1.0}
-
-#: The served weight of EASE's item-item part (`item_item_weight=None`) on the releases of
-#: `ITEM_ITEM_DATASETS`, chosen on a validation carve-out of MovieLens-100K's training rows.
+#: The served weight of EASE's item-item part when `item_item_weight=None` turns it on,
+#: chosen on a validation carve-out of MovieLens-100K's training rows.
 DEFAULT_ITEM_ITEM_WEIGHT = 0.5
-#: Where `item_item_weight=None` turns the part on: the release it was measured on (its
-#: dense item-item matrix is 1,682 x 1,682). Elsewhere it is opt-in.
-ITEM_ITEM_DATASETS: tuple[str, ...] = ("movielens-100k",)
+#: The largest catalogue on which `item_item_weight=None` turns the item-item part on. The
+#: part is dense: it is fitted as an items x items matrix inverse (cubic in the items) and
+#: served as one embedding column per item, so the index holds items x items floats (100 MB
+#: at 5,000 items, 10 GB at 50,000). Beyond it the part is off (and the run says so); an
+#: explicit `item_item_weight` still turns it on.
+MAX_ITEM_ITEM_ITEMS = 5_000
 
 #: The largest value of each size a config may ask for: beyond them a run would exhaust
 #: memory (embedding tables, history, negative or synthetic arrays, evaluation cut-offs) or
@@ -79,18 +66,15 @@ Weighting = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
 
 
 def dataset_tasks(dataset: str) -> tuple[str, ...]:
-    """The task names of the dataset's preset model (MovieLens or e-commerce)."""
-    return MOVIELENS_TASKS if dataset in MOVIELENS_NAMES else ECOMMERCE_TASKS
+    """The tasks the dataset's recipe trains by default."""
+    return recipe_for(dataset).tasks
 
 
-def is_movielens(dataset: str) -> bool:
-    return dataset in MOVIELENS_NAMES
-
-
-def interest_class_column(dataset: str) -> str:
-    """The item column whose classes make up the interest profile (`movie_genres` on
-    MovieLens, `category` on e-commerce data)."""
-    return "movie_genres" if is_movielens(dataset) else "category"
+def default_baselines(dataset: str) -> tuple[str, ...]:
+    """The baselines run beside the model when none are named: every one that applies to
+    the dataset's recipe (the TFRS tutorial on the TFDS MovieLens data only)."""
+    tutorial = dataset in RECIPES and recipe_for(dataset).tfds_tutorial
+    return tuple(name for name in BASELINES if name != "tfrs_tutorial" or tutorial)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,11 +94,11 @@ class ExperimentConfig(Config):
             the user's TRAINING positives only; it is evaluated as `interest/kl` against the
             distribution of the user's test positives. Data without the class column
             (RetailRocket has no categories) trains without it.
-        architecture: ranking stack (`shared_bottom`, `mmoe`, `ple`); None keeps the preset's.
+        architecture: ranking stack (`shared_bottom`, `mmoe`, `ple`); None: the recipe's.
         weighting: loss weighting (`fixed`, `uncertainty`, `dwa`, `gradnorm`).
         task_weights: fixed loss weights by task name (`fixed`; the starting weights of the
-            other methods), over the preset's and, on MovieLens, `MOVIELENS_TASK_WEIGHTS`
-            (rating 0.5, genres 1).
+            other methods), over the preset's and the recipe's (`Recipe.task_weights`;
+            MovieLens: rating 0.5, genres 1).
         retrieval_negatives: the retrieval softmax: `in_batch` (the other positives of the
             batch), `logq` (in-batch, logits corrected by each item's log sampling
             probability; Yi et al., "Sampling-Bias-Corrected Neural Modeling for Large Corpus
@@ -160,8 +144,8 @@ class ExperimentConfig(Config):
             item-item scores of the user's history (fitted in closed form on the training
             rows, λ=500, kept fixed) at this weight to the retrieval score, served in the same
             dot product (`MultiTaskConfig.item_item_weight`). 0: off. None (default):
-            `DEFAULT_ITEM_ITEM_WEIGHT` on the releases of `ITEM_ITEM_DATASETS` when
-            `identity_embeddings`, `use_l2_norm` and a history are on, else 0
+            `DEFAULT_ITEM_ITEM_WEIGHT` where the part is supported (`item_item_supported`)
+            and the catalogue has at most `MAX_ITEM_ITEM_ITEMS` items, else 0
             (`resolved_item_item_weight`).
         item_item_train_weight: the item-item part's weight in training steps
             (`MultiTaskConfig.item_item_train_weight`). 0 (default): the towers and heads
@@ -391,7 +375,7 @@ class ExperimentConfig(Config):
             f"baselines={list(self.baselines)}: unknown {bad}; expected some of {list(BASELINES)}",
         )
         require(
-            "tfrs_tutorial" not in self.baselines or is_movielens(self.dataset),
+            "tfrs_tutorial" not in self.baselines or self.recipe.tfds_tutorial,
             f"baselines: tfrs_tutorial is the MovieLens tutorial; dataset={self.dataset!r}",
         )
         require(
@@ -413,6 +397,11 @@ class ExperimentConfig(Config):
         )
 
     @property
+    def recipe(self) -> Recipe:
+        """The dataset's recipe (`tfrs_mtl.experiments.recipes`)."""
+        return recipe_for(self.dataset)
+
+    @property
     def task_names(self) -> tuple[str, ...]:
         """The trained tasks (the preset's non-optional ones when `tasks` is empty)."""
         return self.tasks or dataset_tasks(self.dataset)
@@ -427,7 +416,7 @@ class ExperimentConfig(Config):
         """Whether the item-item part applies: it reads the history through the identity
         embeddings."""
         return (
-            is_movielens(self.dataset)
+            self.recipe.reads_history
             and self.identity_embeddings
             and self.use_l2_norm
             and self.user_history_length > 0
@@ -435,57 +424,38 @@ class ExperimentConfig(Config):
 
     @property
     def resolved_item_item_weight(self) -> float:
-        """`item_item_weight`, with None resolved: `DEFAULT_ITEM_ITEM_WEIGHT` on the
-        releases of `ITEM_ITEM_DATASETS` where the part is supported, else 0."""
+        """`item_item_weight_for` a catalogue of unknown size."""
+        return self.item_item_weight_for(None)
+
+    def item_item_weight_for(self, num_items: int | None) -> float:
+        """`item_item_weight`, with None resolved by the data's shape: `DEFAULT_ITEM_ITEM_WEIGHT`
+        where the part is supported and the catalogue has at most `MAX_ITEM_ITEM_ITEMS`
+        items (`num_items=None`: size unknown, taken as small enough), else 0."""
         if self.item_item_weight is not None:
             return self.item_item_weight
-        if self.dataset in ITEM_ITEM_DATASETS and self.item_item_supported:
-            return DEFAULT_ITEM_ITEM_WEIGHT
-        return 0.0
+        small = num_items is None or num_items <= MAX_ITEM_ITEM_ITEMS
+        return DEFAULT_ITEM_ITEM_WEIGHT if self.item_item_supported and small else 0.0
 
-    def model_config(self, columns: Collection[str] | None = None) -> MultiTaskConfig:
+    def model_config(
+        self, columns: Collection[str] | None = None, num_items: int | None = None
+    ) -> MultiTaskConfig:
         """The dataset's preset `MultiTaskConfig` with this experiment's overrides.
 
         Args:
             columns: the data's columns, when known: features the data lacks are dropped
                 (e.g. `brand` and `price` on Taobao), and so are tasks whose label it lacks.
+            num_items: the catalogue's size, when known: the parts that switch on by size
+                (`item_item_weight_for`) follow it.
         """
         from tfrs_mtl.layers import TowerConfig
-        from tfrs_mtl.models import ecommerce_config, movielens_config
 
-        if is_movielens(self.dataset):
-            preset = movielens_config(
-                embedding_dim=self.embedding_dim,
-                architecture=self.architecture or "shared_bottom",
-                weighting=self.weighting,
-                user_history=self.user_history_length > 0,
-                side_features=self.side_features,
-                use_interest=self.use_interest,
-                history_dropout=self.history_dropout,
-                use_l2_norm=self.use_l2_norm,
-                identity_embeddings=self.identity_embeddings,
-                history_clusters=self.history_clusters,
-                item_item_weight=self.resolved_item_item_weight,
-                item_item_train_weight=(
-                    self.item_item_train_weight if self.resolved_item_item_weight else None
-                ),
-                use_engagement="engagement" in self.task_names,
-            )
-            preset = preset.replace(features=with_user_id_dropout(preset, self.user_id_dropout))
-        else:
-            preset = ecommerce_config(
-                embedding_dim=self.embedding_dim,
-                architecture=self.architecture or "mmoe",
-                weighting=self.weighting,
-                use_interest=self.use_interest,
-                use_engagement="engagement" in self.task_names,
-            )
+        preset = self.recipe.preset(self, self.item_item_weight_for(num_items))
         wanted = set(self.task_names)
         if columns is not None:
             # The history and the interest profile are no frame columns: the experiment
             # data builds them per split (the profile from the item class column).
             present = set(columns) | {HISTORY_FEATURE}
-            if interest_class_column(self.dataset) in present and self.use_interest:
+            if self.recipe.interest_column in present and self.use_interest:
                 present.add(preset.task("interest").label_key)
             wanted = {
                 task.name
@@ -519,7 +489,7 @@ class ExperimentConfig(Config):
             else task
             for task in tasks
         )
-        weights = {**(MOVIELENS_TASK_WEIGHTS if is_movielens(self.dataset) else {})}
+        weights = dict(self.recipe.task_weights)
         weights.update(self.task_weights)
         tasks = tuple(
             task.replace(weight=weights[task.name]) if task.name in weights else task
@@ -529,7 +499,7 @@ class ExperimentConfig(Config):
             hidden_dims=self.tower_hidden_dims,
             output_dim=self.embedding_dim,
             use_l2_norm=self.use_l2_norm,
-            use_bias_dimension=self.retrieval_item_bias and is_movielens(self.dataset),
+            use_bias_dimension=self.retrieval_item_bias and self.recipe.reads_history,
         )
         return preset.replace(
             tasks=tasks,
@@ -543,15 +513,3 @@ class ExperimentConfig(Config):
             seed=self.seed,
             eval_top_k=(),
         )
-
-
-def with_user_id_dropout(preset: MultiTaskConfig, rate: float) -> FeatureSpec:
-    """The preset's features with `dropout=rate` on its query id feature (the user id)."""
-    from tfrs_mtl.features import FeatureSpec
-
-    return FeatureSpec(
-        features=tuple(
-            feature.replace(dropout=rate) if feature.name == preset.query_id_feature else feature
-            for feature in preset.features.features
-        )
-    )

@@ -29,13 +29,9 @@ import numpy as np
 import pandas as pd
 
 from tfrs_mtl.config import ConfigError
-from tfrs_mtl.data import load_dataset, split_from_config, to_feature_arrays
+from tfrs_mtl.data import split_from_config, to_feature_arrays
 from tfrs_mtl.data.split_config import SplitConfig
-from tfrs_mtl.experiments.experiment_config import (
-    ExperimentConfig,
-    interest_class_column,
-    is_movielens,
-)
+from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.features.user_history import HISTORY_FEATURE, UserHistories, integer_item_ids
 from tfrs_mtl.tasks import compute_interest_profiles
 
@@ -124,17 +120,8 @@ def _as_strings(values: Any) -> np.ndarray:
 
 def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
     """Reads (or generates) the dataset of `config` and indexes its users and items."""
-    display_key: str | None
-    if is_movielens(config.dataset):
-        frame = load_dataset(config.dataset, config.data_dir).ratings
-        positive_key, rating_key = None, "user_rating"
-        display_key = "movie_title"
-        item_column = "movie_id"
-    else:
-        frame = _ecommerce_frame(config)
-        positive_key, rating_key = "click", None
-        display_key = "category" if "category" in frame else None
-        item_column = "item_id"
+    recipe = config.recipe
+    frame = recipe.load_frame(config)
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)
     if config.max_rows and config.max_rows < len(frame):
@@ -143,7 +130,7 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
         )
         frame = frame.iloc[keep]
     user_codes, users = pd.factorize(_as_strings(frame["user_id"]))
-    item_codes, items = pd.factorize(_as_strings(frame[item_column]))
+    item_codes, items = pd.factorize(_as_strings(frame[recipe.item_column]))
     return ExperimentData(
         **_interest_fields(config, frame),
         frame=frame,
@@ -151,20 +138,20 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
         item_ids=np.asarray(items, dtype=object),
         user_index=user_codes.astype(np.int64),
         item_index=item_codes.astype(np.int64),
-        positive_key=positive_key,
-        rating_key=rating_key,
-        display_key=display_key,
+        positive_key=recipe.positive_column,
+        rating_key=recipe.rating_column,
+        display_key=recipe.display_column if recipe.display_column in frame else None,
         data_dir=config.data_dir,
-        has_tfds_keys=is_movielens(config.dataset),
-        item_key=item_column,
-        history_length=config.user_history_length if is_movielens(config.dataset) else 0,
+        has_tfds_keys=recipe.tfds_tutorial,
+        item_key=recipe.item_column,
+        history_length=config.user_history_length if recipe.reads_history else 0,
         seed=config.seed,
     )
 
 
 def _interest_fields(config: ExperimentConfig, frame: pd.DataFrame) -> dict[str, Any]:
     """The interest profile's key, classes and each row's class codes (empty: no interest)."""
-    column = interest_class_column(config.dataset)
+    column = config.recipe.interest_column
     if not config.use_interest or column not in frame:
         return {}
     task = config.model_config().task("interest")
@@ -179,33 +166,6 @@ def _interest_fields(config: ExperimentConfig, frame: pd.DataFrame) -> dict[str,
         "interest_classes": classes,
         "interest_codes": codes.reshape(values.shape).astype(np.int64),
     }
-
-
-def _ecommerce_frame(config: ExperimentConfig) -> pd.DataFrame:
-    from tfrs_mtl.data.aggregate import aggregate_interactions, sample_negative_impressions
-
-    if config.dataset == "synthetic-ecommerce":
-        loaded = load_dataset(
-            config.dataset,
-            None,
-            num_users=config.synthetic_num_users,
-            num_items=config.synthetic_num_items,
-            num_events=config.synthetic_num_events,
-            seed=config.seed,
-        )
-    else:
-        loaded = load_dataset(config.dataset, config.data_dir)
-    log = getattr(loaded, "log", loaded)
-    pairs = aggregate_interactions(log)
-    frame = sample_negative_impressions(pairs, config.num_negatives_per_user, seed=config.seed)
-    frame["user_id"] = _as_strings(frame["user_id"])
-    frame["item_id"] = _as_strings(frame["item_id"])
-    for column in ("category", "brand"):
-        if column in frame:
-            frame[column] = _as_strings(frame[column])
-    if "price" in frame:
-        frame["price"] = frame["price"].to_numpy(dtype=np.float32)
-    return frame
 
 
 def split_experiment_data(

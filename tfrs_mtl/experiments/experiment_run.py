@@ -69,7 +69,7 @@ from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.blend_fitting import BlendFit, HeldOut, fit_blend
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation, run_baselines
-from tfrs_mtl.experiments.experiment_config import ExperimentConfig
+from tfrs_mtl.experiments.experiment_config import MAX_ITEM_ITEM_ITEMS, ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import (
     ExperimentData,
     feature_arrays,
@@ -290,7 +290,7 @@ def train_model(
         # Process-wide and idempotent; kernels with several implementations (e.g. parallel
         # reductions) then always pick the reproducible one.
         tf.config.experimental.enable_op_determinism()
-    model_config = config.model_config(data.frame.columns)
+    model_config = config.model_config(data.frame.columns, data.num_items)
     train_arrays = training_feature_arrays(data, train_positions)
     model = MultiTaskModel.from_data(model_config, train_arrays)  # vocabularies: train only
     steps_per_epoch = math.ceil(len(train_positions) / config.batch_size)
@@ -433,11 +433,18 @@ def train_and_evaluate(
     """
     log = progress_logger(progress)
     times = times or PhaseTimes()
-    model_config = config.model_config(data.frame.columns)
+    model_config = config.model_config(data.frame.columns, data.num_items)
     trained = {task.name for task in model_config.tasks}
     dropped = [name for name in config.task_names if name not in trained]
     if dropped:
         log(f"{config.dataset} has no labels for task(s) {dropped}: trained without them")
+    sized_out = config.item_item_weight is None and config.item_item_supported
+    if sized_out and not model_config.item_item_weight:
+        log(
+            f"item-item part off: {data.num_items:,} items is above "
+            f"{MAX_ITEM_ITEM_ITEMS:,} (it is dense in the items; --item-item-weight "
+            "turns it on)"
+        )
     blend_fit = None
     blend = config.blend
     if blend is None and model_config.ranking_tasks and config.validation_fraction > 0:

@@ -101,7 +101,7 @@ def search_space(config: ExperimentConfig, data: ExperimentData) -> dict[str, Ca
         "embedding_dim": lambda t: t.suggest_categorical("embedding_dim", [32, 64, 128]),
         "user_id_dropout": lambda t: t.suggest_float("user_id_dropout", 0.0, 0.8),
     }
-    model = config.model_config(data.frame.columns)
+    model = config.model_config(data.frame.columns, data.num_items)
     weighted = [task.name for task in model.tasks if task.kind != "retrieval"]
     space["task_weights"] = lambda t: {
         name: t.suggest_float(f"weight_{name}", 0.1, 2.0, log=True) for name in weighted

@@ -1,0 +1,198 @@
+"""Dataset recipes: what each family of datasets trains and how its frame is read.
+
+A `Recipe` holds everything that differs between families (rated movies, e-commerce
+behaviour logs): the default tasks and their loss weights, the ranking architecture, the
+frame's columns (item id, rating or positive label, display and interest-class columns),
+whether the query tower reads the user's training items, whether the TFRS tutorial applies,
+and how the preset `MultiTaskConfig` and the experiment's frame are built. The experiment
+code asks the recipe (`recipe_for(dataset)`) instead of branching on dataset names; the
+parts that depend on the data's size (`ExperimentConfig.item_item_weight_for`) switch on
+its shape, not its name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tfrs_mtl.data.movielens_schema import MOVIELENS_NAMES
+from tfrs_mtl.data.registry import ECOMMERCE_NAMES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tfrs_mtl.experiments.experiment_config import ExperimentConfig
+    from tfrs_mtl.models import MultiTaskConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How one family of datasets is trained and read.
+
+    Attributes:
+        name: the family (`movielens`, `ecommerce`).
+        tasks: the tasks trained by default (`ExperimentConfig.tasks` empty).
+        task_weights: fixed loss weights over the preset's, before the config's own.
+        architecture: the ranking stack when the config names none.
+        item_column: the frame's item id column.
+        rating_column: the explicit rating column, or None.
+        positive_column: the 0/1 column marking retrieval positives, or None when every
+            row is one.
+        display_column: the item column shown beside recommendations (None, or absent from
+            the frame: ids only).
+        interest_column: the item column whose classes make up the interest profile.
+        reads_history: the query tower reads the user's training items; with it come the
+            identity embeddings, the dense item-item part and a per-item retrieval bias.
+        tfds_tutorial: the data is the TFDS MovieLens tutorial's: the `tutorial` split
+            follows TFDS's order and the `tfrs_tutorial` baseline applies.
+        preset: builds the family's `MultiTaskConfig` from an experiment config and the
+            resolved item-item weight.
+        load_frame: reads (or generates) the experiment's frame, one row per interaction.
+    """
+
+    name: str
+    tasks: tuple[str, ...]
+    task_weights: Mapping[str, float]
+    architecture: str
+    item_column: str
+    rating_column: str | None
+    positive_column: str | None
+    display_column: str | None
+    interest_column: str
+    reads_history: bool
+    tfds_tutorial: bool
+    preset: Callable[[ExperimentConfig, float], MultiTaskConfig]
+    load_frame: Callable[[ExperimentConfig], pd.DataFrame]
+
+
+def _movielens_preset(config: ExperimentConfig, item_item_weight: float) -> MultiTaskConfig:
+    from tfrs_mtl.features import FeatureSpec
+    from tfrs_mtl.models import movielens_config
+
+    preset = movielens_config(
+        embedding_dim=config.embedding_dim,
+        architecture=config.architecture or MOVIELENS.architecture,
+        weighting=config.weighting,
+        user_history=config.user_history_length > 0,
+        side_features=config.side_features,
+        use_interest=config.use_interest,
+        history_dropout=config.history_dropout,
+        use_l2_norm=config.use_l2_norm,
+        identity_embeddings=config.identity_embeddings,
+        history_clusters=config.history_clusters,
+        item_item_weight=item_item_weight,
+        item_item_train_weight=config.item_item_train_weight if item_item_weight else None,
+        use_engagement="engagement" in config.task_names,
+    )
+    # The user id reaches the query tower as unknown at `user_id_dropout`.
+    features = FeatureSpec(
+        features=tuple(
+            feature.replace(dropout=config.user_id_dropout)
+            if feature.name == preset.query_id_feature
+            else feature
+            for feature in preset.features.features
+        )
+    )
+    return preset.replace(features=features)
+
+
+def _ecommerce_preset(config: ExperimentConfig, item_item_weight: float) -> MultiTaskConfig:
+    from tfrs_mtl.models import ecommerce_config
+
+    del item_item_weight  # no history: the item-item part does not apply
+    return ecommerce_config(
+        embedding_dim=config.embedding_dim,
+        architecture=config.architecture or ECOMMERCE.architecture,
+        weighting=config.weighting,
+        use_interest=config.use_interest,
+        use_engagement="engagement" in config.task_names,
+    )
+
+
+def _movielens_frame(config: ExperimentConfig) -> pd.DataFrame:
+    from tfrs_mtl.data import load_dataset
+
+    return load_dataset(config.dataset, config.data_dir).ratings
+
+
+def _ecommerce_frame(config: ExperimentConfig) -> pd.DataFrame:
+    """One row per (user, item) pair with 0/1 labels per behaviour, plus sampled unclicked
+    impressions (ESMM's entire space)."""
+    from tfrs_mtl.data import load_dataset
+    from tfrs_mtl.data.aggregate import aggregate_interactions, sample_negative_impressions
+
+    if config.dataset == "synthetic-ecommerce":
+        loaded = load_dataset(
+            config.dataset,
+            None,
+            num_users=config.synthetic_num_users,
+            num_items=config.synthetic_num_items,
+            num_events=config.synthetic_num_events,
+            seed=config.seed,
+        )
+    else:
+        loaded = load_dataset(config.dataset, config.data_dir)
+    log = getattr(loaded, "log", loaded)
+    pairs = aggregate_interactions(log)
+    frame = sample_negative_impressions(pairs, config.num_negatives_per_user, seed=config.seed)
+    for column in ("user_id", "item_id", "category", "brand"):
+        if column in frame:
+            frame[column] = np.asarray([str(value) for value in frame[column]], dtype=object)
+    if "price" in frame:
+        frame["price"] = frame["price"].to_numpy(dtype=np.float32)
+    return frame
+
+
+MOVIELENS = Recipe(
+    name="movielens",
+    tasks=("retrieval", "engagement", "rating", "genres"),
+    # Over the preset's (retrieval 1, rating 1, genres 0.5): a lighter rating task leaves
+    # retrieval as good as alone, a heavier genre task reaches its single-task quality.
+    task_weights=MappingProxyType({"rating": 0.5, "genres": 1.0}),
+    architecture="shared_bottom",
+    item_column="movie_id",
+    rating_column="user_rating",
+    positive_column=None,
+    display_column="movie_title",
+    interest_column="movie_genres",
+    reads_history=True,
+    tfds_tutorial=True,
+    preset=_movielens_preset,
+    load_frame=_movielens_frame,
+)
+ECOMMERCE = Recipe(
+    name="ecommerce",
+    tasks=("retrieval", "engagement", "click", "cart", "purchase", "category", "price"),
+    task_weights=MappingProxyType({}),
+    architecture="mmoe",
+    item_column="item_id",
+    rating_column=None,
+    positive_column="click",
+    display_column="category",
+    interest_column="category",
+    reads_history=False,
+    tfds_tutorial=False,
+    preset=_ecommerce_preset,
+    load_frame=_ecommerce_frame,
+)
+#: The recipe of every dataset `tfrs_mtl.data.load_dataset` reads.
+RECIPES: Mapping[str, Recipe] = MappingProxyType(
+    {
+        **{name: MOVIELENS for name in MOVIELENS_NAMES},
+        **{name: ECOMMERCE for name in ECOMMERCE_NAMES},
+    }
+)
+
+
+def recipe_for(dataset: str) -> Recipe:
+    """The recipe of `dataset`; raises `ValueError` naming the known datasets."""
+    try:
+        return RECIPES[dataset]
+    except KeyError:
+        raise ValueError(
+            f"no recipe for dataset {dataset!r}; expected one of {list(RECIPES)}"
+        ) from None
