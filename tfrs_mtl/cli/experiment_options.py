@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from tfrs_mtl._choices import ARCHITECTURES, WEIGHTINGS
 from tfrs_mtl._messages import shown
 from tfrs_mtl.cli.options import FiniteFloatRange, fail, output_path
 from tfrs_mtl.data.registry import DATASET_NAMES
@@ -15,8 +16,6 @@ from tfrs_mtl.data.split_config import MAX_SEED
 
 SPLIT_CHOICES = ("tutorial", "random", "temporal", "leave_last_n", "kfold", "canonical")
 CANONICAL_NAMES = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
-ARCHITECTURES = ("shared_bottom", "mmoe", "ple")
-WEIGHTINGS = ("fixed", "uncertainty", "dwa", "gradnorm")
 
 
 def quiet_tensorflow_warnings() -> None:

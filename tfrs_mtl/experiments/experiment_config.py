@@ -14,6 +14,7 @@ import math
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Literal
 
+from tfrs_mtl._choices import Architecture, Weighting
 from tfrs_mtl.config import Config, require
 from tfrs_mtl.data.registry import DATASET_NAMES
 from tfrs_mtl.data.split_config import MAX_SEED, SplitConfig
@@ -60,9 +61,6 @@ MAX_HIDDEN_WEIGHTS = 50_000_000  # per tower, between hidden layers (200 MB of f
 #: Item-item scores sit on the towers' cosine scale; a weight beyond this drowns them, and a
 #: huge one overflows the served scores.
 MAX_ITEM_ITEM_WEIGHT = 1_000.0
-
-Architecture = Literal["shared_bottom", "mmoe", "ple"]
-Weighting = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
 
 
 def dataset_tasks(dataset: str) -> tuple[str, ...]:

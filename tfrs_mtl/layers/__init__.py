@@ -2,7 +2,6 @@
 (shared-bottom, MMoE, CGC/PLE), task heads and the ESMM cascade."""
 
 from tfrs_mtl.layers.configs import (
-    ARCHITECTURES,
     ExpertsConfig,
     HeadConfig,
     InteractionConfig,
@@ -20,7 +19,6 @@ from tfrs_mtl.layers.task_head import TaskHead
 from tfrs_mtl.layers.towers import CandidateTower, QueryTower
 
 __all__ = [
-    "ARCHITECTURES",
     "CandidateTower",
     "CustomizedGateControl",
     "EsmmCascade",

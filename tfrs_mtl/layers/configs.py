@@ -7,12 +7,9 @@ arguments, so `QueryTower(shared, **tower_config.to_dict())` builds the layer.
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
 
+from tfrs_mtl._choices import ARCHITECTURES, Architecture
 from tfrs_mtl.config import Config, require
-
-Architecture = Literal["shared_bottom", "mmoe", "ple"]
-ARCHITECTURES: tuple[str, ...] = ("shared_bottom", "mmoe", "ple")
 
 
 def _check_dims(owner: str, field: str, dims: tuple[int, ...], allow_empty: bool) -> None:

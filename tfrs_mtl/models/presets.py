@@ -6,8 +6,7 @@ from (the leakage guard would refuse the config otherwise).
 
 from __future__ import annotations
 
-from typing import Literal
-
+from tfrs_mtl._choices import Architecture, Weighting
 from tfrs_mtl.features import FeatureSpec, ecommerce_feature_spec, movielens_feature_spec
 from tfrs_mtl.features.user_history import HISTORY_FEATURE, user_history_feature
 from tfrs_mtl.layers import ExpertsConfig, HeadConfig, TowerConfig
@@ -19,8 +18,6 @@ NUM_MOVIELENS_GENRES = 21
 #: distribution `[batch_size, num_classes]` (`tfrs_mtl.tasks.attach_interest_profiles`).
 MOVIELENS_PROFILE_KEY = "user_genre_profile"
 ECOMMERCE_PROFILE_KEY = "user_category_profile"
-WeightingMethod = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
-ArchitectureName = Literal["shared_bottom", "mmoe", "ple"]
 #: MovieLens user and rating-context features (`side_features=True`).
 MOVIELENS_QUERY_SIDE_FEATURES = (
     "bucketized_user_age",
@@ -33,8 +30,8 @@ MOVIELENS_CANDIDATE_SIDE_FEATURES = ("movie_title",)
 
 def movielens_config(
     embedding_dim: int = 32,
-    architecture: ArchitectureName = "shared_bottom",
-    weighting: WeightingMethod = "fixed",
+    architecture: Architecture = "shared_bottom",
+    weighting: Weighting = "fixed",
     retrieval_weight: float = 1.0,
     rating_weight: float = 1.0,
     genres_weight: float = 0.5,
@@ -231,8 +228,8 @@ def engagement_task(
 
 def ecommerce_config(
     embedding_dim: int = 32,
-    architecture: ArchitectureName = "mmoe",
-    weighting: WeightingMethod = "fixed",
+    architecture: Architecture = "mmoe",
+    weighting: Weighting = "fixed",
     use_esmm: bool = True,
     use_retrieval: bool = True,
     use_brand: bool = True,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from tfrs_mtl._choices import Weighting
 from tfrs_mtl.config import Config, require
 from tfrs_mtl.layers.configs import HeadConfig
 
@@ -292,7 +293,7 @@ class WeightingConfig(Config):
         initial_log_variance: Initial s_i of the uncertainty strategy.
     """
 
-    method: Literal["fixed", "uncertainty", "dwa", "gradnorm"] = "fixed"
+    method: Weighting = "fixed"
     dwa_temperature: float = 2.0
     gradnorm_alpha: float = 1.5
     gradnorm_learning_rate: float = 0.025
