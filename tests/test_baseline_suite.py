@@ -26,7 +26,7 @@ def test_every_baseline_with_ratings() -> None:
         ks=(5,),
         ease_l2=10.0,
     )
-    assert set(results.metrics) == {"popularity", "ease", "matrix_factorization"}
+    assert set(results.metrics) == {"popularity", "ease", "item_knn", "matrix_factorization"}
     assert results.ease_l2 == 10.0
     assert set(results.metrics["ease"]) == {"retrieval"}
     assert "top100_hit" in results.metrics["ease"]["retrieval"]
@@ -36,6 +36,7 @@ def test_every_baseline_with_ratings() -> None:
     assert {name: curve.shape for name, curve in results.recall_curves.items()} == {
         "popularity": (100,),
         "ease": (100,),
+        "item_knn": (100,),
         "matrix_factorization": (100,),
     }
 

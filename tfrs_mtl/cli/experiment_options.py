@@ -42,7 +42,7 @@ def parse_list(value: str | None) -> tuple[str, ...] | None:
 
 
 def parse_baselines(value: str | None) -> tuple[str, ...] | None:
-    """`popularity,ease,mf,tfrs_tutorial`, `all` or `none`."""
+    """`popularity,ease,knn,mf,tfrs_tutorial`, `all` or `none`."""
     from tfrs_mtl.experiments import BASELINE_ALIASES, BASELINES
 
     names = parse_list(value)
@@ -198,8 +198,8 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--baselines",
             default=None,
-            help="Comma-separated baselines run beside the model: popularity, ease, mf "
-            "(matrix_factorization), tfrs_tutorial; 'all' (default) or 'none'.",
+            help="Comma-separated baselines run beside the model: popularity, ease, knn "
+            "(item_knn), mf (matrix_factorization), tfrs_tutorial; 'all' (default) or 'none'.",
         ),
     ]
     for option in reversed(options):

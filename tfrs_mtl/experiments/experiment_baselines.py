@@ -1,6 +1,6 @@
 """Baselines run in the same process, on the same split and users/items, as the model.
 
-Popularity, EASE and biased matrix factorization come from
+Popularity, EASE, item-kNN and biased matrix factorization come from
 `tfrs_mtl.evaluation.baselines.evaluate_baselines`; the TFRS multitask tutorial model from
 `tfrs_mtl.evaluation.baselines.tfrs_tutorial` (MovieLens only). All are scored by the same
 full-ranking code as the model, training items masked, with the same graded, liked and

@@ -28,8 +28,18 @@ if TYPE_CHECKING:
 #: Opt-in tasks: trained only when `ExperimentConfig.tasks` names them. `interest` predicts
 #: the user's training genre (MovieLens) or category (e-commerce) distribution.
 OPTIONAL_TASKS: tuple[str, ...] = ("interest",)
-BASELINES: tuple[str, ...] = ("popularity", "ease", "matrix_factorization", "tfrs_tutorial")
-BASELINE_ALIASES: dict[str, str] = {"mf": "matrix_factorization", "tutorial": "tfrs_tutorial"}
+BASELINES: tuple[str, ...] = (
+    "popularity",
+    "ease",
+    "item_knn",
+    "matrix_factorization",
+    "tfrs_tutorial",
+)
+BASELINE_ALIASES: dict[str, str] = {
+    "knn": "item_knn",
+    "mf": "matrix_factorization",
+    "tutorial": "tfrs_tutorial",
+}
 #: The served weight of EASE's item-item part when `item_item_weight=None` turns it on,
 #: chosen on a validation carve-out of MovieLens-100K's training rows.
 DEFAULT_ITEM_ITEM_WEIGHT = 0.5
@@ -189,7 +199,8 @@ class ExperimentConfig(Config):
         validation_fraction: the share of training rows held out to fit the blend (a split
             by time holds out the latest); 0 fits nothing and serves stage 1's order.
         baselines: run in the same process on the same split: `popularity`, `ease`,
-            `matrix_factorization` (needs ratings), `tfrs_tutorial` (MovieLens only).
+            `item_knn`, `matrix_factorization` (needs ratings), `tfrs_tutorial` (MovieLens
+            only).
         ks: retrieval cut-offs reported (`retrieval/recall@K`, `ndcg@K`, ...).
         num_negatives_per_user: e-commerce: unclicked impressions sampled per user.
         synthetic_num_users: `synthetic-ecommerce` generator size.

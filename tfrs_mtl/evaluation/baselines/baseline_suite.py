@@ -1,4 +1,5 @@
-"""`evaluate_baselines`: popularity, EASE and biased MF scored by the library's evaluation.
+"""`evaluate_baselines`: popularity, EASE, item-kNN and biased MF scored by the library's
+evaluation.
 
 Returns the nested `{baseline: {task: {metric: value}}}` that `write_report` and
 `flatten_metrics` take, and each baseline's Recall@1..100 curve.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tfrs_mtl.evaluation.baselines.ease import EaseBaseline, select_ease
+from tfrs_mtl.evaluation.baselines.item_knn import select_item_knn
 from tfrs_mtl.evaluation.baselines.matrix_factorization import MatrixFactorizationBaseline
 from tfrs_mtl.evaluation.baselines.popularity import PopularityBaseline
 from tfrs_mtl.evaluation.full_ranking import top_k_lists
@@ -25,7 +27,7 @@ ListMetrics = Callable[[np.ndarray, np.ndarray], dict[str, float]]
 #: How many items of each user's list `list_metrics` receives.
 LIST_DEPTH = 20
 
-BASELINE_NAMES: tuple[str, ...] = ("popularity", "ease", "matrix_factorization")
+BASELINE_NAMES: tuple[str, ...] = ("popularity", "ease", "item_knn", "matrix_factorization")
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,9 @@ def evaluate_baselines(
             )
         chosen_l2 = ease.l2
         add("ease", ease.score)
+    if "item_knn" in names:
+        knn = select_item_knn(train_pairs, num_users=num_users, num_items=num_items, seed=seed)
+        add("item_knn", knn.score)
     if "matrix_factorization" in names and has_ratings:
         factorization = MatrixFactorizationBaseline.fit(
             train_pairs[0],
