@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfrs_mtl import ease
 from tfrs_mtl.config import ConfigError
 from tfrs_mtl.models import MultiTaskModel, build_dataset, item_item, movielens_config
 from tfrs_mtl.models.catalogue import key_strings
@@ -346,10 +347,10 @@ def test_the_two_stages_serve_and_export_with_the_item_item_part(tmp_path: Path)
 def test_the_gram_matrix_counts_each_pair_once_across_user_blocks(
     block_cells: int, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(item_item, "_GRAM_BLOCK_CELLS", block_cells)
+    monkeypatch.setattr(ease, "_GRAM_BLOCK_CELLS", block_cells)
     users = np.array([0, 0, 3, 3, 3, 5, 0, 9])
     items = np.array([1, 2, 1, 4, 4, 0, 1, 3])  # (0, 1) and (3, 4) twice
     x = np.zeros((10, 5))
     x[users, items] = 1.0
-    np.testing.assert_array_equal(item_item.binary_gram(users, items, 5), x.T @ x)
-    assert not item_item.binary_gram(np.array([], int), np.array([], int), 3).any()
+    np.testing.assert_array_equal(ease.binary_gram(users, items, 5), x.T @ x)
+    assert not ease.binary_gram(np.array([], int), np.array([], int), 3).any()

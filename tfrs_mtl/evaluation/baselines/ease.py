@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tfrs_mtl.ease import binary_gram, ease_weights
 from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets, evaluate_full_ranking
 from tfrs_mtl.evaluation.interaction_sets import UserItemSets
-from tfrs_mtl.models.item_item import binary_gram, ease_weights
 
 __all__ = ["EaseBaseline", "EaseSelection", "ease_weights", "gram_matrix", "select_ease"]
 
