@@ -16,3 +16,5 @@ ARCHITECTURES: tuple[str, ...] = get_args(Architecture)
 #: How task losses are weighted (`tfrs_mtl.tasks.WeightingConfig`).
 Weighting = Literal["fixed", "uncertainty", "dwa", "gradnorm"]
 WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
+#: The named experiment presets (`tfrs_mtl.experiments.experiment_presets`).
+PRESETS: tuple[str, ...] = ("default", "tfrs-tutorial")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tfrs_mtl._choices import ARCHITECTURES, WEIGHTINGS
+from tfrs_mtl._choices import ARCHITECTURES, PRESETS, WEIGHTINGS
 from tfrs_mtl._messages import shown
 from tfrs_mtl.cli.options import FiniteFloatRange, fail, output_path
 from tfrs_mtl.data.registry import DATASET_NAMES
@@ -85,6 +85,14 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False, path_type=str),
             default=None,
             help="An ExperimentConfig YAML/JSON file; the options below override it.",
+        ),
+        click.option(
+            "--preset",
+            type=click.Choice(PRESETS),
+            default=None,
+            help="Start from this named config (default: the recommended model; "
+            "tfrs-tutorial: the TFRS tutorial's recipe); --config and the options below "
+            "override it.",
         ),
         click.option(
             "--dataset",
@@ -234,12 +242,13 @@ def build_config(
     item_item_weight: float | None = None,
     blend_text: str | None = None,
     blend_target: str | None = None,
+    preset: str | None = None,
 ) -> Any:
-    """An `ExperimentConfig` from `--config` (or `defaults`) and the given options."""
+    """An `ExperimentConfig` from `--preset`, `--config` (or `defaults`) and the given
+    options, each overriding the one before."""
     from tfrs_mtl.config import ConfigError
     from tfrs_mtl.config.config_files import read_config_file
     from tfrs_mtl.experiments import ExperimentConfig
-    from tfrs_mtl.experiments.experiment_config import default_baselines
     from tfrs_mtl.serving.blend import parse_blend
 
     data: dict[str, Any] = dict(defaults or {})
@@ -254,6 +263,8 @@ def build_config(
                 f"({type(loaded).__name__})"
             )
         data = dict(loaded or {})
+    if preset is not None:
+        data["preset"] = preset
     if tasks is not None and not parse_list(tasks):
         fail(f"--tasks {shown(tasks)}: no task names; expected a list such as retrieval,rating")
     overrides = {
@@ -288,8 +299,6 @@ def build_config(
     data.update({key: value for key, value in overrides.items() if value is not None})
     if index_kind is not None:
         data["index"] = {**_mapping(data.get("index")), "kind": index_kind}
-    if baselines is None and "baselines" not in data:
-        data["baselines"] = default_baselines(str(data.get("dataset", ExperimentConfig.dataset)))
     try:
         return ExperimentConfig.from_dict(_plain(data))
     except ConfigError as error:

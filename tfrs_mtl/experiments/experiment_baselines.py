@@ -49,7 +49,7 @@ def run_baselines(
     test_positions: np.ndarray,
     log: Log | None = None,
 ) -> BaselineEvaluation:
-    """Fits and scores `config.baselines` (empty: nothing)."""
+    """Fits and scores `config.baseline_names` (empty: nothing)."""
     import time
 
     log = log or (lambda message: None)
@@ -59,7 +59,7 @@ def run_baselines(
     train_pairs, test_pairs = data.pairs(train_positions), data.pairs(test_positions)
     if not len(test_pairs[0]):
         return BaselineEvaluation(metrics, curves, seconds)
-    classic = [name for name in config.baselines if name != "tfrs_tutorial"]
+    classic = [name for name in config.baseline_names if name != "tfrs_tutorial"]
     if classic:
         log(f"baselines: {', '.join(classic)}")
         start = time.perf_counter()
@@ -90,7 +90,7 @@ def run_baselines(
                     )
                 }
         seconds["classic"] = time.perf_counter() - start
-    if "tfrs_tutorial" in config.baselines:
+    if "tfrs_tutorial" in config.baseline_names:
         log("baseline: tfrs_tutorial (3 epochs, as published)")
         start = time.perf_counter()
         metrics["tfrs_tutorial"], curves["tfrs_tutorial"] = _tfrs_tutorial(

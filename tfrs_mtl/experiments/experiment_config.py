@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tfrs_mtl._choices import Architecture, Weighting
 from tfrs_mtl.config import Config, require
@@ -200,7 +200,8 @@ class ExperimentConfig(Config):
             by time holds out the latest); 0 fits nothing and serves stage 1's order.
         baselines: run in the same process on the same split: `popularity`, `ease`,
             `item_knn`, `matrix_factorization` (needs ratings), `tfrs_tutorial` (MovieLens
-            only).
+            only). None (default): every one that applies to the dataset
+            (`default_baselines`).
         ks: retrieval cut-offs reported (`retrieval/recall@K`, `ndcg@K`, ...).
         num_negatives_per_user: e-commerce: unclicked impressions sampled per user.
         synthetic_num_users: `synthetic-ecommerce` generator size.
@@ -251,12 +252,25 @@ class ExperimentConfig(Config):
     blend: dict[str, float] | None = None
     blend_target: str | None = None
     validation_fraction: float = 0.2
-    baselines: tuple[str, ...] = BASELINES
+    baselines: tuple[str, ...] | None = None
     ks: tuple[int, ...] = (10, 20, 100)
     num_negatives_per_user: int = 4
     synthetic_num_users: int = 2_000
     synthetic_num_items: int = 1_000
     synthetic_num_events: int = 40_000
+
+    def __post_init__(self) -> None:
+        if self.baselines is None and self.dataset in RECIPES:
+            object.__setattr__(self, "baselines", default_baselines(self.dataset))
+        super().__post_init__()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentConfig:
+        """As `Config.from_dict`; a `preset` key starts from that named preset
+        (`tfrs_mtl.experiments.experiment_presets`), the other keys overriding it."""
+        from tfrs_mtl.experiments.experiment_presets import with_preset
+
+        return super().from_dict(with_preset(data) if isinstance(data, dict) else data)
 
     def validate(self) -> None:
         require(
@@ -378,13 +392,14 @@ class ExperimentConfig(Config):
                 and any(self.blend.values()),
                 f"blend={self.blend}: weights must be finite and not all zero",
             )
-        bad = [name for name in self.baselines if name not in BASELINES]
+        bad = [name for name in self.baseline_names if name not in BASELINES]
         require(
             not bad,
-            f"baselines={list(self.baselines)}: unknown {bad}; expected some of {list(BASELINES)}",
+            f"baselines={list(self.baseline_names)}: unknown {bad}; expected some of "
+            f"{list(BASELINES)}",
         )
         require(
-            "tfrs_tutorial" not in self.baselines or self.recipe.tfds_tutorial,
+            "tfrs_tutorial" not in self.baseline_names or self.recipe.tfds_tutorial,
             f"baselines: tfrs_tutorial is the MovieLens tutorial; dataset={self.dataset!r}",
         )
         require(
@@ -404,6 +419,11 @@ class ExperimentConfig(Config):
             f"split.method='canonical' reads the official fold files; max_rows={self.max_rows} "
             "must be 0",
         )
+
+    @property
+    def baseline_names(self) -> tuple[str, ...]:
+        """The baselines run (`baselines`, resolved)."""
+        return self.baselines or ()
 
     @property
     def recipe(self) -> Recipe:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tfrs_mtl._choices import Architecture
 from tfrs_mtl.data.movielens_schema import MOVIELENS_NAMES
 from tfrs_mtl.data.registry import ECOMMERCE_NAMES
 
@@ -57,7 +58,7 @@ class Recipe:
     name: str
     tasks: tuple[str, ...]
     task_weights: Mapping[str, float]
-    architecture: str
+    architecture: Architecture
     item_column: str
     rating_column: str | None
     positive_column: str | None
