@@ -14,11 +14,25 @@ from tfrs_mtl.experiments.experiment_presets import EXPERIMENT_PRESETS
 
 
 def _options(**given: object) -> dict[str, object]:
-    names = (
-        "config_path dataset data_dir max_rows tasks architecture weighting "
-        "retrieval_negatives epochs batch_size optimizer learning_rate embedding_dim seed "
-        "index_kind index_target_recall baselines"
-    ).split()
+    names = [
+        "config_path",
+        "dataset",
+        "data_dir",
+        "max_rows",
+        "tasks",
+        "architecture",
+        "weighting",
+        "retrieval_negatives",
+        "epochs",
+        "batch_size",
+        "optimizer",
+        "learning_rate",
+        "embedding_dim",
+        "seed",
+        "index_kind",
+        "index_target_recall",
+        "baselines",
+    ]
     return {**dict.fromkeys(names), **given}
 
 

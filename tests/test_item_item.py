@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfrs_mtl import ease
+from tfrs_mtl import _ease as ease
 from tfrs_mtl.config import ConfigError
 from tfrs_mtl.models import MultiTaskModel, build_dataset, item_item, movielens_config
 from tfrs_mtl.models.catalogue import key_strings

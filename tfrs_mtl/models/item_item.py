@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfrs_mtl.ease import binary_gram, ease_weights
+from tfrs_mtl._ease import binary_gram, ease_weights
 from tfrs_mtl.models.catalogue import key_strings
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tfrs_mtl.ease import binary_gram, ease_weights
+from tfrs_mtl._ease import binary_gram, ease_weights
 from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets, evaluate_full_ranking
 from tfrs_mtl.evaluation.interaction_sets import UserItemSets
 
