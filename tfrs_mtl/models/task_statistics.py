@@ -59,9 +59,10 @@ class TaskStatistics(Config):
                     f"arrays; found keys {sorted(arrays)}"
                 )
             values = np.asarray(arrays[task.label_key])
-            if task.kind == "attribute" and task.sample_weight_key in arrays:
+            weight_key = task.sample_weight_key
+            if task.kind == "attribute" and weight_key is not None and weight_key in arrays:
                 # A row weighted 0 is no training example of the attribute.
-                values = values[np.asarray(arrays[task.sample_weight_key]).reshape(-1) > 0]
+                values = values[np.asarray(arrays[weight_key]).reshape(-1) > 0]
             if task.kind == "interest":
                 widths[task.name] = _profile_width(task, values)
             elif task.kind == "rating":
