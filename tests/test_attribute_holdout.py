@@ -288,6 +288,22 @@ def test_bad_shares_are_refused_in_one_line(tmp_path, value: str, message: str) 
         assert not out.exists()
 
 
+def test_data_without_item_attributes_refuses_a_holdout(tmp_path) -> None:
+    folder = tmp_path / "retailrocket"  # the processed form: no category, brand or price
+    folder.mkdir()
+    rows = "".join(f"{user}\t{item}\t1\n" for user in range(1, 40) for item in range(1, 4))
+    for name in ("view_ecommerce.dat", "add_to_cart_ecommerce.dat", "purchase_ecommerce.dat"):
+        (folder / name).write_text("visitorid\titemid\tevent\n" + rows)
+    out = tmp_path / "run"
+    arguments = ["--dataset", "retailrocket", "--data-dir", str(folder), "--out", str(out)]
+    result = CliRunner().invoke(main, ["train", *arguments, "--attribute-holdout", "0.2", "-q"])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: attribute_holdout=0.2: retailrocket has no item attribute columns to hide"
+    )
+    assert not out.exists()
+
+
 def test_the_option_reaches_the_config(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     import tfrs_mtl.experiments
 
