@@ -93,9 +93,9 @@ def run_baselines(
                 lists, users, data, train_positions, test_positions
             ),
         )
-        for name, found in results.metrics.items():
+        for name, scored in results.metrics.items():
             # `item_knn` may already hold its attribute predictions.
-            metrics[name] = {**metrics.get(name, {}), **found}
+            metrics[name] = {**metrics.get(name, {}), **scored}
         curves.update(results.recall_curves)
         if "popularity" in classic and data.interest_profiles is not None:
             found = popularity_interest_metrics(data, train_positions, test_positions)
