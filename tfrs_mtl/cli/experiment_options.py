@@ -42,8 +42,13 @@ def parse_list(value: str | None) -> tuple[str, ...] | None:
 
 
 def parse_baselines(value: str | None) -> tuple[str, ...] | None:
-    """`popularity,ease,knn,mf,tfrs_tutorial`, `all` or `none`."""
-    from tfrs_mtl.experiments import BASELINE_ALIASES, BASELINES
+    """`popularity,ease,knn,mf,tfrs_tutorial`, `all` or `none`; the opt-in ones
+    (`attribute_single_task`) only by name."""
+    from tfrs_mtl.experiments.experiment_config import (
+        BASELINE_ALIASES,
+        BASELINES,
+        OPTIONAL_BASELINES,
+    )
 
     names = parse_list(value)
     if names is None:
@@ -53,11 +58,11 @@ def parse_baselines(value: str | None) -> tuple[str, ...] | None:
     if names == ("all",):
         return BASELINES
     canonical = tuple(BASELINE_ALIASES.get(name, name) for name in names)
-    unknown = [name for name in canonical if name not in BASELINES]
+    unknown = [name for name in canonical if name not in BASELINES + OPTIONAL_BASELINES]
     if unknown:
         fail(
             f"--baselines: unknown {unknown}; expected a comma-separated list of "
-            f"{list(BASELINES)} (or mf, tutorial), 'all' or 'none'"
+            f"{list(BASELINES + OPTIONAL_BASELINES)} (or mf, tutorial), 'all' or 'none'"
         )
     return canonical
 
@@ -207,7 +212,19 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--baselines",
             default=None,
             help="Comma-separated baselines run beside the model: popularity, ease, knn "
-            "(item_knn), mf (matrix_factorization), tfrs_tutorial; 'all' (default) or 'none'.",
+            "(item_knn), mf (matrix_factorization), tfrs_tutorial; 'all' (default) or 'none'; "
+            "attribute_single_task (with --attribute-holdout; trains a second model) only by "
+            "name.",
+        ),
+        click.option(
+            "--attribute-holdout",
+            # A plain float: the config's check refuses -0.1, 1 and nan in one line.
+            type=float,
+            default=None,
+            metavar="SHARE",
+            help="Hide the attributes (genres; category, price, brand) of this share of the "
+            "training items, stratified by label, and score the attribute tasks on them "
+            "beside label-frequency and item-kNN baselines; in [0, 1). [default: 0, off]",
         ),
     ]
     for option in reversed(options):
@@ -243,6 +260,7 @@ def build_config(
     blend_text: str | None = None,
     blend_target: str | None = None,
     preset: str | None = None,
+    attribute_holdout: float | None = None,
 ) -> Any:
     """An `ExperimentConfig` from `--preset`, `--config` (or `defaults`) and the given
     options, each overriding the one before."""
@@ -290,6 +308,7 @@ def build_config(
         "baselines": parse_baselines(baselines),
         "split": split_overrides(split, _mapping(data.get("split"))),
         "blend_target": blend_target,
+        "attribute_holdout": attribute_holdout,
     }
     if blend_text is not None:
         try:

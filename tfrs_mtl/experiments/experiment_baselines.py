@@ -7,7 +7,11 @@ full-ranking code as the model, training items masked, with the same graded, lik
 per-behaviour metrics as its lists (`served_evaluation.list_metrics`). With an interest
 task, popularity also predicts every user the global class distribution
 (`popularity/interest/*`) and the `training_profile` baseline every user their own shrunk
-training profile (`training_profile/interest/*`; `interest_evaluation`).
+training profile (`training_profile/interest/*`; `interest_evaluation`). With an
+attribute holdout, whatever `baselines` says, `label_frequency` and `item_knn` predict the
+held-out items' attributes (`tfrs_mtl.experiments.attribute_evaluation`:
+`label_frequency/genres/micro_f1`, `item_knn/genres/auc`, ...; the item-kNN baseline's
+retrieval metrics, when it runs, sit beside them under `item_knn/retrieval/*`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from collections.abc import Callable
 import numpy as np
 
 from tfrs_mtl.evaluation.baselines import evaluate_baselines
-from tfrs_mtl.experiments.experiment_config import ExperimentConfig
+from tfrs_mtl.experiments.attribute_evaluation import attribute_baseline_metrics
+from tfrs_mtl.experiments.experiment_config import OPTIONAL_BASELINES, ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import ExperimentData
 from tfrs_mtl.experiments.interest_evaluation import (
     popularity_interest_metrics,
@@ -49,17 +54,27 @@ def run_baselines(
     test_positions: np.ndarray,
     log: Log | None = None,
 ) -> BaselineEvaluation:
-    """Fits and scores `config.baseline_names` (empty: nothing)."""
+    """Fits and scores `config.baseline_names` (empty: nothing), and with an attribute
+    holdout the attribute completion baselines (`attribute_baseline_metrics`)."""
     import time
 
     log = log or (lambda message: None)
     metrics: dict[str, dict[str, dict[str, float]]] = {}
     curves: dict[str, np.ndarray] = {}
     seconds: dict[str, float] = {}
+    if data.attribute_holdout is not None:
+        log("attribute baselines: label_frequency, item_knn (on the held-out items)")
+        start = time.perf_counter()
+        metrics.update(attribute_baseline_metrics(data, train_positions))
+        seconds["attribute"] = time.perf_counter() - start
     train_pairs, test_pairs = data.pairs(train_positions), data.pairs(test_positions)
     if not len(test_pairs[0]):
         return BaselineEvaluation(metrics, curves, seconds)
-    classic = [name for name in config.baseline_names if name != "tfrs_tutorial"]
+    # The tutorial and the attribute model train models of their own (the latter in
+    # `tfrs_mtl.experiments.experiment_run`, beside the model).
+    classic = [
+        name for name in config.baseline_names if name not in ("tfrs_tutorial", *OPTIONAL_BASELINES)
+    ]
     if classic:
         log(f"baselines: {', '.join(classic)}")
         start = time.perf_counter()
@@ -78,7 +93,9 @@ def run_baselines(
                 lists, users, data, train_positions, test_positions
             ),
         )
-        metrics.update(results.metrics)
+        for name, scored in results.metrics.items():
+            # `item_knn` may already hold its attribute predictions.
+            metrics[name] = {**metrics.get(name, {}), **scored}
         curves.update(results.recall_curves)
         if "popularity" in classic and data.interest_profiles is not None:
             found = popularity_interest_metrics(data, train_positions, test_positions)

@@ -40,6 +40,10 @@ BASELINE_ALIASES: dict[str, str] = {
     "mf": "matrix_factorization",
     "tutorial": "tfrs_tutorial",
 }
+#: Opt-in baselines: run only when `ExperimentConfig.baselines` names them (not in the default
+#: nor in `all`). `attribute_single_task` trains the model's item attribute tasks beside
+#: retrieval alone, scored on the held-out items of `attribute_holdout`.
+OPTIONAL_BASELINES: tuple[str, ...] = ("attribute_single_task",)
 #: The served weight of EASE's item-item part when `item_item_weight=None` turns it on,
 #: chosen on a validation carve-out of MovieLens-100K's training rows.
 DEFAULT_ITEM_ITEM_WEIGHT = 0.5
@@ -200,8 +204,20 @@ class ExperimentConfig(Config):
             by time holds out the latest); 0 fits nothing and serves stage 1's order.
         baselines: run in the same process on the same split: `popularity`, `ease`,
             `item_knn`, `matrix_factorization` (needs ratings), `tfrs_tutorial` (MovieLens
-            only). None (default): every one that applies to the dataset
-            (`default_baselines`).
+            only); the opt-in `attribute_single_task` (`OPTIONAL_BASELINES`, with
+            `attribute_holdout`) trains retrieval and the item attribute tasks alone and
+            scores them on the held-out items. None (default): every one that applies to
+            the dataset (`default_baselines`).
+        attribute_holdout: the share of the training catalogue's items whose attributes
+            (MovieLens genres; e-commerce category, price and brand) are hidden in training,
+            chosen per split, seeded by `seed` and stratified by label
+            (`tfrs_mtl.experiments.attribute_holdout`). Their interactions still train
+            every other task, but the attribute tasks get no loss from them (batch rows
+            and catalogue term) and every tower and head reads their attributes as
+            unknown. The attribute metrics (`genres/*`, `category/*`, `price/*`) are then
+            one prediction per held-out item, beside the label-frequency and item-kNN
+            baselines (`baselines/label_frequency/...`, `baselines/item_knn/...`); the
+            per-row scores on test rows of the other items become `seen_items_*`. 0: off.
         ks: retrieval cut-offs reported (`retrieval/recall@K`, `ndcg@K`, ...).
         num_negatives_per_user: e-commerce: unclicked impressions sampled per user.
         synthetic_num_users: `synthetic-ecommerce` generator size.
@@ -258,6 +274,7 @@ class ExperimentConfig(Config):
     synthetic_num_users: int = 2_000
     synthetic_num_items: int = 1_000
     synthetic_num_events: int = 40_000
+    attribute_holdout: float = 0.0
 
     def __post_init__(self) -> None:
         if self.baselines is None and self.dataset in RECIPES:
@@ -392,11 +409,22 @@ class ExperimentConfig(Config):
                 and any(self.blend.values()),
                 f"blend={self.blend}: weights must be finite and not all zero",
             )
-        bad = [name for name in self.baseline_names if name not in BASELINES]
+        allowed = BASELINES + OPTIONAL_BASELINES
+        bad = [name for name in self.baseline_names if name not in allowed]
         require(
             not bad,
             f"baselines={list(self.baseline_names)}: unknown {bad}; expected some of "
-            f"{list(BASELINES)}",
+            f"{list(allowed)}",
+        )
+        require(
+            0 <= self.attribute_holdout < 1,
+            f"attribute_holdout={self.attribute_holdout} is not in [0, 1) (the share of items "
+            "whose attributes are hidden in training; 0: off)",
+        )
+        require(
+            "attribute_single_task" not in self.baseline_names or self.attribute_holdout > 0,
+            "baselines: attribute_single_task is scored on the held-out items of "
+            f"attribute_holdout, which is {self.attribute_holdout} (off)",
         )
         require(
             "tfrs_tutorial" not in self.baseline_names or self.recipe.tfds_tutorial,

@@ -17,6 +17,11 @@ distribution of the item classes (MovieLens genres, e-commerce categories) of th
 retrieval positives among the split's TRAINING rows, refitted by `split_experiment_data` for
 every split; no test row is read (`user_profiles` of the test rows is what evaluation
 compares the prediction with).
+
+With `ExperimentConfig.attribute_holdout > 0`, `split_experiment_data` also picks the items
+whose attributes the split hides (`tfrs_mtl.experiments.attribute_holdout`): every array
+built afterwards reads their attributes as unknown and carries the attribute tasks' 0/1 row
+weight, and the training interest profiles leave their rows out.
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ import pandas as pd
 from tfrs_mtl.config import ConfigError
 from tfrs_mtl.data import split_from_config, to_feature_arrays
 from tfrs_mtl.data.split_config import SplitConfig
+from tfrs_mtl.experiments.attribute_holdout import (
+    AttributeHoldout,
+    ItemAttribute,
+    fit_attribute_holdout,
+    item_attributes,
+)
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.features.user_history import HISTORY_FEATURE, UserHistories, integer_item_ids
 from tfrs_mtl.tasks import compute_interest_profiles
@@ -69,6 +80,9 @@ class ExperimentData:
             (-1: none or padding).
         interest_profiles: `[num_users, num_classes]` the users' profiles over the training
             rows of the last split (`fit_interest_profiles`).
+        attribute_holdout_share: `ExperimentConfig.attribute_holdout` (0: no holdout).
+        item_attributes: the item attributes a holdout hides (`item_attributes`).
+        attribute_holdout: the held-out items of the last split (None: no holdout).
     """
 
     frame: pd.DataFrame
@@ -89,6 +103,9 @@ class ExperimentData:
     interest_classes: np.ndarray | None = None
     interest_codes: np.ndarray | None = None
     interest_profiles: np.ndarray | None = None
+    attribute_holdout_share: float = 0.0
+    item_attributes: tuple[ItemAttribute, ...] = ()
+    attribute_holdout: AttributeHoldout | None = None
 
     @property
     def num_users(self) -> int:
@@ -129,6 +146,12 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
             np.random.default_rng(config.seed).choice(len(frame), config.max_rows, replace=False)
         )
         frame = frame.iloc[keep]
+    attributes = item_attributes(config, frame.columns) if config.attribute_holdout else ()
+    if config.attribute_holdout and not attributes:
+        raise ConfigError(
+            f"attribute_holdout={config.attribute_holdout}: {config.dataset} has no item "
+            f"attribute columns to hide (columns: {sorted(map(str, frame.columns))})"
+        )
     user_codes, users = pd.factorize(_as_strings(frame["user_id"]))
     item_codes, items = pd.factorize(_as_strings(frame[recipe.item_column]))
     return ExperimentData(
@@ -146,6 +169,8 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
         item_key=recipe.item_column,
         history_length=config.user_history_length if recipe.reads_history else 0,
         seed=config.seed,
+        attribute_holdout_share=config.attribute_holdout,
+        item_attributes=attributes,
     )
 
 
@@ -174,7 +199,9 @@ def split_experiment_data(
     """`(train_positions, test_positions)` in `data.frame` of the configured split.
 
     When `data.history_length > 0`, also fits `data.histories` on the training rows (see
-    `fit_user_histories`): the arrays built afterwards read this split's histories.
+    `fit_user_histories`): the arrays built afterwards read this split's histories. With
+    `data.attribute_holdout_share`, picks the split's held-out items first
+    (`data.attribute_holdout`).
     """
     if split.method in TIMED_SPLITS and "timestamp" not in data.frame:
         raise ConfigError(
@@ -192,6 +219,17 @@ def split_experiment_data(
             f"training and {len(test):,} test rows; a run needs at least {MIN_SPLIT_ROWS} of "
             "each to train and evaluate every task (a larger --max-rows, or another split)"
         )
+    if data.attribute_holdout_share:
+        holdout = fit_attribute_holdout(
+            data.frame,
+            data.item_index,
+            data.num_items,
+            train,
+            data.item_attributes,
+            data.attribute_holdout_share,
+            data.seed,
+        )
+        object.__setattr__(data, "attribute_holdout", holdout)
     fit_split_state(data, train)
     return train, test
 
@@ -301,7 +339,11 @@ def user_profiles(data: ExperimentData, positions: np.ndarray) -> np.ndarray:
 
 def fit_interest_profiles(data: ExperimentData, train_positions: np.ndarray) -> None:
     """Sets `data.interest_profiles` to `user_profiles` of the training rows (refitted by
-    `split_experiment_data` for every split), so that no test row shapes a label."""
+    `split_experiment_data` for every split), so that no test row shapes a label; the rows
+    of items whose attributes are held out (`data.attribute_holdout`) are left out."""
+    if data.attribute_holdout is not None:
+        hidden = data.attribute_holdout.hidden[data.item_index[train_positions]]
+        train_positions = train_positions[~hidden]
     object.__setattr__(data, "interest_profiles", user_profiles(data, train_positions))
 
 
@@ -334,6 +376,8 @@ def _frame_arrays(data: ExperimentData, positions: np.ndarray) -> dict[str, np.n
     arrays = {name: values for name, values in arrays.items() if _usable(values)}
     if data.interest_key is not None and data.interest_profiles is not None:
         arrays[data.interest_key] = data.interest_profiles[data.user_index[positions]]
+    if data.attribute_holdout is not None:
+        arrays = data.attribute_holdout.mask(arrays, data.item_index[positions])
     return arrays
 
 

@@ -67,6 +67,8 @@ from tfrs_mtl._messages import os_error_text, tensorflow_error_text
 from tfrs_mtl.evaluation import UserItemSets
 from tfrs_mtl.evaluation.metrics_schema import flatten_metrics
 from tfrs_mtl.experiments import run_outputs as files
+from tfrs_mtl.experiments.attribute_evaluation import heldout_model_metrics, single_task_config
+from tfrs_mtl.experiments.attribute_holdout import with_attribute_weights
 from tfrs_mtl.experiments.blend_fitting import BlendFit, HeldOut, fit_blend
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation, run_baselines
 from tfrs_mtl.experiments.experiment_config import MAX_ITEM_ITEM_ITEMS, ExperimentConfig
@@ -283,6 +285,9 @@ def train_model(
         resume: continue from the backup in `out`.
         backup_every_steps: steps between mid-epoch backups.
         callbacks: more Keras callbacks (e.g. a tuner's per-epoch validation).
+
+    With `data.attribute_holdout`, the item attribute tasks are weighted by its 0/1 row
+    weight (`attribute_holdout.with_attribute_weights`): the held-out items add no loss.
     """
     log = progress_logger(progress)
     tf.keras.utils.set_random_seed(config.seed)
@@ -291,6 +296,8 @@ def train_model(
         # reductions) then always pick the reproducible one.
         tf.config.experimental.enable_op_determinism()
     model_config = config.model_config(data.frame.columns, data.num_items)
+    if data.attribute_holdout is not None:
+        model_config = with_attribute_weights(model_config)
     train_arrays = training_feature_arrays(data, train_positions)
     model = MultiTaskModel.from_data(model_config, train_arrays)  # vocabularies: train only
     steps_per_epoch = math.ceil(len(train_positions) / config.batch_size)
@@ -502,6 +509,14 @@ def train_and_evaluate(
         }
     with times.phase("baselines"):
         baselines = run_baselines(config, data, train_positions, test_positions, log)
+        if "attribute_single_task" in config.baseline_names and data.attribute_holdout is not None:
+            alone = single_task_config(config, model.config)
+            if alone is not None:
+                log(f"baseline: attribute_single_task ({', '.join(alone.tasks)} alone)")
+                single = train_model(alone, data, train_positions, progress=progress).model
+                baselines.metrics["attribute_single_task"] = heldout_model_metrics(
+                    single, item_catalogue(data, single), data.attribute_holdout
+                )
     evaluation.metrics["seconds"] = dict(times.seconds)
     metrics = flatten_metrics(
         evaluation.metrics, baselines=baselines.metrics, train_seconds=training.seconds

@@ -17,6 +17,12 @@
   attributes `rmse` (in label units).
 * An interest task per test user: `kl` against the user's held-out class distribution and
   `training_profile_kl` (`tfrs_mtl.experiments.interest_evaluation`).
+* With an attribute holdout (`data.attribute_holdout`), each item attribute task is scored
+  on the held-out items instead, one prediction per item
+  (`tfrs_mtl.experiments.attribute_evaluation`: `genres/micro_f1`, `macro_f1`, `auc`;
+  `category/accuracy`, `top5_accuracy`; `price/rmse`, `mape`), and its per-row metrics on
+  the test rows of the items whose labels trained become `seen_items_<metric>`
+  (`genres/seen_items_auc`); `attribute_holdout/num_items` counts the held-out items.
 """
 
 from __future__ import annotations
@@ -41,6 +47,12 @@ from tfrs_mtl.evaluation import (
     retrieval_metrics,
     rmse,
     top_k_lists,
+)
+from tfrs_mtl.experiments.attribute_evaluation import (
+    HOLDOUT_GROUP,
+    heldout_model_metrics,
+    holdout_summary,
+    item_attribute_tasks,
 )
 from tfrs_mtl.experiments.experiment_data import ExperimentData, feature_arrays
 from tfrs_mtl.experiments.interest_evaluation import interest_metrics
@@ -219,7 +231,10 @@ def evaluate_model(
         metrics["index"] = _index_metrics(recommender, data, users, train_pairs, test_pairs, query)
     test_arrays = feature_arrays(data, test_positions)
     outputs = predict_task_outputs(model, test_arrays, _BATCH_SIZE)
-    metrics.update(task_metrics(model, test_arrays, outputs))
+    if data.attribute_holdout is None:
+        metrics.update(task_metrics(model, test_arrays, outputs))
+    else:
+        metrics.update(_holdout_task_metrics(model, data, test_positions, test_arrays, outputs))
     interest = [task.name for task in model.config.tasks if task.kind == "interest"]
     if interest and data.interest_profiles is not None and len(test_positions):
         # The head reads the query tower only: a user's first test row speaks for the user.
@@ -231,6 +246,42 @@ def evaluate_model(
             if found:
                 metrics[name] = found
     return ModelEvaluation(metrics, curve)
+
+
+def _holdout_task_metrics(
+    model: MultiTaskModel,
+    data: ExperimentData,
+    test_positions: np.ndarray,
+    test_arrays: Mapping[str, np.ndarray],
+    outputs: Mapping[str, np.ndarray],
+) -> dict[str, dict[str, float]]:
+    """`task_metrics` with every item attribute task scored on the held-out items, its
+    per-row metrics kept, as `seen_items_<metric>`, for the test rows of the catalogue items
+    whose labels trained."""
+    holdout = data.attribute_holdout
+    assert holdout is not None
+    metrics = task_metrics(model, test_arrays, outputs)
+    attribute_names = [task.name for task in item_attribute_tasks(model.config)]
+    known = np.zeros(data.num_items, dtype=bool)
+    known[holdout.known_items] = True
+    seen = known[data.item_index[test_positions]]
+    seen_metrics: dict[str, dict[str, float]] = {}
+    if seen.any() and attribute_names:
+        seen_metrics = task_metrics(
+            model,
+            {name: np.asarray(values)[seen] for name, values in test_arrays.items()},
+            {name: np.asarray(values)[seen] for name, values in outputs.items()},
+        )
+    heldout = heldout_model_metrics(model, item_catalogue(data, model), holdout)
+    for name in attribute_names:
+        metrics.pop(name, None)
+        found = dict(heldout.get(name, {}))
+        seen_rows = seen_metrics.get(name, {})
+        found.update((f"seen_items_{key}", value) for key, value in seen_rows.items())
+        if found:
+            metrics[name] = found
+    metrics[HOLDOUT_GROUP] = holdout_summary(holdout)
+    return metrics
 
 
 def _log_sum_exp(logits: np.ndarray) -> np.ndarray:

@@ -4,7 +4,8 @@
 A batch of interactions holds an item as often as it is interacted with, so a batch loss
 learns a popular item's attributes far more than a rarely seen one's. The catalogue term
 scores every catalogue item once per step, its label read from the catalogue (its first
-training row), and trains the attribute head alone (`MultiTaskModel.side_head_logits` with
+training row) and weighted by its sample weight when the task has one (an item weighted 0
+adds nothing), and trains the attribute head alone (`MultiTaskModel.side_head_logits` with
 `head_only=True`), so the shared rows keep the interaction-weighted signal retrieval needs.
 
 Each item also appears a second time as an unknown item: its id replaced by one outside
@@ -90,5 +91,14 @@ class CatalogueAttributes(tf.Module):
 
 
 def catalogue_label_keys(tasks: Sequence[TaskConfig]) -> list[str]:
-    """The labels a catalogue must keep for the tasks trained over it."""
-    return list(dict.fromkeys(task.label_key for task in tasks if task.trains_on_catalogue))
+    """The labels a catalogue must keep for the tasks trained over it, and their sample
+    weights (`TaskConfig.sample_weight_key`), which weigh the catalogue term as they weigh
+    the batch rows."""
+    keys = (
+        key
+        for task in tasks
+        if task.trains_on_catalogue
+        for key in (task.label_key, task.sample_weight_key)
+        if key
+    )
+    return list(dict.fromkeys(keys))

@@ -361,7 +361,12 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 logits = self.side_head_logits(
                     task, items, catalogue_items, training, head_only=True
                 )
-                loss += layer(self._labels(task, items), logits, compute_metrics=False)
+                item_weight = (
+                    tf.cast(items[task.sample_weight_key], tf.float32)
+                    if task.sample_weight_key
+                    else None
+                )
+                loss += layer(self._labels(task, items), logits, item_weight, compute_metrics=False)
             self.loss_trackers[task.name].update_state(loss)
             losses[task.name] = loss
         if not training:

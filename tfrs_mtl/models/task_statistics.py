@@ -43,7 +43,9 @@ class TaskStatistics(Config):
     @classmethod
     def fit(cls, tasks: tuple[TaskConfig, ...], arrays: Mapping[str, np.ndarray]) -> TaskStatistics:
         """Fits on training arrays. String (or `num_classes=0`) multi-class labels get a
-        vocabulary; integer labels with `num_classes > 0` are used as class indices."""
+        vocabulary; integer labels with `num_classes > 0` are used as class indices. An
+        attribute task with a sample weight (`TaskConfig.sample_weight_key`) reads only the
+        rows weighted above 0."""
         vocabularies: dict[str, tuple[str, ...]] = {}
         means: dict[str, float] = {}
         stds: dict[str, float] = {}
@@ -57,6 +59,10 @@ class TaskStatistics(Config):
                     f"arrays; found keys {sorted(arrays)}"
                 )
             values = np.asarray(arrays[task.label_key])
+            weight_key = task.sample_weight_key
+            if task.kind == "attribute" and weight_key is not None and weight_key in arrays:
+                # A row weighted 0 is no training example of the attribute.
+                values = values[np.asarray(arrays[weight_key]).reshape(-1) > 0]
             if task.kind == "interest":
                 widths[task.name] = _profile_width(task, values)
             elif task.kind == "rating":

@@ -47,6 +47,8 @@ class TaskConfig(Config):
         weight: Fixed loss weight (the `fixed` strategy), initial weight for `gradnorm`,
             prior scale for `dwa`.
         sample_weight_key: Optional feature key holding per-example weights `[batch_size]`.
+            An attribute task's label statistics are fitted on the rows weighted above 0,
+            and its catalogue term (`loss_over`) weighs each item by its weight.
         head: The task head MLP (`tfrs_mtl.layers.HeadConfig`).
         temperature: Retrieval softmax temperature (logits are divided by it).
         use_full_catalogue: Retrieval softmax over every catalogue item at each step instead

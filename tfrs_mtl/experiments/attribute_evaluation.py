@@ -1,0 +1,231 @@
+"""Attribute completion scored on the held-out items of an `AttributeHoldout`.
+
+* `heldout_model_metrics`: the model's item attribute heads, one prediction per held-out
+  item. The heads read the candidate tower alone (no user), so an item's prediction is the
+  head's output on its catalogue row (`item_catalogue`, its attributes read as unknown), as
+  `recommend` would describe it: no test row and no user enters it.
+* `attribute_baseline_metrics`: `label_frequency` (the known items' label distribution: the
+  most frequent classes, the mean price) and `item_knn` (the labels of the 50 known items
+  sharing the most users with the held-out item in the training interactions, weighted by
+  that count; as a set of genres: those held by more than half the weight, and the
+  best-scored one always), both from `tfrs_mtl.evaluation.attribute_completion`.
+* `single_task_config`: the `attribute_single_task` baseline's experiment, retrieval and the
+  item attribute tasks alone.
+
+Metrics per attribute: multi-label (genres) `micro_f1`, `macro_f1`, `auc`; multi-class
+(category, brand) `accuracy`, `top5_accuracy`; regression (price) `rmse`, `mape`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tfrs_mtl.evaluation.attribute_completion import (
+    co_interaction_neighbours,
+    label_frequencies,
+    most_frequent_classes,
+    multiclass_completion_metrics,
+    multilabel_completion_metrics,
+    propagate_labels,
+    regression_completion_metrics,
+)
+from tfrs_mtl.experiments.attribute_holdout import AttributeHoldout, ItemAttribute
+from tfrs_mtl.experiments.experiment_config import ExperimentConfig
+from tfrs_mtl.experiments.experiment_data import ExperimentData
+from tfrs_mtl.models import MultiTaskConfig, MultiTaskModel
+from tfrs_mtl.models.catalogue import key_strings
+from tfrs_mtl.tasks import TaskConfig
+
+_BATCH_SIZE = 4096
+#: The metric group of the holdout's own numbers (`attribute_holdout/num_items`).
+HOLDOUT_GROUP = "attribute_holdout"
+
+
+def item_attribute_tasks(config: MultiTaskConfig) -> list[TaskConfig]:
+    """The model's item attribute tasks (candidate-side `attribute` tasks)."""
+    return [
+        task
+        for task in config.tasks
+        if task.kind == "attribute" and task.source_side == "candidate"
+    ]
+
+
+def holdout_summary(holdout: AttributeHoldout) -> dict[str, float]:
+    """`num_items` held out and `num_known_items` of the training catalogue."""
+    return {
+        "num_items": float(holdout.heldout.sum()),
+        "num_known_items": float((~holdout.heldout).sum()),
+    }
+
+
+def item_head_outputs(
+    model: MultiTaskModel, catalogue: dict[str, np.ndarray], items: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each item attribute task's raw output on the catalogue rows `items`: logits
+    `[num_items, num_classes]`, or `[num_items]` standardized numbers for regression."""
+    import tensorflow as tf
+
+    tasks = item_attribute_tasks(model.config)
+    names = {model.candidate_id_feature, *model.candidate_feature_names}
+    parts: dict[str, list[np.ndarray]] = {task.name: [] for task in tasks}
+    for start in range(0, len(items), _BATCH_SIZE):
+        chosen = items[start : start + _BATCH_SIZE]
+        features = {}
+        for name, values in catalogue.items():
+            if name in names:
+                rows = np.asarray(values)[chosen]
+                features[name] = tf.constant(rows.astype(str) if rows.dtype.kind in "OU" else rows)
+        candidate = model.candidate_tower(features, training=False)
+        for task in tasks:
+            parts[task.name].append(np.asarray(model.side_head_logits(task, features, candidate)))
+    return {name: np.concatenate(values) for name, values in parts.items() if values}
+
+
+def heldout_model_metrics(
+    model: MultiTaskModel, catalogue: dict[str, np.ndarray], holdout: AttributeHoldout
+) -> dict[str, dict[str, float]]:
+    """`{task: metrics}` of the model's item attribute tasks on the held-out items.
+
+    Args:
+        model: the trained model.
+        catalogue: `item_catalogue(data, model)`: candidate features in item-index order.
+        holdout: the split's held-out items.
+    """
+    items = holdout.heldout_items
+    if not len(items):
+        return {}
+    outputs = item_head_outputs(model, catalogue, items)
+    statistics = model.task_statistics
+    columns = {attribute.column: attribute for attribute in holdout.attributes}
+    metrics: dict[str, dict[str, float]] = {}
+    for task in item_attribute_tasks(model.config):
+        if task.name not in outputs or task.label_key not in columns:
+            continue
+        values = holdout.item_values[task.label_key][holdout.heldout]
+        predicted = outputs[task.name].astype(np.float64)
+        if task.target == "multi_label":
+            labels = multi_hot(values, predicted.shape[1])
+            metrics[task.name] = multilabel_completion_metrics(
+                labels, predicted, predicted=predicted > 0
+            )
+        elif task.target == "multi_class":
+            vocabulary = statistics.label_vocabularies.get(task.name)
+            if vocabulary is None:  # integer classes
+                labels = np.asarray(values, dtype=np.int64)
+            else:
+                labels = pd.Index(vocabulary).get_indexer(pd.Index(key_strings(values)))
+            metrics[task.name] = multiclass_completion_metrics(labels, predicted)
+        else:
+            mean = statistics.label_means.get(task.name, 0.0)
+            std = statistics.label_stds.get(task.name, 1.0)
+            metrics[task.name] = regression_completion_metrics(values, predicted * std + mean)
+    return metrics
+
+
+def multi_hot(class_ids: np.ndarray, num_classes: int) -> np.ndarray:
+    """Class ids `[num_items, max_len]` padded -1 (or `[num_items]`) -> 0/1
+    `[num_items, num_classes]` (ids outside `0 .. num_classes - 1` dropped)."""
+    ids = np.asarray(class_ids, dtype=np.int64).reshape(len(class_ids), -1)
+    matrix = np.zeros((len(ids), num_classes), dtype=np.float64)
+    rows, positions = np.nonzero((ids >= 0) & (ids < num_classes))
+    matrix[rows, ids[rows, positions]] = 1.0
+    return matrix
+
+
+def attribute_baseline_metrics(
+    data: ExperimentData, train_positions: np.ndarray
+) -> dict[str, dict[str, dict[str, float]]]:
+    """`{"label_frequency": {attribute: metrics}, "item_knn": {...}}` on the held-out items
+    of `data.attribute_holdout`, from the known items' labels and the training
+    interactions (retrieval positives); `item_knn` also reports, as
+    `attribute_holdout/share_with_neighbours`, the share of held-out items that have a
+    co-interacted known item (the others get the label frequencies)."""
+    holdout = data.attribute_holdout
+    if holdout is None or not holdout.heldout.any():
+        return {}
+    known = np.zeros(data.num_items, dtype=bool)
+    known[holdout.known_items] = True
+    users, items = data.pairs(train_positions)
+    neighbours, weights = co_interaction_neighbours(
+        users, items, data.num_items, holdout.heldout_items, known
+    )
+    with_neighbours = weights.sum(axis=1) > 0
+    frequency: dict[str, dict[str, float]] = {}
+    knn: dict[str, dict[str, float]] = {
+        HOLDOUT_GROUP: {"share_with_neighbours": float(with_neighbours.mean())}
+    }
+    for attribute in holdout.attributes:
+        scored = _baseline_scores(attribute, holdout, data.num_items, neighbours, weights)
+        if scored is not None:
+            frequency[attribute.name], knn[attribute.name] = scored
+    return {"label_frequency": frequency, "item_knn": knn}
+
+
+def _baseline_scores(
+    attribute: ItemAttribute,
+    holdout: AttributeHoldout,
+    num_items: int,
+    neighbours: np.ndarray,
+    weights: np.ndarray,
+) -> tuple[dict[str, float], dict[str, float]] | None:
+    """The label-frequency and item-kNN metrics of one attribute (None: no known item has
+    a label to learn from)."""
+    values = holdout.item_values[attribute.column]
+    known_rows = ~holdout.heldout
+    if attribute.target == "multi_label":
+        width = attribute.num_classes or int(np.max(values, initial=-1)) + 1
+        labels = multi_hot(values, width)
+    elif attribute.target == "multi_class":
+        names = np.asarray(values).astype(str)
+        classes = np.unique(names[known_rows])
+        codes = pd.Index(classes).get_indexer(pd.Index(names))
+        labels = multi_hot(codes, len(classes))
+    else:
+        labels = np.asarray(values, dtype=np.float64).reshape(-1, 1)
+    if not labels.shape[1] or not known_rows.any():
+        return None
+    item_labels = np.zeros((num_items, labels.shape[1]))
+    item_labels[holdout.catalogue_items] = labels
+    frequencies = label_frequencies(labels[known_rows])
+    num_heldout = int(holdout.heldout.sum())
+    frequency_scores = np.repeat(frequencies[np.newaxis], num_heldout, axis=0)
+    knn_scores = propagate_labels(neighbours, weights, item_labels, frequencies)
+    truth = labels[holdout.heldout]
+    if attribute.target == "multi_label":
+        top = most_frequent_classes(labels[known_rows])
+        alone = weights.sum(axis=1) == 0
+        best = knn_scores == knn_scores.max(axis=1, keepdims=True)
+        # A class the neighbours' majority holds, and the best-scored class always.
+        knn_predicted = np.where(alone[:, np.newaxis], top[np.newaxis], (knn_scores > 0.5) | best)
+        return (
+            multilabel_completion_metrics(
+                truth, frequency_scores, predicted=np.repeat(top[np.newaxis], num_heldout, 0)
+            ),
+            multilabel_completion_metrics(truth, knn_scores, predicted=knn_predicted),
+        )
+    if attribute.target == "multi_class":
+        # A held-out class no known item has is never predicted: its items count as misses.
+        codes = np.where(truth.any(axis=1), truth.argmax(axis=1), -1)
+        return (
+            multiclass_completion_metrics(codes, frequency_scores),
+            multiclass_completion_metrics(codes, knn_scores),
+        )
+    return (
+        regression_completion_metrics(truth[:, 0], frequency_scores[:, 0]),
+        regression_completion_metrics(truth[:, 0], knn_scores[:, 0]),
+    )
+
+
+def single_task_config(
+    config: ExperimentConfig, model_config: MultiTaskConfig
+) -> ExperimentConfig | None:
+    """The `attribute_single_task` baseline's experiment: `config` training retrieval (which
+    every experiment needs) and the item attribute tasks of `model_config` alone, with no
+    baselines and no served blend; None when `model_config` has no such task."""
+    names = [task.name for task in item_attribute_tasks(model_config)]
+    if not names:
+        return None
+    return config.replace(
+        tasks=("retrieval", *names), baselines=(), blend=None, validate_each_epoch=False
+    )
