@@ -343,14 +343,21 @@ def test_the_two_stages_serve_and_export_with_the_item_item_part(tmp_path: Path)
     )
 
 
-@pytest.mark.parametrize("block_cells", [1, 7, 1 << 24])
-def test_the_gram_matrix_counts_each_pair_once_across_user_blocks(
-    block_cells: int, monkeypatch: Any
-) -> None:
-    monkeypatch.setattr(ease, "_GRAM_BLOCK_CELLS", block_cells)
+def test_the_gram_matrix_counts_each_pair_once() -> None:
     users = np.array([0, 0, 3, 3, 3, 5, 0, 9])
     items = np.array([1, 2, 1, 4, 4, 0, 1, 3])  # (0, 1) and (3, 4) twice
     x = np.zeros((10, 5))
     x[users, items] = 1.0
     np.testing.assert_array_equal(ease.binary_gram(users, items, 5), x.T @ x)
     assert not ease.binary_gram(np.array([], int), np.array([], int), 3).any()
+
+
+def test_ease_weights_are_the_closed_form() -> None:
+    rng = np.random.default_rng(0)
+    x = (rng.random((30, 8)) < 0.3).astype(np.float64)
+    gram = x.T @ x
+    expected = np.linalg.inv(gram + 5.0 * np.eye(8))
+    expected = -expected / np.diag(expected)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(ease.ease_weights(gram, 5.0), expected, rtol=1e-5, atol=1e-7)
+    assert gram[0, 0] == x[:, 0].sum()  # the input is left as it was
