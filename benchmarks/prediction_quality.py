@@ -1,7 +1,8 @@
-"""The user-interest head against what a lookup of the training data gives, by dataset.
+"""The side predictions (user interest, item attributes) against lookups, by dataset.
 
     TFRS_MTL_DATA_DIR=/work/shared/data .venv/bin/python benchmarks/prediction_quality.py \
-        [--cases movielens-100k synthetic-ecommerce] [--seeds 0 1 2]
+        [--parts interest attributes] [--cases movielens-100k synthetic-ecommerce] \
+        [--seeds 0 1 2]
 
 Every run is the library's own experiment path (`tfrs_mtl.experiments.run_experiment`,
 library defaults plus the opt-in `interest` task; the served blend is stage 1's, since the
@@ -11,8 +12,15 @@ class distribution (genres, categories) of the user's TEST positives (`interest/
 in the same run: the global distribution of the training positives (popularity) and the
 user's own training profile, shrunk towards it by a prior chosen on the training rows.
 
-Writes `benchmarks/results/prediction_quality.{json,md}` (or `_<tag>`): per case the
-mean ± std over seeds of each score, and in how many seeds the head beat each baseline.
+`attributes`: the default model with `attribute_holdout=0.2` (a seeded, label-stratified
+fifth of the items has its attributes hidden in training) scores its attribute heads on
+exactly those items (`genres/*` on MovieLens, `category/*` and `price/*` on the shop), beside
+label frequency, item-kNN label propagation over co-interactions and the attribute tasks
+trained alone (`attribute_single_task`), all in the same run
+(`tfrs_mtl.experiments.attribute_evaluation`).
+
+Writes `benchmarks/results/prediction_quality.{json,md}` (or `_<tag>`): per part and case
+the mean ± std over seeds of each score, and in how many seeds the model beat each baseline.
 """
 
 from __future__ import annotations
@@ -43,6 +51,24 @@ PREDICTORS = (
     ("global distribution", "baselines/popularity/interest"),
 )
 SCORES = ("kl", "top3_recall")
+PARTS = ("interest", "attributes")
+#: (row label, metric prefix) of the attribute predictions compared.
+ATTRIBUTE_PREDICTORS = (
+    ("multi-task model", ""),
+    ("attribute tasks alone", "baselines/attribute_single_task/"),
+    ("item-kNN label propagation", "baselines/item_knn/"),
+    ("label frequency", "baselines/label_frequency/"),
+)
+#: Per case: the attribute scores, each with whether higher is better.
+ATTRIBUTE_SCORES: dict[str, tuple[tuple[str, bool], ...]] = {
+    "movielens-100k": (("genres/micro_f1", True), ("genres/macro_f1", True), ("genres/auc", True)),
+    "synthetic-ecommerce": (
+        ("category/accuracy", True),
+        ("category/top5_accuracy", True),
+        ("price/rmse", False),
+        ("price/mape", False),
+    ),
+}
 
 
 def config_of(case: str, seed: int) -> ExperimentConfig:
@@ -56,6 +82,17 @@ def config_of(case: str, seed: int) -> ExperimentConfig:
     )
 
 
+def attribute_config_of(case: str, seed: int) -> ExperimentConfig:
+    return ExperimentConfig(
+        dataset=case,
+        seed=seed,
+        attribute_holdout=0.2,
+        baselines=("attribute_single_task",),
+        blend={"retrieval": 1.0},
+        validate_each_epoch=False,
+    )
+
+
 def run_once(config: ExperimentConfig) -> dict[str, float]:
     result = run_experiment(config, None, progress=False)
     tf.keras.backend.clear_session()
@@ -64,6 +101,37 @@ def run_once(config: ExperimentConfig) -> dict[str, float]:
         for _, prefix in PREDICTORS
         for score in SCORES
     }
+
+
+def run_attributes_once(case: str, config: ExperimentConfig) -> dict[str, float]:
+    result = run_experiment(config, None, progress=False)
+    tf.keras.backend.clear_session()
+    return {
+        f"{prefix}{score}": result.metrics[f"{prefix}{score}"]
+        for _, prefix in ATTRIBUTE_PREDICTORS
+        for score, _ in ATTRIBUTE_SCORES[case]
+        if f"{prefix}{score}" in result.metrics
+    }
+
+
+def summarise_attributes(case: str, runs: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Mean and population std of every score over the runs, and the model's wins."""
+    summary: dict[str, Any] = {}
+    for name in sorted({name for metrics in runs.values() for name in metrics}):
+        values = np.array([metrics[name] for metrics in runs.values() if name in metrics])
+        summary[name] = {"mean": float(values.mean()), "std": float(values.std())}
+    wins: dict[str, dict[str, int]] = {}
+    for _, prefix in ATTRIBUTE_PREDICTORS[1:]:
+        wins[prefix] = {}
+        for score, higher in ATTRIBUTE_SCORES[case]:
+            pairs = [
+                (m[score], m[f"{prefix}{score}"])
+                for m in runs.values()
+                if score in m and f"{prefix}{score}" in m
+            ]
+            wins[prefix][score] = sum((a > b) if higher else (a < b) for a, b in pairs)
+    summary["model_wins"] = wins
+    return summary
 
 
 def summarise(runs: dict[str, dict[str, float]]) -> dict[str, Any]:
@@ -87,14 +155,20 @@ def summarise(runs: dict[str, dict[str, float]]) -> dict[str, Any]:
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
-        "# User interest: the head against lookups of the training data",
+        "# Side predictions against lookups of the training data",
         "",
         f"`{meta['command']}` ({meta['date_utc']}, {meta['machine']}, TensorFlow "
-        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s). Scored per test user against "
-        "the class distribution of their test positives; mean ± std over seeds. KL in nats "
-        "(lower is better); top-3 recall: the test mass on the three classes predicted most "
-        "likely (higher is better).",
+        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s); mean ± std over seeds.",
     ]
+    if results["cases"]:
+        lines += [
+            "",
+            "## User interest",
+            "",
+            "Scored per test user against the class distribution of their test positives. KL "
+            "in nats (lower is better); top-3 recall: the test mass on the three classes "
+            "predicted most likely (higher is better).",
+        ]
     for case, found in results["cases"].items():
         summary, runs = found["summary"], found["runs"]
         lines += [
@@ -117,24 +191,68 @@ def markdown(results: dict[str, Any]) -> str:
                 f"- head better than the {label}: KL in {wins['kl']}/{len(runs)} seeds, "
                 f"top-3 recall in {wins['top3_recall']}/{len(runs)}"
             )
+    attributes = results.get("attribute_cases", {})
+    if attributes:
+        lines += [
+            "",
+            "## Item attributes of held-out items",
+            "",
+            "A seeded, label-stratified 20% of the items has its attributes hidden in "
+            "training (its interactions stay); every row scores exactly those items.",
+        ]
+    for case, found in attributes.items():
+        summary, runs = found["summary"], found["runs"]
+        scores = [score for score, _ in ATTRIBUTE_SCORES[case]]
+        lines += [
+            "",
+            f"### {case} ({len(runs)} seeds: {', '.join(runs)})",
+            "",
+            "| prediction | " + " | ".join(scores) + " |",
+            "|---|" + "---|" * len(scores),
+        ]
+        for label, prefix in ATTRIBUTE_PREDICTORS:
+            cells = [
+                f"{summary[f'{prefix}{s}']['mean']:.4f} ± {summary[f'{prefix}{s}']['std']:.4f}"
+                if f"{prefix}{s}" in summary
+                else "-"
+                for s in scores
+            ]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+        for label, prefix in ATTRIBUTE_PREDICTORS[1:]:
+            wins = summary["model_wins"][prefix]
+            lines.append(
+                f"- model better than {label}: "
+                + ", ".join(f"{s} in {wins[s]}/{len(runs)}" for s in scores)
+            )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tag", default="", help="results file suffix")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     cases: dict[str, Any] = {}
+    attribute_cases: dict[str, Any] = {}
     for case in args.cases:
-        runs: dict[str, dict[str, float]] = {}
-        for seed in args.seeds:
-            runs[f"seed {seed}"] = run_once(config_of(case, seed))
-            shown = {key: round(value, 4) for key, value in runs[f"seed {seed}"].items()}
-            print(f"{case} seed {seed}: {shown}", flush=True)
-        cases[case] = {"runs": runs, "summary": summarise(runs)}
+        if "interest" in args.parts:
+            runs: dict[str, dict[str, float]] = {}
+            for seed in args.seeds:
+                runs[f"seed {seed}"] = run_once(config_of(case, seed))
+                shown = {key: round(value, 4) for key, value in runs[f"seed {seed}"].items()}
+                print(f"{case} interest seed {seed}: {shown}", flush=True)
+            cases[case] = {"runs": runs, "summary": summarise(runs)}
+        if "attributes" in args.parts:
+            runs = {}
+            for seed in args.seeds:
+                runs[f"seed {seed}"] = run_attributes_once(case, attribute_config_of(case, seed))
+                shown = {key: round(value, 4) for key, value in runs[f"seed {seed}"].items()}
+                print(f"{case} attributes seed {seed}: {shown}", flush=True)
+            attribute_cases[case] = {"runs": runs, "summary": summarise_attributes(case, runs)}
     results = {
         "meta": {
             "command": " ".join(["benchmarks/prediction_quality.py", *sys.argv[1:]]),
@@ -144,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
             "total_seconds": time.perf_counter() - started,
         },
         "cases": cases,
+        "attribute_cases": attribute_cases,
     }
     stem = RESULTS / ("prediction_quality" + (f"_{args.tag}" if args.tag else ""))
     stem.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
