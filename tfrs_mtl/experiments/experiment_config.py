@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tfrs_mtl._choices import Architecture, Weighting
 from tfrs_mtl.config import Config, require
-from tfrs_mtl.data.registry import DATASET_NAMES
 from tfrs_mtl.data.split_config import MAX_SEED, SplitConfig
 from tfrs_mtl.experiments.recipes import RECIPES, Recipe, recipe_for
 from tfrs_mtl.features.user_history import DEFAULT_HISTORY_LENGTH, HISTORY_FEATURE
@@ -94,7 +93,8 @@ class ExperimentConfig(Config):
     """One experiment: data, split, model overrides, index and baselines.
 
     Attributes:
-        dataset: one of `tfrs_mtl.data.DATASET_NAMES`.
+        dataset: one of `tfrs_mtl.data.DATASET_NAMES`, or a name given to
+            `tfrs_mtl.experiments.recipes.register_dataset`.
         data_dir: the dataset's folder (None: `$TFRS_MTL_DATA_DIR`, then TFDS for MovieLens).
         max_rows: keep a seeded random sample of this many rows (interactions) before
             splitting; 0 keeps everything. For smoke tests and demos on small machines.
@@ -291,8 +291,9 @@ class ExperimentConfig(Config):
 
     def validate(self) -> None:
         require(
-            self.dataset in DATASET_NAMES,
-            f"dataset={self.dataset!r} is not one of {list(DATASET_NAMES)}",
+            self.dataset in RECIPES,
+            f"dataset={self.dataset!r} is not one of {list(RECIPES)} (register your own with "
+            "tfrs_mtl.experiments.recipes.register_dataset)",
         )
         require(self.max_rows >= 0, f"max_rows={self.max_rows} must be >= 0 (0 keeps all)")
         require(

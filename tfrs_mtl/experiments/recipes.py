@@ -8,14 +8,25 @@ and how the preset `MultiTaskConfig` and the experiment's frame are built. The e
 code asks the recipe (`recipe_for(dataset)`) instead of branching on dataset names; the
 parts that depend on the data's size (`ExperimentConfig.item_item_weight_for`) switch on
 its shape, not its name.
+
+A user's own data joins the same way: `register_dataset(name, recipe)`, e.g. with
+`event_table_recipe` for any CSV/Parquet event log read through a column map, then
+`ExperimentConfig(dataset=name)` trains it (in that process).
+
+Example:
+    >>> register_dataset("my-shop", event_table_recipe(  # doctest: +SKIP
+    ...     "events.csv", {"user_id": "visitor", "item_id": "sku", "behavior": "event"},
+    ...     behavior_map={"view": "click", "basket": "cart", "order": "purchase"}))
+    >>> run_experiment(ExperimentConfig(dataset="my-shop"), "runs/my-shop")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -121,10 +132,7 @@ def _movielens_frame(config: ExperimentConfig) -> pd.DataFrame:
 
 
 def _ecommerce_frame(config: ExperimentConfig) -> pd.DataFrame:
-    """One row per (user, item) pair with 0/1 labels per behaviour, plus sampled unclicked
-    impressions (ESMM's entire space)."""
     from tfrs_mtl.data import load_dataset
-    from tfrs_mtl.data.aggregate import aggregate_interactions, sample_negative_impressions
 
     if config.dataset == "synthetic-ecommerce":
         loaded = load_dataset(
@@ -137,7 +145,15 @@ def _ecommerce_frame(config: ExperimentConfig) -> pd.DataFrame:
         )
     else:
         loaded = load_dataset(config.dataset, config.data_dir)
-    log = getattr(loaded, "log", loaded)
+    return events_frame(config, getattr(loaded, "log", loaded))
+
+
+def events_frame(config: ExperimentConfig, log: Any) -> pd.DataFrame:
+    """An `EventLog` as the experiment's frame: one row per (user, item) pair with 0/1 labels
+    per behaviour, plus `config.num_negatives_per_user` sampled unclicked impressions
+    (ESMM's entire space)."""
+    from tfrs_mtl.data.aggregate import aggregate_interactions, sample_negative_impressions
+
     pairs = aggregate_interactions(log)
     frame = sample_negative_impressions(pairs, config.num_negatives_per_user, seed=config.seed)
     for column in ("user_id", "item_id", "category", "brand"):
@@ -180,13 +196,49 @@ ECOMMERCE = Recipe(
     preset=_ecommerce_preset,
     load_frame=_ecommerce_frame,
 )
-#: The recipe of every dataset `tfrs_mtl.data.load_dataset` reads.
-RECIPES: Mapping[str, Recipe] = MappingProxyType(
-    {
-        **{name: MOVIELENS for name in MOVIELENS_NAMES},
-        **{name: ECOMMERCE for name in ECOMMERCE_NAMES},
-    }
-)
+_REGISTERED: dict[str, Recipe] = {
+    **{name: MOVIELENS for name in MOVIELENS_NAMES},
+    **{name: ECOMMERCE for name in ECOMMERCE_NAMES},
+}
+#: The recipe of every dataset an experiment can name: those `tfrs_mtl.data.load_dataset`
+#: reads and those registered with `register_dataset` (a read-only view).
+RECIPES: Mapping[str, Recipe] = MappingProxyType(_REGISTERED)
+
+
+def register_dataset(name: str, recipe: Recipe, *, replace: bool = False) -> None:
+    """Makes `name` a dataset experiments can train: its frame and model follow `recipe`.
+
+    Raises:
+        ValueError: `name` is empty, a built-in dataset, or already registered (unless
+            `replace`).
+    """
+    if not name or not isinstance(name, str):
+        raise ValueError(f"dataset name {name!r} must be a non-empty string")
+    if name in MOVIELENS_NAMES or name in ECOMMERCE_NAMES:
+        raise ValueError(f"{name!r} is a built-in dataset; register yours under another name")
+    if name in _REGISTERED and not replace:
+        raise ValueError(f"{name!r} is already registered (replace=True replaces it)")
+    _REGISTERED[name] = recipe
+
+
+def event_table_recipe(
+    path: str | os.PathLike[str],
+    column_map: Mapping[str, str] | None = None,
+    behavior_map: Mapping[str, str] | None = None,
+    **read_options: Any,
+) -> Recipe:
+    """The e-commerce recipe over one CSV/Parquet event table read through a column map
+    (`tfrs_mtl.data.read_event_table`: canonical column -> the file's column, source
+    behaviour -> `click`/`cart`/`purchase`; `read_options` go to it too). Tasks whose labels
+    the file lacks (no purchases, no categories) train without them."""
+
+    def load_frame(config: ExperimentConfig) -> pd.DataFrame:
+        from tfrs_mtl.data.event_csv import read_event_table
+
+        log = read_event_table(path, column_map, behavior_map, **read_options)
+        return events_frame(config, log)
+
+    return dataclasses.replace(ECOMMERCE, name=f"events:{os.fspath(path)}", load_frame=load_frame)
 
 
 def recipe_for(dataset: str) -> Recipe:
