@@ -9,14 +9,16 @@ thousands of items; X is never materialised, only dense blocks of a batch of use
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from tfrs_mtl._ease import binary_gram, ease_weights
-from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets, evaluate_full_ranking
+from tfrs_mtl.evaluation.baselines.validation_grid import grid_on_validation
+from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets
 from tfrs_mtl.evaluation.interaction_sets import UserItemSets
+from tfrs_mtl.evaluation.score_source import ScoreFn
 
 __all__ = ["EaseBaseline", "EaseSelection", "ease_weights", "gram_matrix", "select_ease"]
 
@@ -95,30 +97,21 @@ def select_ease(
         metric: full-ranking metric to maximise, `<name>@<K>`.
         seed: seed of the validation split.
     """
-    if not 0.0 < validation_fraction < 1.0:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
-    if not l2_grid:
-        raise ValueError("l2_grid is empty")
-    cutoff = int(metric.rsplit("@", 1)[1])
-    users = np.asarray(train_pairs[0], dtype=np.int64)
-    items = np.asarray(train_pairs[1], dtype=np.int64)
-    held_out = np.random.default_rng(seed).random(users.size) < validation_fraction
-    fit_sets = UserItemSets.from_pairs(
-        users[~held_out], items[~held_out], num_users=num_users, num_items=num_items
+
+    def fitted(fit_sets: UserItemSets) -> Callable[[float], ScoreFn]:
+        gram = gram_matrix(fit_sets)  # once for every λ
+        return lambda l2: EaseBaseline(ease_weights(gram, float(l2)), fit_sets, float(l2)).score
+
+    best, scores = grid_on_validation(
+        train_pairs,
+        [float(l2) for l2 in l2_grid],
+        fitted,
+        num_users=num_users,
+        num_items=num_items,
+        validation_fraction=validation_fraction,
+        metric=metric,
+        seed=seed,
     )
-    gram = gram_matrix(fit_sets)
-    scores: dict[float, float] = {}
-    for l2 in l2_grid:
-        model = EaseBaseline(ease_weights(gram, float(l2)), fit_sets, float(l2))
-        result = evaluate_full_ranking(
-            model.score,
-            fit_sets,
-            (users[held_out], items[held_out]),
-            num_users=num_users,
-            num_items=num_items,
-            ks=(cutoff,),
-        )
-        scores[float(l2)] = result.metrics[metric]
-    best = max(scores, key=lambda value: scores[value])
+    users, items = train_pairs
     final = EaseBaseline.fit((users, items), num_users=num_users, num_items=num_items, l2=best)
     return EaseSelection(final, best, scores, metric)

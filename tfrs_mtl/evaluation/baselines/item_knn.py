@@ -11,14 +11,16 @@ size is chosen on a validation carve-out of the training pairs (`select_item_knn
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets, evaluate_full_ranking
+from tfrs_mtl.evaluation.baselines.validation_grid import grid_on_validation
+from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets
 from tfrs_mtl.evaluation.interaction_sets import UserItemSets
+from tfrs_mtl.evaluation.score_source import ScoreFn
 
 DEFAULT_NEIGHBOURS_GRID: tuple[int, ...] = (20, 50, 100, 200, 500)
 #: The cosine's shrinkage (pseudo-users in the denominator).
@@ -115,30 +117,21 @@ def select_item_knn(
 ) -> ItemKnnBaseline:
     """Chooses the neighbourhood size on a random validation split of the training pairs
     (the `metric` of the full ranking, training items masked), then refits on all of them."""
-    if not 0.0 < validation_fraction < 1.0:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
-    if not neighbours_grid:
-        raise ValueError("neighbours_grid is empty")
-    cutoff = int(metric.rsplit("@", 1)[1])
-    users = np.asarray(train_pairs[0], dtype=np.int64)
-    items = np.asarray(train_pairs[1], dtype=np.int64)
-    held_out = np.random.default_rng(seed).random(users.size) < validation_fraction
-    fit_sets = UserItemSets.from_pairs(
-        users[~held_out], items[~held_out], num_users=num_users, num_items=num_items
+
+    def fitted(fit_sets: UserItemSets) -> Callable[[int], ScoreFn]:
+        return lambda size: ItemKnnBaseline(knn_similarities(fit_sets, size), fit_sets, size).score
+
+    best, _ = grid_on_validation(
+        train_pairs,
+        list(neighbours_grid),
+        fitted,
+        num_users=num_users,
+        num_items=num_items,
+        validation_fraction=validation_fraction,
+        metric=metric,
+        seed=seed,
     )
-    scores: dict[int, float] = {}
-    for neighbours in neighbours_grid:
-        model = ItemKnnBaseline(knn_similarities(fit_sets, neighbours), fit_sets, neighbours)
-        result = evaluate_full_ranking(
-            model.score,
-            fit_sets,
-            (users[held_out], items[held_out]),
-            num_users=num_users,
-            num_items=num_items,
-            ks=(cutoff,),
-        )
-        scores[neighbours] = result.metrics[metric]
-    best = max(scores, key=lambda value: scores[value])
+    users, items = train_pairs
     return ItemKnnBaseline.fit(
         (users, items), num_users=num_users, num_items=num_items, neighbours=best
     )
