@@ -109,7 +109,11 @@ def test_pipeline_output_equals_the_in_process_recommender(
         ("retrieval_scores", expected.retrieval_scores),
         ("final_scores", expected.final_scores),
     ):
-        np.testing.assert_allclose([r[name] for r in order], values, rtol=1e-5, err_msg=name)
+        # Scores near 0 differ by float rounding between the batches of the two paths
+        # (3.7e-9 seen on a score of -2.2e-5): an absolute tolerance on the cosine scale.
+        np.testing.assert_allclose(
+            [r[name] for r in order], values, rtol=1e-5, atol=1e-6, err_msg=name
+        )
     np.testing.assert_allclose(
         [r["scores"]["rating"] for r in order], expected.scores["rating"], rtol=1e-5
     )
