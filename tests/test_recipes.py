@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import numpy as np
@@ -60,12 +61,18 @@ def test_the_experiment_code_never_branches_on_a_dataset_family() -> None:
     assert not offenders, offenders
 
 
-def test_a_users_own_event_table_trains_through_a_registered_recipe(tmp_path: Path) -> None:
-    from tfrs_mtl.experiments import run_experiment
-    from tfrs_mtl.experiments.recipes import event_table_recipe, register_dataset
-    from tfrs_mtl.serving import IndexConfig
+COLUMNS = {
+    "user_id": "visitor",
+    "item_id": "sku",
+    "behavior": "action",
+    "timestamp": "ts",
+    "category": "group",
+}
+BEHAVIOURS = {"view": "click", "basket": "cart", "order": "purchase"}
 
-    # 120 visitors, 40 skus in 4 groups; each visitor views in one group, some buy.
+
+def write_events(path: Path) -> Path:
+    """120 visitors, 40 skus in 4 groups; each visitor views in one group, some buy."""
     rng = np.random.default_rng(0)
     rows = []
     for visitor in range(120):
@@ -73,19 +80,18 @@ def test_a_users_own_event_table_trains_through_a_registered_recipe(tmp_path: Pa
         for sku in rng.choice(10, size=6, replace=False) + 10 * group:
             action = rng.choice(["view", "view", "basket", "order"])
             rows.append(f"v{visitor},s{sku},{action},{1_600_000_000 + len(rows)},g{group}")
-    path = tmp_path / "events.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("visitor,sku,action,ts,group\n" + "\n".join(rows) + "\n")
-    recipe = event_table_recipe(
-        path,
-        {
-            "user_id": "visitor",
-            "item_id": "sku",
-            "behavior": "action",
-            "timestamp": "ts",
-            "category": "group",
-        },
-        behavior_map={"view": "click", "basket": "cart", "order": "purchase"},
-    )
+    return path
+
+
+def test_a_users_own_event_table_trains_through_a_registered_recipe(tmp_path: Path) -> None:
+    from tfrs_mtl.experiments import run_experiment
+    from tfrs_mtl.experiments.recipes import event_table_recipe, register_dataset
+    from tfrs_mtl.serving import IndexConfig
+
+    path = write_events(tmp_path / "events.csv")
+    recipe = event_table_recipe(path, COLUMNS, behavior_map=BEHAVIOURS)
     register_dataset("tiny-shop", recipe, replace=True)
     config = ExperimentConfig(
         dataset="tiny-shop",
@@ -104,6 +110,77 @@ def test_a_users_own_event_table_trains_through_a_registered_recipe(tmp_path: Pa
         register_dataset("tiny-shop", recipe)
     with pytest.raises(ValueError, match="built-in dataset"):
         register_dataset("retailrocket", recipe)
+
+
+def test_a_yaml_config_with_an_events_block_trains_with_tfrs_mtl_train(tmp_path: Path) -> None:
+    """`tfrs-mtl train --config` on a YAML file naming a CSV (relative to the YAML) and its
+    column and behaviour maps; the run's saved config registers the table again after the
+    registration is gone (as in a fresh process)."""
+    import yaml
+    from click.testing import CliRunner
+
+    from tfrs_mtl.cli import main
+    from tfrs_mtl.experiments import recipes
+    from tfrs_mtl.experiments.run_outputs import EXPERIMENT_FILE
+
+    write_events(tmp_path / "shop" / "data" / "events.csv")
+    config_file = tmp_path / "shop" / "yaml-shop.yaml"
+    config_file.write_text(
+        yaml.safe_dump(
+            {
+                "dataset": "yaml-shop",
+                "events": {"path": "data/events.csv", "columns": COLUMNS, "behaviors": BEHAVIOURS},
+                "epochs": 1,
+                "baselines": ["popularity"],
+                "blend": {"retrieval": 1.0},
+                "index": {"kind": "brute_force"},
+                "validate_each_epoch": False,
+            }
+        )
+    )
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main, ["train", "--config", str(config_file), "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0 <= metrics["served/purchase_recall@20"] <= 1
+    assert 0 <= metrics["baselines/popularity/retrieval/recall@10"] <= 1
+    saved = yaml.safe_load((out / EXPERIMENT_FILE).read_text())
+    assert saved["dataset"] == "yaml-shop"
+    assert saved["events"]["path"] == str((tmp_path / "shop" / "data" / "events.csv").resolve())
+
+    recipes._REGISTERED.pop("yaml-shop")
+    assert "yaml-shop" not in recipes.RECIPES
+    again = ExperimentConfig.load(out / EXPERIMENT_FILE)
+    assert again.dataset == "yaml-shop" and "yaml-shop" in recipes.RECIPES
+    assert again.task_names == ECOMMERCE.tasks
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"events": {"path": "e.csv"}}, "'movielens-100k' is built in"),
+        ({"dataset": "retailrocket", "events": {"path": "e.csv"}}, "is built in"),
+        (
+            {"dataset": "s", "events": {"path": "e.csv", "columns": {"sku": "item"}}},
+            r"events.columns: unknown column\(s\) \['sku'\]",
+        ),
+        (
+            {"dataset": "s", "events": {"path": "e.csv", "behaviors": {"view": "look"}}},
+            "events.behaviors.view='look' is not one of",
+        ),
+        ({"dataset": "s", "events": {"path": " "}}, "events.path must name"),
+        ({"dataset": "s", "events": {"columns": {}}}, "path"),
+    ],
+)
+def test_a_wrong_events_block_is_refused_naming_the_field(
+    data: dict[str, object], message: str
+) -> None:
+    from tfrs_mtl.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        ExperimentConfig.from_dict(data)
 
 
 def test_an_unregistered_dataset_is_refused_with_the_way_to_register_it() -> None:

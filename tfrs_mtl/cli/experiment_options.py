@@ -232,6 +232,17 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def with_events_path_resolved(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """`data` with a relative `events.path` made absolute against `folder` (the config
+    file's), so a run's saved config finds the table from anywhere."""
+    events = data.get("events")
+    if isinstance(events, dict) and isinstance(events.get("path"), str) and events["path"]:
+        path = Path(events["path"]).expanduser()
+        if not path.is_absolute():
+            data["events"] = {**events, "path": str((folder / path).resolve())}
+    return data
+
+
 def build_config(
     config_path: str | None,
     dataset: str | None,
@@ -280,7 +291,7 @@ def build_config(
                 f"{config_path}: ExperimentConfig: expected a mapping, got {shown(loaded)} "
                 f"({type(loaded).__name__})"
             )
-        data = dict(loaded or {})
+        data = with_events_path_resolved(dict(loaded or {}), Path(config_path).parent)
     if preset is not None:
         data["preset"] = preset
     if tasks is not None and not parse_list(tasks):

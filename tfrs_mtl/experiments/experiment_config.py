@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from tfrs_mtl._choices import Architecture, Weighting
 from tfrs_mtl.config import Config, require
 from tfrs_mtl.data.split_config import MAX_SEED, SplitConfig
-from tfrs_mtl.experiments.recipes import RECIPES, Recipe, recipe_for
+from tfrs_mtl.experiments.recipes import (
+    BUILT_IN_DATASETS,
+    RECIPES,
+    EventTableSource,
+    Recipe,
+    recipe_for,
+    register_event_table,
+)
 from tfrs_mtl.features.user_history import DEFAULT_HISTORY_LENGTH, HISTORY_FEATURE
 from tfrs_mtl.serving.index_config import IndexConfig
 
@@ -94,7 +101,12 @@ class ExperimentConfig(Config):
 
     Attributes:
         dataset: one of `tfrs_mtl.data.DATASET_NAMES`, or a name given to
-            `tfrs_mtl.experiments.recipes.register_dataset`.
+            `tfrs_mtl.experiments.recipes.register_dataset` or to `events`.
+        events: a CSV/Parquet event table of your own (`EventTableSource`: the file, its
+            column map and behaviour map), trained with the e-commerce recipe under the
+            name `dataset`, which the config registers in the process (a YAML config with
+            an `events:` block trains through `tfrs-mtl train --config`). None: `dataset`
+            is built in or registered already.
         data_dir: the dataset's folder (None: `$TFRS_MTL_DATA_DIR`, then TFDS for MovieLens).
         max_rows: keep a seeded random sample of this many rows (interactions) before
             splitting; 0 keeps everything. For smoke tests and demos on small machines.
@@ -232,6 +244,7 @@ class ExperimentConfig(Config):
     """
 
     dataset: str = "movielens-100k"
+    events: EventTableSource | None = None
     data_dir: str | None = None
     max_rows: int = 0
     split: SplitConfig = dataclasses.field(default_factory=SplitConfig)
@@ -277,6 +290,13 @@ class ExperimentConfig(Config):
     attribute_holdout: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.events is not None:
+            require(
+                self.dataset not in BUILT_IN_DATASETS,
+                f"dataset={self.dataset!r} is built in; name the events table's dataset "
+                "yourself (e.g. dataset: my-shop)",
+            )
+            register_event_table(self.dataset, self.events)
         if self.baselines is None and self.dataset in RECIPES:
             object.__setattr__(self, "baselines", default_baselines(self.dataset))
         super().__post_init__()

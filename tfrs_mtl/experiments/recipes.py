@@ -11,13 +11,24 @@ its shape, not its name.
 
 A user's own data joins the same way: `register_dataset(name, recipe)`, e.g. with
 `event_table_recipe` for any CSV/Parquet event log read through a column map, then
-`ExperimentConfig(dataset=name)` trains it (in that process).
+`ExperimentConfig(dataset=name)` trains it (in that process). An experiment config with an
+`events` block (`EventTableSource`: the file, its column map and behaviour map) registers
+its dataset itself, so the same thing works from a YAML file and `tfrs-mtl train --config`,
+and a run's saved config reloads it in a fresh process.
 
 Example:
     >>> register_dataset("my-shop", event_table_recipe(  # doctest: +SKIP
     ...     "events.csv", {"user_id": "visitor", "item_id": "sku", "behavior": "event"},
     ...     behavior_map={"view": "click", "basket": "cart", "order": "purchase"}))
     >>> run_experiment(ExperimentConfig(dataset="my-shop"), "runs/my-shop")  # doctest: +SKIP
+
+The same from YAML (`tfrs-mtl train --config my-shop.yaml --out runs/my-shop`):
+
+    dataset: my-shop
+    events:
+      path: events.csv            # relative to the YAML file
+      columns: {user_id: visitor, item_id: sku, behavior: event, timestamp: ts}
+      behaviors: {view: click, basket: cart, order: purchase}
 """
 
 from __future__ import annotations
@@ -26,11 +37,12 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from tfrs_mtl._choices import Architecture
+from tfrs_mtl.config.base import Config, require
 from tfrs_mtl.data.movielens_schema import MOVIELENS_NAMES
 from tfrs_mtl.data.registry import ECOMMERCE_NAMES
 
@@ -196,6 +208,8 @@ ECOMMERCE = Recipe(
     preset=_ecommerce_preset,
     load_frame=_ecommerce_frame,
 )
+#: The datasets `tfrs_mtl.data.load_dataset` reads (their names cannot be registered).
+BUILT_IN_DATASETS: frozenset[str] = frozenset(MOVIELENS_NAMES) | frozenset(ECOMMERCE_NAMES)
 _REGISTERED: dict[str, Recipe] = {
     **{name: MOVIELENS for name in MOVIELENS_NAMES},
     **{name: ECOMMERCE for name in ECOMMERCE_NAMES},
@@ -214,7 +228,7 @@ def register_dataset(name: str, recipe: Recipe, *, replace: bool = False) -> Non
     """
     if not name or not isinstance(name, str):
         raise ValueError(f"dataset name {name!r} must be a non-empty string")
-    if name in MOVIELENS_NAMES or name in ECOMMERCE_NAMES:
+    if name in BUILT_IN_DATASETS:
         raise ValueError(f"{name!r} is a built-in dataset; register yours under another name")
     if name in _REGISTERED and not replace:
         raise ValueError(f"{name!r} is already registered (replace=True replaces it)")
@@ -239,6 +253,69 @@ def event_table_recipe(
         return events_frame(config, log)
 
     return dataclasses.replace(ECOMMERCE, name=f"events:{os.fspath(path)}", load_frame=load_frame)
+
+
+@dataclasses.dataclass(frozen=True)
+class EventTableSource(Config):
+    """A CSV/Parquet event table trained with the e-commerce recipe: the `events` block of
+    an experiment config (`event_table_recipe` over these fields).
+
+    Attributes:
+        path: the file (Parquet when it ends in `.parquet` or `.pq`). The CLI resolves a
+            relative path against the folder of the `--config` file.
+        columns: canonical column (`user_id`, `item_id`, `behavior`, `timestamp`,
+            `category`, `brand`, `price`) -> the file's column; None: the file already
+            uses the canonical names.
+        behaviors: the file's behaviour value -> `click`, `cart`, `favorite` or
+            `purchase`; None: the file already uses them.
+        default_behavior: every row's behaviour when the file has no behaviour column.
+        delimiter: the field delimiter of a text file.
+        timestamp_unit: `s` or `ms`.
+    """
+
+    path: str
+    columns: dict[str, str] | None = None
+    behaviors: dict[str, str] | None = None
+    default_behavior: str | None = None
+    delimiter: str = ","
+    timestamp_unit: Literal["s", "ms"] = "s"
+
+    def validate(self) -> None:
+        from tfrs_mtl.data.event_columns import CANONICAL_COLUMNS
+        from tfrs_mtl.data.events import BEHAVIORS
+
+        require(bool(self.path.strip()), "events.path must name a CSV or Parquet file")
+        unknown = sorted(set(self.columns or {}) - set(CANONICAL_COLUMNS))
+        require(
+            not unknown,
+            f"events.columns: unknown column(s) {unknown}; expected some of "
+            f"{list(CANONICAL_COLUMNS)} (each mapped to the file's column)",
+        )
+        for name, behavior in {
+            **(self.behaviors or {}),
+            **({"default_behavior": self.default_behavior} if self.default_behavior else {}),
+        }.items():
+            require(
+                behavior in BEHAVIORS,
+                f"events.behaviors.{name}={behavior!r} is not one of {list(BEHAVIORS)}",
+            )
+
+    def recipe(self) -> Recipe:
+        """The e-commerce recipe reading this table."""
+        return event_table_recipe(
+            self.path,
+            self.columns,
+            self.behaviors,
+            default_behavior=self.default_behavior,
+            delimiter=self.delimiter,
+            timestamp_unit=self.timestamp_unit,
+        )
+
+
+def register_event_table(name: str, source: EventTableSource) -> None:
+    """Registers (or re-registers) `name` as the event table `source`; a built-in name is
+    refused with `ValueError`."""
+    register_dataset(name, source.recipe(), replace=True)
 
 
 def recipe_for(dataset: str) -> Recipe:
