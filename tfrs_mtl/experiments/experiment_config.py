@@ -525,8 +525,6 @@ class ExperimentConfig(Config):
             num_items: the catalogue's size, when known: the parts that switch on by size
                 (`item_item_weight_for`) follow it.
         """
-        from tfrs_mtl.layers import TowerConfig
-
         preset = self.recipe.preset(self, self.item_item_weight_for(num_items))
         wanted = set(self.task_names)
         if columns is not None:
@@ -573,20 +571,18 @@ class ExperimentConfig(Config):
             task.replace(weight=weights[task.name]) if task.name in weights else task
             for task in tasks
         )
-        tower = TowerConfig(
-            hidden_dims=self.tower_hidden_dims,
-            output_dim=self.embedding_dim,
-            use_l2_norm=self.use_l2_norm,
-            use_bias_dimension=self.retrieval_item_bias and self.recipe.reads_history,
-        )
+        # The preset's towers, with this experiment's shape (the preset decides which
+        # feature, if any, each tower passes through unprojected).
+        shape = {
+            "hidden_dims": self.tower_hidden_dims,
+            "output_dim": self.embedding_dim,
+            "use_l2_norm": self.use_l2_norm,
+            "use_bias_dimension": self.retrieval_item_bias and self.recipe.reads_history,
+        }
         return preset.replace(
             tasks=tasks,
-            # The preset decides which feature (if any) each tower passes through unprojected.
-            query_tower=tower.replace(
-                identity_feature=preset.query_tower.identity_feature,
-                history_clusters=preset.query_tower.history_clusters,
-            ),
-            candidate_tower=tower.replace(identity_feature=preset.candidate_tower.identity_feature),
+            query_tower=preset.query_tower.replace(**shape),
+            candidate_tower=preset.candidate_tower.replace(**shape),
             learning_rate=self.learning_rate,
             seed=self.seed,
             eval_top_k=(),
