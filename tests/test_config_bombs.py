@@ -118,7 +118,7 @@ def test_a_config_file_naming_only_an_ecommerce_dataset_is_accepted(tmp_path: Pa
     path = tmp_path / "shop.yaml"
     path.write_text("dataset: synthetic-ecommerce\n")
     config = build_config(str(path), *[None] * 16)
-    assert config.dataset == "synthetic-ecommerce" and "tfrs_tutorial" not in config.baselines
+    assert config.dataset == "synthetic-ecommerce" and "tfrs_tutorial" not in config.baseline_names
 
 
 def test_a_zip_member_too_large_once_inflated_is_refused_unread(

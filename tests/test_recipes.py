@@ -188,3 +188,41 @@ def test_an_unregistered_dataset_is_refused_with_the_way_to_register_it() -> Non
 
     with pytest.raises(ConfigError, match="register your own with"):
         ExperimentConfig(dataset="nobody-registered-this")
+
+
+def test_the_dense_baselines_leave_the_defaults_on_a_large_catalogue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """EASE (an items x items inverse) is a default baseline up to `MAX_ITEM_ITEM_ITEMS`
+    items only; named, it runs at any size; the run says what it left out."""
+    from tfrs_mtl.experiments import experiment_baselines, experiment_config
+    from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
+
+    shop = ExperimentConfig(dataset="synthetic-ecommerce")
+    bound = experiment_config.MAX_ITEM_ITEM_ITEMS
+    assert shop.baselines is None and "ease" in shop.baseline_names
+    assert shop.baselines_for(bound) == shop.baseline_names
+    assert shop.baselines_for(bound + 1) == tuple(n for n in shop.baseline_names if n != "ease")
+    named = shop.replace(baselines=("popularity", "ease"))
+    assert named.baselines_for(10 * bound) == ("popularity", "ease")
+
+    small = ExperimentConfig(
+        dataset="synthetic-ecommerce",
+        synthetic_num_users=150,
+        synthetic_num_items=80,
+        synthetic_num_events=1_500,
+    )
+    data = load_experiment_data(small)
+    train, test = split_experiment_data(data, small.split)
+    monkeypatch.setattr(experiment_config, "MAX_ITEM_ITEM_ITEMS", data.num_items - 1)
+    monkeypatch.setattr(experiment_baselines, "MAX_ITEM_ITEM_ITEMS", data.num_items - 1)
+    lines: list[str] = []
+    found = experiment_baselines.run_baselines(small, data, train, test, lines.append)
+    assert "ease" not in found.names and "ease" not in found.metrics
+    assert set(found.names) == set(small.baseline_names) - {"ease"}
+    assert {"popularity", "item_knn"} <= set(found.metrics)
+    assert any("ease left out of the defaults" in line for line in lines), lines
+    found = experiment_baselines.run_baselines(
+        small.replace(baselines=("ease",)), data, train, test, lines.append
+    )
+    assert found.names == ("ease",) and "ease" in found.metrics

@@ -23,7 +23,11 @@ import numpy as np
 
 from tfrs_mtl.evaluation.baselines import evaluate_baselines
 from tfrs_mtl.experiments.attribute_evaluation import attribute_baseline_metrics
-from tfrs_mtl.experiments.experiment_config import OPTIONAL_BASELINES, ExperimentConfig
+from tfrs_mtl.experiments.experiment_config import (
+    MAX_ITEM_ITEM_ITEMS,
+    OPTIONAL_BASELINES,
+    ExperimentConfig,
+)
 from tfrs_mtl.experiments.experiment_data import ExperimentData
 from tfrs_mtl.experiments.interest_evaluation import (
     popularity_interest_metrics,
@@ -40,11 +44,13 @@ class BaselineEvaluation:
     metrics: `{baseline: {task: {metric: value}}}`.
     recall_curves: `{baseline: Recall@1..100}`.
     seconds: `{baseline_group: wall time}`.
+    names: the baselines run (`ExperimentConfig.baselines_for` the catalogue).
     """
 
     metrics: dict[str, dict[str, dict[str, float]]]
     recall_curves: dict[str, np.ndarray]
     seconds: dict[str, float]
+    names: tuple[str, ...] = ()
 
 
 def run_baselines(
@@ -54,11 +60,19 @@ def run_baselines(
     test_positions: np.ndarray,
     log: Log | None = None,
 ) -> BaselineEvaluation:
-    """Fits and scores `config.baseline_names` (empty: nothing), and with an attribute
-    holdout the attribute completion baselines (`attribute_baseline_metrics`)."""
+    """Fits and scores `config.baselines_for(data.num_items)` (empty: nothing), and with an
+    attribute holdout the attribute completion baselines (`attribute_baseline_metrics`)."""
     import time
 
     log = log or (lambda message: None)
+    names = config.baselines_for(data.num_items)
+    left_out = [name for name in config.baseline_names if name not in names]
+    if left_out:
+        log(
+            f"baselines: {', '.join(left_out)} left out of the defaults: dense items x items "
+            f"on {data.num_items:,} items (above {MAX_ITEM_ITEM_ITEMS:,}); name "
+            f"{'it' if len(left_out) == 1 else 'them'} in --baselines to run anyway"
+        )
     metrics: dict[str, dict[str, dict[str, float]]] = {}
     curves: dict[str, np.ndarray] = {}
     seconds: dict[str, float] = {}
@@ -69,12 +83,10 @@ def run_baselines(
         seconds["attribute"] = time.perf_counter() - start
     train_pairs, test_pairs = data.pairs(train_positions), data.pairs(test_positions)
     if not len(test_pairs[0]):
-        return BaselineEvaluation(metrics, curves, seconds)
+        return BaselineEvaluation(metrics, curves, seconds, names)
     # The tutorial and the attribute model train models of their own (the latter in
     # `tfrs_mtl.experiments.experiment_run`, beside the model).
-    classic = [
-        name for name in config.baseline_names if name not in ("tfrs_tutorial", *OPTIONAL_BASELINES)
-    ]
+    classic = [name for name in names if name not in ("tfrs_tutorial", *OPTIONAL_BASELINES)]
     if classic:
         log(f"baselines: {', '.join(classic)}")
         start = time.perf_counter()
@@ -107,14 +119,14 @@ def run_baselines(
                     )
                 }
         seconds["classic"] = time.perf_counter() - start
-    if "tfrs_tutorial" in config.baseline_names:
+    if "tfrs_tutorial" in names:
         log("baseline: tfrs_tutorial (3 epochs, as published)")
         start = time.perf_counter()
         metrics["tfrs_tutorial"], curves["tfrs_tutorial"] = _tfrs_tutorial(
             config, data, train_positions, test_positions
         )
         seconds["tfrs_tutorial"] = time.perf_counter() - start
-    return BaselineEvaluation(metrics, curves, seconds)
+    return BaselineEvaluation(metrics, curves, seconds, names)
 
 
 def _ratings(

@@ -59,6 +59,10 @@ DEFAULT_ITEM_ITEM_WEIGHT = 0.5
 #: at 5,000 items, 10 GB at 50,000). Beyond it the part is off (and the run says so); an
 #: explicit `item_item_weight` still turns it on.
 MAX_ITEM_ITEM_ITEMS = 5_000
+#: Baselines that hold an items x items dense matrix (EASE's inverse: 800 MB per copy at
+#: 10,000 items, cubic time): left out of the default baselines on catalogues above
+#: `MAX_ITEM_ITEM_ITEMS`, run there only when named.
+DENSE_BASELINES: tuple[str, ...] = ("ease",)
 
 #: The largest value of each size a config may ask for: beyond them a run would exhaust
 #: memory (embedding tables, history, negative or synthetic arrays, evaluation cut-offs) or
@@ -219,7 +223,8 @@ class ExperimentConfig(Config):
             only); the opt-in `attribute_single_task` (`OPTIONAL_BASELINES`, with
             `attribute_holdout`) trains retrieval and the item attribute tasks alone and
             scores them on the held-out items. None (default): every one that applies to
-            the dataset (`default_baselines`).
+            the dataset (`default_baselines`), less the dense ones (`DENSE_BASELINES`) on a
+            catalogue of more than `MAX_ITEM_ITEM_ITEMS` items (`baselines_for`).
         attribute_holdout: the share of the training catalogue's items whose attributes
             (MovieLens genres; e-commerce category, price and brand) are hidden in training,
             chosen per split, seeded by `seed` and stratified by label
@@ -297,8 +302,6 @@ class ExperimentConfig(Config):
                 "yourself (e.g. dataset: my-shop)",
             )
             register_event_table(self.dataset, self.events)
-        if self.baselines is None and self.dataset in RECIPES:
-            object.__setattr__(self, "baselines", default_baselines(self.dataset))
         super().__post_init__()
 
     @classmethod
@@ -471,8 +474,18 @@ class ExperimentConfig(Config):
 
     @property
     def baseline_names(self) -> tuple[str, ...]:
-        """The baselines run (`baselines`, resolved)."""
-        return self.baselines or ()
+        """The baselines asked for: `baselines`, or the dataset's defaults when None (on a
+        large catalogue `baselines_for` leaves the dense ones out of the defaults)."""
+        if self.baselines is not None:
+            return self.baselines
+        return default_baselines(self.dataset) if self.dataset in RECIPES else ()
+
+    def baselines_for(self, num_items: int) -> tuple[str, ...]:
+        """The baselines run on a catalogue of `num_items`: those named, or the defaults
+        less `DENSE_BASELINES` above `MAX_ITEM_ITEM_ITEMS` items."""
+        if self.baselines is not None or num_items <= MAX_ITEM_ITEM_ITEMS:
+            return self.baseline_names
+        return tuple(name for name in self.baseline_names if name not in DENSE_BASELINES)
 
     @property
     def recipe(self) -> Recipe:

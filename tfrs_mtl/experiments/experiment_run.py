@@ -616,7 +616,7 @@ def _run_notes(result: ExperimentResult) -> str:
         + (" (tuned)" if config.index_target_recall is not None else "")
         + "; `index/*` metrics are what the served index returns, `retrieval/*` the exact "
         "full ranking (training items masked in both)",
-        f"- baselines: {', '.join(config.baseline_names) or 'none'}",
+        f"- baselines: {', '.join(result.baselines.names) or 'none'}",
         "- per-epoch validation curves use the test split for monitoring only; nothing is "
         "selected on them",
         "",
