@@ -226,3 +226,40 @@ def test_the_dense_baselines_leave_the_defaults_on_a_large_catalogue(
         small.replace(baselines=("ease",)), data, train, test, lines.append
     )
     assert found.names == ("ease",) and "ease" in found.metrics
+
+
+def test_retrieval_negatives_follow_the_catalogue_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full softmax up to `MAX_FULL_CATALOGUE_ITEMS` items, in-batch with the logQ
+    correction above (the run says so); a named choice holds at any size."""
+    from tfrs_mtl.experiments import experiment_config, experiment_run
+    from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
+
+    bound = experiment_config.MAX_FULL_CATALOGUE_ITEMS
+    config = ExperimentConfig(dataset="synthetic-ecommerce")
+    assert config.retrieval_negatives is None
+    small = config.model_config(None, bound).task("retrieval")
+    large = config.model_config(None, bound + 1).task("retrieval")
+    assert (small.use_full_catalogue, small.use_logq_correction) == (True, False)
+    assert (large.use_full_catalogue, large.use_logq_correction) == (False, True)
+    named = config.replace(retrieval_negatives="full_catalogue").model_config(None, 10 * bound)
+    assert named.task("retrieval").use_full_catalogue
+    # The run's log names the switch.
+    tiny = ExperimentConfig(
+        dataset="synthetic-ecommerce",
+        synthetic_num_users=100,
+        synthetic_num_items=60,
+        synthetic_num_events=1_000,
+        epochs=1,
+        baselines=(),
+        blend={"retrieval": 1.0},
+        validate_each_epoch=False,
+    )
+    data = load_experiment_data(tiny)
+    train, test = split_experiment_data(data, tiny.split)
+    monkeypatch.setattr(experiment_config, "MAX_FULL_CATALOGUE_ITEMS", data.num_items - 1)
+    monkeypatch.setattr(experiment_run, "MAX_FULL_CATALOGUE_ITEMS", data.num_items - 1)
+    lines: list[str] = []
+    monkeypatch.setattr(experiment_run, "progress_logger", lambda progress: lines.append)
+    result = experiment_run.train_and_evaluate(tiny, data, train, test, progress=True)
+    assert result.model.config.task("retrieval").use_logq_correction
+    assert any("logQ correction" in line for line in lines), lines

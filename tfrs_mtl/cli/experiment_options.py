@@ -131,7 +131,8 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--retrieval-negatives",
             type=click.Choice(("in_batch", "logq", "full_catalogue")),
             default=None,
-            help="Retrieval softmax negatives. [default: full_catalogue]",
+            help="Retrieval softmax negatives. [default: full_catalogue up to 50,000 items, "
+            "logq above]",
         ),
         click.option(
             "--retrieval-positives",

@@ -59,6 +59,11 @@ DEFAULT_ITEM_ITEM_WEIGHT = 0.5
 #: at 5,000 items, 10 GB at 50,000). Beyond it the part is off (and the run says so); an
 #: explicit `item_item_weight` still turns it on.
 MAX_ITEM_ITEM_ITEMS = 5_000
+#: The largest catalogue on which `retrieval_negatives=None` trains retrieval against every
+#: item: a full softmax scores the whole catalogue at every step (`[batch, items]` logits
+#: and their gradient: 200 MB per copy at batch 1,024 and 50,000 items). Beyond it the
+#: default is in-batch negatives with the logQ correction, which cost the same at any size.
+MAX_FULL_CATALOGUE_ITEMS = 50_000
 #: Baselines that hold an items x items dense matrix (EASE's inverse: 800 MB per copy at
 #: 10,000 items, cubic time): left out of the default baselines on catalogues above
 #: `MAX_ITEM_ITEM_ITEMS`, run there only when named.
@@ -131,7 +136,9 @@ class ExperimentConfig(Config):
             batch), `logq` (in-batch, logits corrected by each item's log sampling
             probability; Yi et al., "Sampling-Bias-Corrected Neural Modeling for Large Corpus
             Item Recommendations", RecSys 2019) or `full_catalogue` (every training item).
-            Uncorrected in-batch negatives over-penalise popular items.
+            Uncorrected in-batch negatives over-penalise popular items. None (default):
+            `full_catalogue` on a catalogue of at most `MAX_FULL_CATALOGUE_ITEMS` items,
+            else `logq` (`retrieval_negatives_for`; the run says so).
         embedding_dim: width of every embedding table and of the towers' output.
         user_history_length: MovieLens: the query tower reads the `user_history` feature, the
             user's training items through the movie id table
@@ -257,7 +264,7 @@ class ExperimentConfig(Config):
     architecture: Architecture | None = None
     weighting: Weighting = "fixed"
     task_weights: dict[str, float] = dataclasses.field(default_factory=dict)
-    retrieval_negatives: Literal["in_batch", "logq", "full_catalogue"] = "full_catalogue"
+    retrieval_negatives: Literal["in_batch", "logq", "full_catalogue"] | None = None
     embedding_dim: int = 64
     user_history_length: int = DEFAULT_HISTORY_LENGTH
     side_features: bool = False
@@ -527,6 +534,15 @@ class ExperimentConfig(Config):
         small = num_items is None or num_items <= MAX_ITEM_ITEM_ITEMS
         return DEFAULT_ITEM_ITEM_WEIGHT if self.item_item_supported and small else 0.0
 
+    def retrieval_negatives_for(self, num_items: int | None) -> str:
+        """`retrieval_negatives`, with None resolved by the catalogue's size: `full_catalogue`
+        up to `MAX_FULL_CATALOGUE_ITEMS` items (`num_items=None`: size unknown, taken as
+        small enough), else `logq`."""
+        if self.retrieval_negatives is not None:
+            return self.retrieval_negatives
+        small = num_items is None or num_items <= MAX_FULL_CATALOGUE_ITEMS
+        return "full_catalogue" if small else "logq"
+
     def model_config(
         self, columns: Collection[str] | None = None, num_items: int | None = None
     ) -> MultiTaskConfig:
@@ -560,7 +576,8 @@ class ExperimentConfig(Config):
             for task in preset.tasks
             if task.name in wanted
         )
-        full = self.retrieval_negatives == "full_catalogue"
+        negatives = self.retrieval_negatives_for(num_items)
+        full = negatives == "full_catalogue"
         history_positives = (
             full
             and self.retrieval_positives == "history"
@@ -568,7 +585,7 @@ class ExperimentConfig(Config):
         )
         tasks = tuple(
             task.replace(
-                use_logq_correction=self.retrieval_negatives == "logq",
+                use_logq_correction=negatives == "logq",
                 use_full_catalogue=full,
                 remove_accidental_hits=not full,
                 temperature=self.retrieval_temperature,

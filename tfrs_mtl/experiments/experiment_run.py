@@ -71,7 +71,11 @@ from tfrs_mtl.experiments.attribute_evaluation import heldout_model_metrics, sin
 from tfrs_mtl.experiments.attribute_holdout import with_attribute_weights
 from tfrs_mtl.experiments.blend_fitting import BlendFit, HeldOut, fit_blend
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation, run_baselines
-from tfrs_mtl.experiments.experiment_config import MAX_ITEM_ITEM_ITEMS, ExperimentConfig
+from tfrs_mtl.experiments.experiment_config import (
+    MAX_FULL_CATALOGUE_ITEMS,
+    MAX_ITEM_ITEM_ITEMS,
+    ExperimentConfig,
+)
 from tfrs_mtl.experiments.experiment_data import (
     ExperimentData,
     feature_arrays,
@@ -451,6 +455,12 @@ def train_and_evaluate(
             f"item-item part off: {data.num_items:,} items is above "
             f"{MAX_ITEM_ITEM_ITEMS:,} (it is dense in the items; --item-item-weight "
             "turns it on)"
+        )
+    if config.retrieval_negatives is None and data.num_items > MAX_FULL_CATALOGUE_ITEMS:
+        log(
+            f"retrieval negatives: in-batch with the logQ correction, as {data.num_items:,} "
+            f"items is above {MAX_FULL_CATALOGUE_ITEMS:,} for a full softmax at every step "
+            "(--retrieval-negatives full_catalogue asks for it anyway)"
         )
     blend_fit = None
     blend = config.blend
