@@ -34,3 +34,38 @@ def test_select_picks_the_best_validation_l2_and_refits_on_all_pairs() -> None:
     )
     refit = EaseBaseline.fit((users, items), num_users=40, num_items=25, l2=selection.best_l2)
     np.testing.assert_allclose(selection.model.weights, refit.weights)
+
+
+def test_ease_weights_match_the_double_precision_inverse_and_work_in_place() -> None:
+    """The float32 Cholesky inverse agrees with numpy's float64 inverse, and holds at most
+    the Gram matrix's copy beyond its input."""
+    import tracemalloc
+
+    from tfrs_mtl._ease import binary_gram, ease_weights
+
+    rng = np.random.default_rng(0)
+    size = 1_500  # not a multiple of the mirrored block
+    users, items = rng.integers(0, 3_000, 60_000), rng.zipf(1.3, 60_000) % size
+    gram = binary_gram(users, items, size)
+    assert gram.dtype == np.float32 and gram.flags.c_contiguous
+    for l2 in (1.0, 200.0):
+        exact = gram.astype(np.float64) + l2 * np.eye(size)
+        precision = np.linalg.inv(exact)
+        expected = precision / -np.diag(precision)[None, :]
+        np.fill_diagonal(expected, 0.0)
+        found = ease_weights(gram, l2)
+        assert found.dtype == np.float32 and found.flags.c_contiguous
+        np.testing.assert_allclose(found, expected, atol=1e-4 * np.abs(expected).max())
+    tracemalloc.start()
+    ease_weights(gram, 200.0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1.6 * gram.nbytes
+
+
+def test_ease_weights_name_a_matrix_that_is_not_positive_definite() -> None:
+    from tfrs_mtl._ease import ease_weights
+
+    gram = -np.eye(4, dtype=np.float32) * 10
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        ease_weights(gram, 1.0)

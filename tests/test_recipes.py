@@ -193,13 +193,13 @@ def test_an_unregistered_dataset_is_refused_with_the_way_to_register_it() -> Non
 def test_the_dense_baselines_leave_the_defaults_on_a_large_catalogue(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """EASE (an items x items inverse) is a default baseline up to `MAX_ITEM_ITEM_ITEMS`
+    """EASE (an items x items inverse) is a default baseline up to `MAX_DENSE_BASELINE_ITEMS`
     items only; named, it runs at any size; the run says what it left out."""
     from tfrs_mtl.experiments import experiment_baselines, experiment_config
     from tfrs_mtl.experiments.experiment_data import load_experiment_data, split_experiment_data
 
     shop = ExperimentConfig(dataset="synthetic-ecommerce")
-    bound = experiment_config.MAX_ITEM_ITEM_ITEMS
+    bound = experiment_config.MAX_DENSE_BASELINE_ITEMS
     assert shop.baselines is None and "ease" in shop.baseline_names
     assert shop.baselines_for(bound) == shop.baseline_names
     assert shop.baselines_for(bound + 1) == tuple(n for n in shop.baseline_names if n != "ease")
@@ -214,8 +214,8 @@ def test_the_dense_baselines_leave_the_defaults_on_a_large_catalogue(
     )
     data = load_experiment_data(small)
     train, test = split_experiment_data(data, small.split)
-    monkeypatch.setattr(experiment_config, "MAX_ITEM_ITEM_ITEMS", data.num_items - 1)
-    monkeypatch.setattr(experiment_baselines, "MAX_ITEM_ITEM_ITEMS", data.num_items - 1)
+    monkeypatch.setattr(experiment_config, "MAX_DENSE_BASELINE_ITEMS", data.num_items - 1)
+    monkeypatch.setattr(experiment_baselines, "MAX_DENSE_BASELINE_ITEMS", data.num_items - 1)
     lines: list[str] = []
     found = experiment_baselines.run_baselines(small, data, train, test, lines.append)
     assert "ease" not in found.names and "ease" not in found.metrics

@@ -24,7 +24,7 @@ import numpy as np
 from tfrs_mtl.evaluation.baselines import evaluate_baselines
 from tfrs_mtl.experiments.attribute_evaluation import attribute_baseline_metrics
 from tfrs_mtl.experiments.experiment_config import (
-    MAX_ITEM_ITEM_ITEMS,
+    MAX_DENSE_BASELINE_ITEMS,
     OPTIONAL_BASELINES,
     ExperimentConfig,
 )
@@ -70,7 +70,7 @@ def run_baselines(
     if left_out:
         log(
             f"baselines: {', '.join(left_out)} left out of the defaults: dense items x items "
-            f"on {data.num_items:,} items (above {MAX_ITEM_ITEM_ITEMS:,}); name "
+            f"on {data.num_items:,} items (above {MAX_DENSE_BASELINE_ITEMS:,}); name "
             f"{'it' if len(left_out) == 1 else 'them'} in --baselines to run anyway"
         )
     metrics: dict[str, dict[str, dict[str, float]]] = {}

@@ -64,10 +64,12 @@ MAX_ITEM_ITEM_ITEMS = 5_000
 #: and their gradient: 200 MB per copy at batch 1,024 and 50,000 items). Beyond it the
 #: default is in-batch negatives with the logQ correction, which cost the same at any size.
 MAX_FULL_CATALOGUE_ITEMS = 50_000
-#: Baselines that hold an items x items dense matrix (EASE's inverse: 800 MB per copy at
-#: 10,000 items, cubic time): left out of the default baselines on catalogues above
-#: `MAX_ITEM_ITEM_ITEMS`, run there only when named.
+#: Baselines that hold an items x items dense matrix (EASE: the Gram matrix and its
+#: inverse, 4 bytes x items² each, cubic time): left out of the default baselines on
+#: catalogues above `MAX_DENSE_BASELINE_ITEMS` (1.6 GB per matrix at 20,000 items), run
+#: there only when named.
 DENSE_BASELINES: tuple[str, ...] = ("ease",)
+MAX_DENSE_BASELINE_ITEMS = 20_000
 
 #: The largest value of each size a config may ask for: beyond them a run would exhaust
 #: memory (embedding tables, history, negative or synthetic arrays, evaluation cut-offs) or
@@ -231,7 +233,7 @@ class ExperimentConfig(Config):
             `attribute_holdout`) trains retrieval and the item attribute tasks alone and
             scores them on the held-out items. None (default): every one that applies to
             the dataset (`default_baselines`), less the dense ones (`DENSE_BASELINES`) on a
-            catalogue of more than `MAX_ITEM_ITEM_ITEMS` items (`baselines_for`).
+            catalogue of more than `MAX_DENSE_BASELINE_ITEMS` items (`baselines_for`).
         attribute_holdout: the share of the training catalogue's items whose attributes
             (MovieLens genres; e-commerce category, price and brand) are hidden in training,
             chosen per split, seeded by `seed` and stratified by label
@@ -489,8 +491,8 @@ class ExperimentConfig(Config):
 
     def baselines_for(self, num_items: int) -> tuple[str, ...]:
         """The baselines run on a catalogue of `num_items`: those named, or the defaults
-        less `DENSE_BASELINES` above `MAX_ITEM_ITEM_ITEMS` items."""
-        if self.baselines is not None or num_items <= MAX_ITEM_ITEM_ITEMS:
+        less `DENSE_BASELINES` above `MAX_DENSE_BASELINE_ITEMS` items."""
+        if self.baselines is not None or num_items <= MAX_DENSE_BASELINE_ITEMS:
             return self.baseline_names
         return tuple(name for name in self.baseline_names if name not in DENSE_BASELINES)
 

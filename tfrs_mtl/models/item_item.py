@@ -21,7 +21,7 @@ from tfrs_mtl.models.catalogue import key_strings
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 
 #: The largest item table the dense matrix is built for: 20,000 rows are 1.6 GB in float32
-#: (and twice that while the closed form inverts the float64 Gram matrix).
+#: (and twice that while the closed form inverts a copy of the Gram matrix in place).
 MAX_ITEM_ITEM_ROWS = 20_000
 
 

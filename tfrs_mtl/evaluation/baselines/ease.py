@@ -26,7 +26,7 @@ DEFAULT_L2_GRID: tuple[float, ...] = (50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)
 
 
 def gram_matrix(interactions: UserItemSets) -> np.ndarray:
-    """XᵀX of the binary interaction matrix, `[num_items, num_items]` float64."""
+    """XᵀX of the binary interaction matrix, `[num_items, num_items]` float32."""
     return binary_gram(*interactions.pairs(), interactions.num_items)
 
 
