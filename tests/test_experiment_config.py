@@ -32,13 +32,20 @@ def test_round_trips_through_yaml(tmp_path) -> None:
         ({"epochs": 0}, "epochs=0"),
         ({"item_item_weight": -0.1}, "item_item_weight=-0.1 must be >= 0"),
         ({"item_item_weight": 0.3, "identity_embeddings": False}, "identity_embeddings=False"),
-        ({"item_item_weight": 0.3, "dataset": "synthetic-ecommerce"}, "needs a MovieLens"),
+        (
+            {"item_item_weight": 0.3, "dataset": "synthetic-ecommerce", "user_history_length": 0},
+            "needs a dataset whose recipe reads histories",
+        ),
         (
             {"item_item_weight": 0.0, "item_item_train_weight": 0.2},
             "item_item_train_weight=0.2 needs an item-item part",
         ),
         (
-            {"dataset": "synthetic-ecommerce", "item_item_train_weight": 0.2},
+            {
+                "dataset": "synthetic-ecommerce",
+                "user_history_length": 0,
+                "item_item_train_weight": 0.2,
+            },
             "item_item_train_weight=0.2 needs an item-item part",
         ),
         ({"item_item_train_weight": -0.5}, "item_item_train_weight=-0.5 must be >= 0"),
@@ -105,7 +112,8 @@ def test_model_config_drops_what_the_data_lacks() -> None:
         "purchase",
         "category",
     ]
-    assert [feature.name for feature in model.features.features] == ["user_id", "item_id"]
+    names = [feature.name for feature in model.features.features]
+    assert names == ["user_id", "item_id", "user_history"]  # no brand, no price
 
 
 def test_tower_and_temperature_settings_reach_the_model_config() -> None:
@@ -189,7 +197,7 @@ def test_item_item_weight_reaches_the_model_config() -> None:
     assert (off.item_item_weight, off.item_item_train_weight) == (0.0, None)
     # None resolves to off where the part is unsupported, without an error.
     for overrides in (
-        {"dataset": "synthetic-ecommerce", "baselines": ()},
+        {"dataset": "synthetic-ecommerce", "baselines": (), "user_history_length": 0},
         {"identity_embeddings": False},
         {"user_history_length": 0},
     ):

@@ -35,9 +35,24 @@ def test_the_recipe_decides_tasks_weights_architecture_and_baselines() -> None:
     assert model.architecture == MOVIELENS.architecture
     assert shop.model_config().architecture == ECOMMERCE.architecture
     # The query tower reads a history, and the item bias dimension comes with it, only where
-    # the recipe says so.
+    # the recipe says so: the built-in logs (integer ids), not a table of other ids.
+    from tfrs_mtl.experiments.recipes import event_table_recipe, register_dataset
+    from tfrs_mtl.features.user_history import HISTORY_FEATURE
+
     assert model.query_tower.use_bias_dimension
-    assert not shop.model_config().query_tower.use_bias_dimension
+    shop_model = shop.model_config()
+    assert shop_model.query_tower.use_bias_dimension
+    assert shop_model.query_tower.identity_feature == HISTORY_FEATURE
+    assert shop_model.features.feature(HISTORY_FEATURE).table == "item_id"
+    assert shop_model.features.feature("user_id").dropout == shop.user_id_dropout
+    # The dense item-item part is the MovieLens recipe's default only; asked for, it applies.
+    assert model.item_item_weight > 0 and shop_model.item_item_weight == 0
+    assert shop.replace(item_item_weight=0.3).model_config().item_item_weight == 0.3
+    register_dataset("string-ids", event_table_recipe("events.csv"), replace=True)
+    plain = ExperimentConfig(dataset="string-ids", baselines=()).model_config()
+    assert not plain.query_tower.use_bias_dimension
+    assert HISTORY_FEATURE not in {feature.name for feature in plain.features.features}
+    assert plain.features.feature("user_id").dropout == 0
     assert default_baselines("movielens-1m") == BASELINES
     assert "tfrs_tutorial" not in default_baselines("synthetic-ecommerce")
 

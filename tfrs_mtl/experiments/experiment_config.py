@@ -142,31 +142,34 @@ class ExperimentConfig(Config):
             `full_catalogue` on a catalogue of at most `MAX_FULL_CATALOGUE_ITEMS` items,
             else `logq` (`retrieval_negatives_for`; the run says so).
         embedding_dim: width of every embedding table and of the towers' output.
-        user_history_length: MovieLens: the query tower reads the `user_history` feature, the
-            user's training items through the movie id table
-            (`tfrs_mtl.features.user_history`); a training row's history leaves out its own
-            movie and keeps at most this many (seeded random subset). 0: no history feature.
+        user_history_length: where the recipe reads histories (`Recipe.reads_history`:
+            MovieLens and the built-in e-commerce data): the query tower reads the
+            `user_history` feature, the user's training items (e-commerce: clicked) through
+            the item id table (`tfrs_mtl.features.user_history`); a training row's history
+            leaves out its own item and keeps at most this many (seeded random subset). 0: no
+            history feature.
         side_features: MovieLens: the towers also read age bucket, gender, occupation and
             rating time (query) and the title (candidate); off by default (they hurt
             retrieval in the ml-100k quality search).
-        history_dropout: MovieLens with a history: in each training step every history item
+        history_dropout: with a history: in each training step every history item
             is left out of the query tower's input with this probability, drawn afresh
             every step (Mult-DAE's input denoising; `FeatureConfig.dropout`). 0 by default:
             with long histories clustered in retrieval queries the full history serves
             better.
-        user_id_dropout: MovieLens: in each training step a row's user id reaches the query
+        user_id_dropout: MovieLens, and e-commerce with a history: in each training step a
+            row's user id reaches the query
             tower as unknown with this probability, so the tower cannot memorise users and
             learns the embedding an unseen user gets (the rating's user bias still reads
             the id).
-        retrieval_positives: `history` (MovieLens with a history and `full_catalogue`
+        retrieval_positives: `history` (with a history and `full_catalogue`
             negatives): the row's history items are positives of the retrieval softmax
             besides its own movie, the multinomial likelihood of Mult-DAE (Liang et al.,
             WWW 2018; `TaskConfig.positives_feature`); `item`: the row's movie only. Where
             it does not apply, `item` is used.
-        retrieval_item_bias: MovieLens: a learned per-movie retrieval bias beside the cosine
+        retrieval_item_bias: with a history: a learned per-item retrieval bias beside the cosine
             similarity, served as one more embedding dimension
             (`TowerConfig.use_bias_dimension`).
-        identity_embeddings: MovieLens with a history and `use_l2_norm`: each tower's output
+        identity_embeddings: with a history and `use_l2_norm`: each tower's output
             also carries, unprojected, the pooled history (query) and the movie's own row
             (candidate) (`TowerConfig.identity_feature`), so retrieval scores a user's
             movies against the candidate directly as well as through the towers' linear map
@@ -177,11 +180,12 @@ class ExperimentConfig(Config):
             Retrieval queries only (evaluation and serving): training, the losses and the
             rating head read the plain mean. Heavy users' retrieval queries then weigh each
             of their interests by its size.
-        item_item_weight: MovieLens with `identity_embeddings`: > 0 adds EASE's full-rank
+        item_item_weight: with `identity_embeddings`: > 0 adds EASE's full-rank
             item-item scores of the user's history (fitted in closed form on the training
             rows, λ=500, kept fixed) at this weight to the retrieval score, served in the same
             dot product (`MultiTaskConfig.item_item_weight`). 0: off. None (default):
-            `DEFAULT_ITEM_ITEM_WEIGHT` where the part is supported (`item_item_supported`)
+            `DEFAULT_ITEM_ITEM_WEIGHT` where the part is supported (`item_item_supported`),
+            the recipe turns it on (`Recipe.item_item_by_default`: MovieLens)
             and the catalogue has at most `MAX_ITEM_ITEM_ITEMS` items, else 0
             (`resolved_item_item_weight`).
         item_item_train_weight: the item-item part's weight in training steps
@@ -409,7 +413,8 @@ class ExperimentConfig(Config):
         require(
             not self.item_item_weight or self.item_item_supported,
             f"item_item_weight={self.item_item_weight} reads the user history through the "
-            "identity embeddings: it needs a MovieLens dataset, identity_embeddings, "
+            "identity embeddings: it needs a dataset whose recipe reads histories, "
+            "identity_embeddings, "
             f"use_l2_norm and user_history_length > 0 (dataset={self.dataset!r}, "
             f"identity_embeddings={self.identity_embeddings}, use_l2_norm={self.use_l2_norm}, "
             f"user_history_length={self.user_history_length})",
@@ -534,7 +539,8 @@ class ExperimentConfig(Config):
         if self.item_item_weight is not None:
             return self.item_item_weight
         small = num_items is None or num_items <= MAX_ITEM_ITEM_ITEMS
-        return DEFAULT_ITEM_ITEM_WEIGHT if self.item_item_supported and small else 0.0
+        on = self.item_item_supported and self.recipe.item_item_by_default and small
+        return DEFAULT_ITEM_ITEM_WEIGHT if on else 0.0
 
     def retrieval_negatives_for(self, num_items: int | None) -> str:
         """`retrieval_negatives`, with None resolved by the catalogue's size: `full_catalogue`

@@ -449,7 +449,11 @@ def train_and_evaluate(
     dropped = [name for name in config.task_names if name not in trained]
     if dropped:
         log(f"{config.dataset} has no labels for task(s) {dropped}: trained without them")
-    sized_out = config.item_item_weight is None and config.item_item_supported
+    sized_out = (
+        config.item_item_weight is None
+        and config.item_item_supported
+        and config.recipe.item_item_by_default
+    )
     if sized_out and not model_config.item_item_weight:
         log(
             f"item-item part off: {data.num_items:,} items is above "

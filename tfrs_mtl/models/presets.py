@@ -238,6 +238,12 @@ def ecommerce_config(
     use_interest: bool = False,
     eval_top_k: tuple[int, ...] = (10, 100),
     use_engagement: bool = False,
+    user_history: bool = False,
+    history_dropout: float = 0.0,
+    identity_embeddings: bool = False,
+    history_clusters: int = 1,
+    item_item_weight: float = 0.0,
+    item_item_train_weight: float | None = None,
 ) -> MultiTaskConfig:
     """Click / cart / purchase (+ retrieval) with category and price prediction.
 
@@ -272,6 +278,9 @@ def ecommerce_config(
         eval_top_k: Full-catalogue top-k accuracy cutoffs at evaluation.
         use_engagement: Add the engagement ranking task (`engagement_task`) on the clicked
             rows, against items stage 1 retrieves for the user and random ones.
+        user_history, history_dropout, identity_embeddings, history_clusters,
+            item_item_weight, item_item_train_weight: the query tower reads the user's
+            clicked training items (`with_user_history`; the data must provide them).
     """
     # Attributes are targets, never inputs; `brand` is an input when present.
     exclude = ("category",) + (() if use_brand else ("brand",))
@@ -329,7 +338,7 @@ def ecommerce_config(
         tasks.insert(0, retrieval)
     if use_engagement:
         tasks.insert(1 if use_retrieval else 0, engagement_task(sample_weight_key="click"))
-    return MultiTaskConfig(
+    config = MultiTaskConfig(
         # The ranking stack reads the price (purchases fall with it); the candidate tower
         # does not, so the price attribute it predicts is a prediction.
         features=ecommerce_feature_spec(
@@ -343,4 +352,55 @@ def ecommerce_config(
         query_id_feature="user_id",
         candidate_id_feature="item_id",
         eval_top_k=eval_top_k,
+    )
+    if not user_history:
+        return config
+    return with_user_history(
+        config,
+        history_dropout=history_dropout,
+        identity_embeddings=identity_embeddings,
+        history_clusters=history_clusters,
+        item_item_weight=item_item_weight,
+        item_item_train_weight=item_item_train_weight,
+    )
+
+
+def with_user_history(
+    config: MultiTaskConfig,
+    *,
+    history_dropout: float = 0.0,
+    identity_embeddings: bool = False,
+    history_clusters: int = 1,
+    item_item_weight: float = 0.0,
+    item_item_train_weight: float | None = None,
+) -> MultiTaskConfig:
+    """`config` whose query tower also reads the user's training items through the
+    candidate id table (the `user_history` feature, `tfrs_mtl.features.user_history`), whose
+    engagement negatives avoid those items, and, with `identity_embeddings`, whose towers
+    pass the pooled history (query, clustered for histories of 150 or more items into
+    `history_clusters`) and the item's own row (candidate) through unprojected and
+    L2-normalised, with EASE's item-item part at `item_item_weight` (0: off).
+    """
+    item_table = config.candidate_id_feature
+    history = user_history_feature(item_table, config.features.feature(item_table).embedding_dim)
+    features = FeatureSpec(
+        features=(*config.features.features, history.replace(dropout=history_dropout))
+    )
+    tasks = tuple(
+        task.replace(positives_feature=HISTORY_FEATURE) if task.kind == "engagement" else task
+        for task in config.tasks
+    )
+    if not identity_embeddings:
+        return config.replace(features=features, tasks=tasks)
+    return config.replace(
+        features=features,
+        tasks=tasks,
+        query_tower=config.query_tower.replace(
+            use_l2_norm=True, identity_feature=HISTORY_FEATURE, history_clusters=history_clusters
+        ),
+        candidate_tower=config.candidate_tower.replace(
+            use_l2_norm=True, identity_feature=item_table
+        ),
+        item_item_weight=item_item_weight,
+        item_item_train_weight=item_item_train_weight if item_item_weight else None,
     )

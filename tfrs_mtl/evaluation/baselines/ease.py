@@ -22,7 +22,7 @@ from tfrs_mtl.evaluation.score_source import ScoreFn
 
 __all__ = ["EaseBaseline", "EaseSelection", "ease_weights", "gram_matrix", "select_ease"]
 
-DEFAULT_L2_GRID: tuple[float, ...] = (50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)
+DEFAULT_L2_GRID: tuple[float, ...] = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)
 
 
 def gram_matrix(interactions: UserItemSets) -> np.ndarray:
