@@ -48,7 +48,12 @@ def test_the_search_space_follows_the_data(ml100k_dir) -> None:
         synthetic_num_events=500,
         baselines=(),
     )
+    # The shop's query tower reads the clicked items: their knobs are searched too ...
     space = search_space(shop, load_experiment_data(shop))
+    assert {"history_dropout", "item_item_weight"} <= set(space)
+    # ... and without a history they are not.
+    no_history = shop.replace(user_history_length=0)
+    space = search_space(no_history, load_experiment_data(no_history))
     assert "item_item_weight" not in space and "history_dropout" not in space
 
 
