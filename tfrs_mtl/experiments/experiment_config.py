@@ -517,15 +517,16 @@ class ExperimentConfig(Config):
         return "interest" in self.task_names
 
     @property
+    def history_length(self) -> int:
+        """The items of a training row's `user_history`: `user_history_length` where the
+        recipe reads histories, else 0 (no history feature)."""
+        return self.user_history_length if self.recipe.reads_history else 0
+
+    @property
     def item_item_supported(self) -> bool:
         """Whether the item-item part applies: it reads the history through the identity
         embeddings."""
-        return (
-            self.recipe.reads_history
-            and self.identity_embeddings
-            and self.use_l2_norm
-            and self.user_history_length > 0
-        )
+        return self.history_length > 0 and self.identity_embeddings and self.use_l2_norm
 
     @property
     def resolved_item_item_weight(self) -> float:

@@ -167,7 +167,7 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
         data_dir=config.data_dir,
         has_tfds_keys=recipe.tfds_tutorial,
         item_key=recipe.item_column,
-        history_length=config.user_history_length if recipe.reads_history else 0,
+        history_length=config.history_length,
         seed=config.seed,
         attribute_holdout_share=config.attribute_holdout,
         item_attributes=attributes,

@@ -449,18 +449,14 @@ def train_and_evaluate(
     dropped = [name for name in config.task_names if name not in trained]
     if dropped:
         log(f"{config.dataset} has no labels for task(s) {dropped}: trained without them")
-    sized_out = (
-        config.item_item_weight is None
-        and config.item_item_supported
-        and config.recipe.item_item_by_default
-    )
-    if sized_out and not model_config.item_item_weight:
+    # On by default for a catalogue of unknown size, off at this one.
+    if config.item_item_weight_for(None) and not model_config.item_item_weight:
         log(
             f"item-item part off: {data.num_items:,} items is above "
             f"{MAX_ITEM_ITEM_ITEMS:,} (it is dense in the items; --item-item-weight "
             "turns it on)"
         )
-    if config.retrieval_negatives is None and data.num_items > MAX_FULL_CATALOGUE_ITEMS:
+    if config.retrieval_negatives_for(data.num_items) != config.retrieval_negatives_for(None):
         log(
             f"retrieval negatives: in-batch with the logQ correction, as {data.num_items:,} "
             f"items is above {MAX_FULL_CATALOGUE_ITEMS:,} for a full softmax at every step "

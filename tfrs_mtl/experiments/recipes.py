@@ -126,7 +126,7 @@ def _movielens_preset(config: ExperimentConfig, item_item_weight: float) -> Mult
 def _ecommerce_preset(config: ExperimentConfig, item_item_weight: float) -> MultiTaskConfig:
     from tfrs_mtl.models import ecommerce_config
 
-    history = config.recipe.reads_history and config.user_history_length > 0
+    history = config.history_length > 0
     preset = ecommerce_config(
         embedding_dim=config.embedding_dim,
         architecture=config.architecture or ECOMMERCE.architecture,
