@@ -53,3 +53,44 @@ def test_importing_the_package_loads_no_tensorflow() -> None:
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip() == "False"
+
+
+#: `tfrs_mtl.data`'s public names: readers, splits, their types and errors; the MovieLens
+#: schema, TFDS ordering, canonical folds and synthetic ground truth stay in their modules.
+DATA_NAMES = [
+    "BEHAVIORS",
+    "DATASET_NAMES",
+    "DataError",
+    "DataNotFoundError",
+    "EventLog",
+    "GENRE_NAMES",
+    "MovieLensData",
+    "ReadReport",
+    "SPLIT_METHODS",
+    "Split",
+    "SplitConfig",
+    "SyntheticEcommerce",
+    "aggregate_interactions",
+    "as_tf_dataset",
+    "describe_dataset",
+    "describe_event_log",
+    "generate_synthetic_ecommerce",
+    "kfold",
+    "load_dataset",
+    "load_movielens",
+    "load_retailrocket",
+    "load_taobao",
+    "read_event_table",
+    "split",
+    "split_from_config",
+    "to_feature_arrays",
+    "write_synthetic",
+]
+
+
+def test_the_data_package_exports_its_readers_and_splits_only() -> None:
+    from tfrs_mtl import data
+
+    assert sorted(data.__all__) == sorted(DATA_NAMES)
+    for name in data.__all__:
+        assert getattr(data, name) is not None, name

@@ -29,7 +29,8 @@ def describe(dataset: str, data_dir: str | None, as_json: bool, skip_bad_rows: b
 
     The JSON holds num_ratings (or num_events), num_users, num_items and sparsity.
     """
-    from tfrs_mtl.data import DataError, DataNotFoundError, describe_dataset, format_description
+    from tfrs_mtl.data import DataError, DataNotFoundError, describe_dataset
+    from tfrs_mtl.data.describe import format_description
     from tfrs_mtl.data.registry import load_dataset
 
     options = (

@@ -12,7 +12,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from tfrs_mtl.data import CANONICAL_FOLDS
+from tfrs_mtl.data.canonical_folds import CANONICAL_FOLDS
 from tfrs_mtl.data.split_config import MAX_FOLDS, SplitConfig
 from tfrs_mtl.evaluation import cross_validate
 from tfrs_mtl.experiments import run_outputs as files
