@@ -3,10 +3,9 @@
     TFRS_MTL_DATA_DIR=/work/shared/data .venv/bin/python benchmarks/training.py \
         [--epochs N] [--batch-size B] [--quick]
 
-One process, MovieLens-100K, the `tutorial` split (80,000 training rows), exactly what
-`tfrs-mtl quickstart --dataset movielens-100k` trains (`ExperimentConfig()` defaults: the
-dataset's preset with the experiment's overrides, `build_dataset`, the same optimizer and op
-determinism setting). Three runs:
+One process, MovieLens-100K, the `tutorial` split (80,000 training rows). The joint model
+is what `tfrs-mtl quickstart --dataset movielens-100k` trains (`ExperimentConfig()` defaults),
+trained by the library's own `train_model` at the benchmark's batch size and epochs. Runs:
 
 1. `tutorial (own recipe)`: the TFRS multitask tutorial model as published (Adagrad 0.1,
    batch 8192, 3 epochs); its quality after its 3 epochs is the first quality target.
@@ -55,13 +54,11 @@ from tfrs_mtl.experiments.experiment_data import (
     ExperimentData,
     feature_arrays,
     load_experiment_data,
-    select_columns,
     split_experiment_data,
-    training_feature_arrays,
 )
-from tfrs_mtl.experiments.experiment_run import experiment_optimizer
+from tfrs_mtl.experiments.experiment_run import train_model
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, task_metrics, user_table
-from tfrs_mtl.models import MultiTaskModel, build_dataset
+from tfrs_mtl.models import MultiTaskModel
 
 RESULTS = Path(__file__).resolve().parent / "results"
 K = 10
@@ -164,29 +161,11 @@ def _encode(encoder: Any, names: Any, arrays: dict[str, np.ndarray]) -> np.ndarr
 
 
 def run_joint(bench: Benchmark, batch_size: int, epochs: int) -> dict[str, Any]:
-    """The default joint model (`ExperimentConfig` defaults), as `train_and_evaluate` fits it."""
-    config, data = bench.config, bench.data
-    tf.keras.utils.set_random_seed(config.seed)
-    model_config = config.model_config(data.frame.columns, data.num_items)
-    # As `train_and_evaluate`: each training row's history leaves out its own movie and
-    # keeps at most `user_history_length` movies (`feature_arrays` would give every row its
-    # user's full history: up to 585 movies here, the row's own movie among them).
-    train_arrays = training_feature_arrays(data, bench.train_positions)
-    model = MultiTaskModel.from_data(model_config, train_arrays)
-    model.compile(
-        optimizer=experiment_optimizer(config, len(bench.train_positions), batch_size, epochs)
-    )
-    names = {feature.name for feature in model_config.features.features}
-    names.update(
-        key
-        for task in model_config.tasks
-        for key in (task.label_key, task.sample_weight_key)
-        if key
-    )
-    train = build_dataset(select_columns(train_arrays, names), batch_size, seed=config.seed)
-    catalogue = item_catalogue(data, model)
-    users = user_table(data, model, bench.train_positions)
-
+    """The default joint model (`ExperimentConfig` defaults at `batch_size` and `epochs`),
+    trained by the library's `train_model` (what `tfrs-mtl train` runs) with an `EpochClock`
+    among its callbacks."""
+    config = bench.config.replace(batch_size=batch_size, epochs=epochs)
+    data = bench.data
     train_pairs = data.pairs(bench.train_positions)
     test_pairs = data.pairs(bench.test_positions)
     test_arrays = feature_arrays(data, bench.test_positions)
@@ -194,8 +173,9 @@ def run_joint(bench: Benchmark, batch_size: int, epochs: int) -> dict[str, Any]:
     def evaluate() -> dict[str, float]:
         # What `evaluate_model` reports as `retrieval/*` and `rating/*` (its served-index
         # part is left out: a training benchmark has no index to build).
-        query = _encode(model.query_encoder, model.query_feature_names, users)
-        items = _encode(model.candidate_encoder, model.candidate_feature_names, catalogue)
+        model = clock.model
+        query = _encode(model.query_encoder, model.query_feature_names, users(model))
+        items = _encode(model.candidate_encoder, model.candidate_feature_names, catalogue(model))
         retrieval = retrieval_metrics(
             (query, items),
             train_pairs,
@@ -206,14 +186,27 @@ def run_joint(bench: Benchmark, batch_size: int, epochs: int) -> dict[str, Any]:
         )
         return _flat({"retrieval": retrieval.metrics, **task_metrics(model, test_arrays)})
 
+    tables: dict[str, dict[str, np.ndarray]] = {}
+
+    def users(model: MultiTaskModel) -> dict[str, np.ndarray]:
+        if "users" not in tables:
+            tables["users"] = user_table(data, model, bench.train_positions)
+        return tables["users"]
+
+    def catalogue(model: MultiTaskModel) -> dict[str, np.ndarray]:
+        if "items" not in tables:
+            tables["items"] = item_catalogue(data, model)
+        return tables["items"]
+
     clock = EpochClock(evaluate)
-    model.fit(train, epochs=epochs, callbacks=[clock], verbose=0)
+    trained = train_model(config, data, bench.train_positions, progress=False, callbacks=[clock])
+    model = trained.model
     result = _summary(clock, bench.num_train, batch_size)
     # The epochs score the running weights; `fit` then writes in their moving average
     # (`ExperimentConfig.ema_momentum`), which is the trained model.
     result["final_metrics"] = evaluate()
-    result["tasks"] = [task.name for task in model_config.tasks]
-    result["features"] = [feature.name for feature in model_config.features.features]
+    result["tasks"] = [task.name for task in model.config.tasks]
+    result["features"] = [feature.name for feature in model.config.features.features]
     result["trainable_parameters"] = int(
         sum(np.prod(variable.shape) for variable in model.trainable_variables)
     )

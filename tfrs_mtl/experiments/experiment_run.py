@@ -235,23 +235,15 @@ def serving_data_of(
     )
 
 
-def experiment_optimizer(
-    config: ExperimentConfig,
-    num_rows: int,
-    batch_size: int | None = None,
-    epochs: int | None = None,
-) -> tf.keras.optimizers.Optimizer:
+def experiment_optimizer(config: ExperimentConfig, num_rows: int) -> tf.keras.optimizers.Optimizer:
     """The optimizer `train_and_evaluate` trains with: `config.optimizer` at
     `config.learning_rate`, averaging the weights with `config.ema_momentum` over the run's
-    steps (`num_rows` training rows in batches of `batch_size` for `epochs`; the config's
-    by default)."""
-    batch_size = batch_size or config.batch_size
-    epochs = epochs or config.epochs
+    steps (`num_rows` training rows in batches of `config.batch_size` for `config.epochs`)."""
     return build_optimizer(
         config.optimizer,
         config.learning_rate,
         ema_momentum=config.ema_momentum,
-        num_steps=epochs * math.ceil(num_rows / batch_size),
+        num_steps=config.epochs * math.ceil(num_rows / config.batch_size),
     )
 
 
