@@ -70,7 +70,7 @@ def _batch(arrays: dict[str, np.ndarray]) -> dict[str, tf.Tensor]:
 def _ease_by_row(model: Any, arrays: dict[str, np.ndarray]) -> np.ndarray:
     """EASE's B[h, c] over the movie table's rows, from its definition (Steck 2019)."""
     rows = model.shared_embeddings.lookup("movie_id", tf.constant(arrays["movie_id"])).numpy()
-    num_rows = model.candidate_tower.item_item_width
+    num_rows = model.item_item.width
     users = {user: i for i, user in enumerate(sorted(set(arrays["user_id"])))}
     x = np.zeros((len(users), num_rows))
     x[[users[u] for u in arrays["user_id"]], rows] = 1.0
@@ -80,14 +80,21 @@ def _ease_by_row(model: Any, arrays: dict[str, np.ndarray]) -> np.ndarray:
     return b
 
 
+def _retrieval(model: Any, side: str, batch: Any, training: bool | None = None) -> np.ndarray:
+    """`side`'s retrieval embeddings of `batch`: the tower's output and the part's columns."""
+    tower = model.query_tower if side == "query" else model.candidate_tower
+    output = tower(batch, training=training)
+    return model.retrieval_embedding(side, batch, output, training).numpy()
+
+
 def test_the_served_score_adds_the_weighted_ease_scores_of_the_history() -> None:
     arrays = _arrays()
     model, plain = _model(), _model(weight=0.0)
     batch = _batch(arrays)
-    query = model.query_tower(batch).numpy()
-    candidate = model.candidate_tower(batch).numpy()
+    query = _retrieval(model, "query", batch)
+    candidate = _retrieval(model, "candidate", batch)
     width = model.query_tower.embedding_width
-    assert query.shape[1] == width + model.candidate_tower.item_item_width
+    assert query.shape[1] == width + model.item_item.width
     # The towers' part is the plain model's (same seed, same weights), then the item-item part.
     np.testing.assert_allclose(query[:, :width], plain.query_tower(batch).numpy(), atol=1e-6)
     b = _ease_by_row(model, arrays)
@@ -108,7 +115,7 @@ def test_the_served_score_adds_the_weighted_ease_scores_of_the_history() -> None
         )
         assert query[i] @ candidate[i] == pytest.approx(expected, abs=1e-4)
     # And the matrix the tower holds is B transposed.
-    np.testing.assert_allclose(model.candidate_tower.item_item.numpy(), b.T, atol=1e-5)
+    np.testing.assert_allclose(model.item_item.matrix.numpy(), b.T, atol=1e-5)
 
 
 def test_the_ranking_stack_and_the_genre_head_do_not_read_the_item_item_part() -> None:
@@ -117,9 +124,9 @@ def test_the_ranking_stack_and_the_genre_head_do_not_read_the_item_item_part() -
     batch = _batch(arrays)
     before = model.task_outputs(batch)
     ranked = model.ranker(batch)
-    width = model.candidate_tower.item_item_width
+    width = model.item_item.width
     rng = np.random.default_rng(1)
-    model.candidate_tower.set_item_item(rng.normal(size=(width, width)).astype(np.float32))
+    model.item_item.set_matrix(rng.normal(size=(width, width)).astype(np.float32))
     after = model.task_outputs(batch)
     for task in ("rating", "genres"):
         np.testing.assert_allclose(after[task].numpy(), before[task].numpy(), atol=1e-6)
@@ -132,12 +139,12 @@ def test_the_ranking_stack_and_the_genre_head_do_not_read_the_item_item_part() -
 def test_training_moves_the_towers_but_not_the_item_item_matrix() -> None:
     arrays = _arrays()
     model = _model()
-    fitted = model.candidate_tower.item_item.numpy().copy()
+    fitted = model.item_item.matrix.numpy().copy()
     bias = model.candidate_tower.item_bias.numpy().copy()
     model.compile(optimizer=tf.keras.optimizers.Adam(0.05))
     model.fit(build_dataset(arrays, 32), epochs=2, verbose=0)
     assert not any("item_item" in v.name for v in model.trainable_variables)
-    np.testing.assert_array_equal(model.candidate_tower.item_item.numpy(), fitted)
+    np.testing.assert_array_equal(model.item_item.matrix.numpy(), fitted)
     assert not np.allclose(model.candidate_tower.item_bias.numpy(), bias)
 
 
@@ -149,9 +156,7 @@ def test_the_matrix_is_saved_and_loaded_with_the_model(tmp_path: Path) -> None:
     model.save_model(tmp_path / "model")
     loaded = MultiTaskModel.load_model(tmp_path / "model")
     assert loaded.config.item_item_weight == WEIGHT
-    np.testing.assert_allclose(
-        loaded.candidate_tower.item_item.numpy(), model.candidate_tower.item_item.numpy()
-    )
+    np.testing.assert_allclose(loaded.item_item.matrix.numpy(), model.item_item.matrix.numpy())
     actual = loaded.query_encoder(batch).numpy() @ loaded.candidate_encoder(batch).numpy().T
     np.testing.assert_allclose(actual, expected, atol=1e-5)
 
@@ -163,15 +168,15 @@ def test_served_only_the_towers_train_exactly_as_without_the_part(tmp_path: Path
     batch = _batch(arrays)
     fused, plain = _model(train_weight=0.0), _model(weight=0.0)
     width = fused.query_tower.embedding_width
-    assert fused.query_tower(batch, training=True).shape[1] == width
-    assert fused.candidate_tower(batch, training=True).shape[1] == width
+    assert _retrieval(fused, "query", batch, training=True).shape[1] == width
+    assert _retrieval(fused, "candidate", batch, training=True).shape[1] == width
     histories = []
     for model in (fused, plain):
         model.compile(optimizer=tf.keras.optimizers.Adam(0.05))
         histories.append(model.fit(build_dataset(arrays, 32), epochs=2, verbose=0).history)
     assert histories[0]["retrieval/loss"] == pytest.approx(histories[1]["retrieval/loss"])
-    query = fused.query_tower(batch).numpy()
-    candidate = fused.candidate_tower(batch).numpy()
+    query = _retrieval(fused, "query", batch)
+    candidate = _retrieval(fused, "candidate", batch)
     np.testing.assert_allclose(query[:, :width], plain.query_tower(batch).numpy(), atol=1e-5)
     np.testing.assert_allclose(
         candidate[:, :width], plain.candidate_tower(batch).numpy(), atol=1e-5
@@ -186,8 +191,8 @@ def test_served_only_the_towers_train_exactly_as_without_the_part(tmp_path: Path
     fused.save_model(tmp_path / "model")
     loaded = MultiTaskModel.load_model(tmp_path / "model")
     assert loaded.config.item_item_train_weight == 0.0
-    assert loaded.query_tower.item_item_columns_in(training=True) == 0
-    np.testing.assert_allclose(loaded.query_tower(batch).numpy(), query, atol=1e-5)
+    assert loaded.item_item.columns_in(training=True) == 0
+    np.testing.assert_allclose(_retrieval(loaded, "query", batch), query, atol=1e-5)
 
 
 def test_a_training_weight_scales_the_part_in_training_steps_only() -> None:
@@ -199,7 +204,7 @@ def test_a_training_weight_scales_the_part_in_training_steps_only() -> None:
     width = model.query_tower.embedding_width
     for training, weight in ((True, 0.2), (False, WEIGHT), (None, WEIGHT)):
         np.testing.assert_allclose(
-            model.query_tower(batch, training=training).numpy()[:, width:].max(axis=1), weight
+            _retrieval(model, "query", batch, training)[:, width:].max(axis=1), weight
         )
     task = model.config.task("retrieval")
 
@@ -207,7 +212,14 @@ def test_a_training_weight_scales_the_part_in_training_steps_only() -> None:
         outputs = m.task_outputs(batch, training=training)
         return float(
             m.retrieval_losses.loss(
-                task, m.task_layers["retrieval"], batch, outputs, m.candidate_tower, None, training
+                task,
+                m.task_layers["retrieval"],
+                batch,
+                outputs,
+                m.embed_candidates,
+                m.item_item,
+                None,
+                training,
             )
         )
 
@@ -273,8 +285,8 @@ def test_catalogue_keys_and_table_rows_agree() -> None:
     seen = model.shared_embeddings.lookup(
         "movie_id", tf.constant(np.unique(key_strings(arrays["movie_id"])))
     ).numpy()
-    unseen = np.setdiff1d(np.arange(model.candidate_tower.item_item_width), seen)
-    matrix = model.candidate_tower.item_item.numpy()
+    unseen = np.setdiff1d(np.arange(model.item_item.width), seen)
+    matrix = model.item_item.matrix.numpy()
     assert unseen.size > 0
     assert np.all(matrix[unseen] == 0) and np.all(matrix[:, unseen] == 0)
 
@@ -290,9 +302,9 @@ def test_the_multi_positive_loss_trains_around_the_served_item_item_scores() -> 
     layer = model.task_layers["retrieval"]
     outputs = model.task_outputs(batch)
     loss = model.retrieval_losses.loss(
-        task, layer, batch, outputs, model.candidate_tower, None, training=False
+        task, layer, batch, outputs, model.embed_candidates, model.item_item, None, training=False
     )
-    width = model.candidate_tower.item_item_width
+    width = model.item_item.width
     own = model.shared_embeddings.lookup("movie_id", batch["movie_id"]).numpy()
     query = outputs["query_embedding"].numpy().copy()
     query[np.arange(len(own)), query.shape[1] - width + own] = WEIGHT
@@ -305,7 +317,7 @@ def test_the_multi_positive_loss_trains_around_the_served_item_item_scores() -> 
         ],
         axis=1,
     )
-    catalogue = model.candidate_tower(model.retrieval_losses._features)
+    _, catalogue = model.embed_candidates(model.retrieval_losses._features)
     expected = layer.multi_positive_loss(tf.constant(query), positives, catalogue)
     assert float(loss) == pytest.approx(float(expected), rel=1e-5)
     # Without the own movie the loss differs (the test can tell the two apart).
@@ -325,7 +337,7 @@ def test_the_two_stages_serve_and_export_with_the_item_item_part(tmp_path: Path)
     # Stage 1 retrieves by the whole dot product (towers + item-item part) ...
     scores = recommender.encode_queries(queries) @ recommender.candidate_embeddings.T
     assert recommender.candidate_embeddings.shape[1] == model.query_tower.embedding_width + (
-        model.candidate_tower.item_item_width
+        model.item_item.width
     )
     results = recommender.recommend(queries, k=3, num_candidates=len(first), blend={"retrieval": 1})
     expected = recommender.catalogue_ids[np.argsort(-scores, axis=1, kind="stable")[:, :3]]
@@ -361,3 +373,47 @@ def test_ease_weights_are_the_closed_form() -> None:
     np.fill_diagonal(expected, 0.0)
     np.testing.assert_allclose(ease.ease_weights(gram, 5.0), expected, rtol=1e-5, atol=1e-7)
     assert gram[0, 0] == x[:, 0].sum()  # the input is left as it was
+
+
+def test_the_part_sits_beside_the_towers_and_round_trips_its_config() -> None:
+    from tfrs_mtl.layers import ItemItemPart
+
+    model = _model()
+    assert isinstance(model.item_item, ItemItemPart)
+    for tower in (model.query_tower, model.candidate_tower):
+        assert not any("item_item" in variable.name for variable in tower.variables)
+    assert _model(weight=0.0).item_item is None
+    rebuilt = ItemItemPart.from_config(model.item_item.get_config())
+    assert (rebuilt.width, rebuilt.weight, rebuilt.train_weight) == (
+        model.item_item.width,
+        WEIGHT,
+        None,
+    )
+    with pytest.raises(ValueError, match="expected a"):
+        model.item_item.set_matrix(np.zeros((2, 2), np.float32))
+    with pytest.raises(ValueError, match="weight=0"):
+        ItemItemPart(model.shared_embeddings, "user_history", "movie_id", weight=0.0)
+
+
+def test_only_the_retrieval_positives_enter_the_matrix() -> None:
+    # E-commerce rows hold sampled impressions the user never clicked (click 0); the
+    # retrieval task weights its rows by `click`, and EASE's Gram matrix reads the clicks.
+    arrays = _arrays()
+    model = _model(arrays=arrays)
+    clicked = np.random.default_rng(3).random(len(arrays["movie_id"])) < 0.6
+    with_impressions = {**arrays, "click": clicked.astype(np.float32)}
+    config = model.config.replace(
+        tasks=tuple(
+            task.replace(sample_weight_key="click") if task.kind == "retrieval" else task
+            for task in model.config.tasks
+        )
+    )
+    matrix = item_item.fit_item_item(model.shared_embeddings, config, with_impressions)
+    positives_only = {name: values[clicked] for name, values in arrays.items()}
+    expected = item_item.fit_item_item(model.shared_embeddings, model.config, positives_only)
+    np.testing.assert_allclose(matrix, expected, atol=1e-6)
+    # Every row counted would give another matrix (the test tells the two apart).
+    every_row = item_item.fit_item_item(model.shared_embeddings, model.config, arrays)
+    assert not np.allclose(matrix, every_row, atol=1e-4)
+    with pytest.raises(ValueError, match="lack \\['click'\\]"):
+        item_item.fit_item_item(model.shared_embeddings, config, arrays)

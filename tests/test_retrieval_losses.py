@@ -18,10 +18,12 @@ def _catalogue() -> Catalogue:
     return Catalogue({"item_id": ids}, "item_id", np.full(len(ids), 1 / len(ids)))
 
 
-def _tower(features: dict[str, tf.Tensor], training: bool = False) -> tf.Tensor:
-    """The item's fixed embedding (`EMBEDDINGS`): hand-computable scores."""
+def _embed(features: dict[str, tf.Tensor], training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+    """The item's fixed embedding (`EMBEDDINGS`) as tower output and retrieval embedding:
+    hand-computable scores."""
     ids = [item.decode() for item in features["item_id"].numpy()]
-    return tf.constant([EMBEDDINGS[item] for item in ids])
+    embeddings = tf.constant([EMBEDDINGS[item] for item in ids])
+    return embeddings, embeddings
 
 
 def test_full_catalogue_and_logq_need_a_catalogue() -> None:
@@ -39,6 +41,6 @@ def test_positive_rank_counts_the_catalogue_items_scored_above_it() -> None:
             "query_embedding": tf.constant([[1.0, 0.0], [1.0, 0.0]]),
             "candidate_embedding": tf.constant([EMBEDDINGS["b"], EMBEDDINGS["a"]]),
         },
-        _tower,
+        _embed,
     )
     np.testing.assert_array_equal(ranks.numpy(), [1, 2])

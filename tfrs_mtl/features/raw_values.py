@@ -42,6 +42,15 @@ def to_key_strings(values: tf.Tensor | tf.RaggedTensor) -> tf.Tensor | tf.Ragged
     raise TypeError(f"ids of dtype {values.dtype.name} cannot be used as table keys")
 
 
+def dense_values(values: tf.Tensor | tf.RaggedTensor) -> tf.Tensor:
+    """A multi-valued feature as a padded dense tensor `[batch_size, max_len]` (ragged rows
+    padded with `INT_PADDING` / `STRING_PADDING`)."""
+    if isinstance(values, tf.RaggedTensor):
+        padding = STRING_PADDING if values.dtype == tf.string else INT_PADDING
+        values = values.to_tensor(default_value=tf.cast(padding, values.dtype))
+    return tf.convert_to_tensor(values)
+
+
 def padding_mask(values: tf.Tensor) -> tf.Tensor:
     """True where a padded multi-valued entry holds a value (not -1 / not "")."""
     if values.dtype == tf.string:

@@ -1,5 +1,6 @@
-"""tfrs_mtl.layers: towers, the (query, candidate) pair interaction, ranking stacks
-(shared-bottom, MMoE, CGC/PLE), task heads and the ESMM cascade."""
+"""tfrs_mtl.layers: towers, the optional fixed item-item part of the retrieval score, the
+(query, candidate) pair interaction, ranking stacks (shared-bottom, MMoE, CGC/PLE), task heads
+and the ESMM cascade."""
 
 from tfrs_mtl.layers.configs import (
     ExpertsConfig,
@@ -10,6 +11,7 @@ from tfrs_mtl.layers.configs import (
 from tfrs_mtl.layers.customized_gate_control import CustomizedGateControl
 from tfrs_mtl.layers.esmm_cascade import EsmmCascade
 from tfrs_mtl.layers.expert_mixing import mix_experts
+from tfrs_mtl.layers.item_item_part import ItemItemPart, retrieval_embeddings
 from tfrs_mtl.layers.mixture_of_experts import MixtureOfExperts
 from tfrs_mtl.layers.multilayer_perceptron import MultiLayerPerceptron
 from tfrs_mtl.layers.pair_interaction import PairInteraction
@@ -25,6 +27,7 @@ __all__ = [
     "ExpertsConfig",
     "HeadConfig",
     "InteractionConfig",
+    "ItemItemPart",
     "MixtureOfExperts",
     "MultiLayerPerceptron",
     "PairInteraction",
@@ -34,4 +37,5 @@ __all__ = [
     "TowerConfig",
     "build_ranking_stack",
     "mix_experts",
+    "retrieval_embeddings",
 ]

@@ -6,18 +6,6 @@ start). Their dot product is then `query . candidate + bias(item)`: a per-item l
 (the item's popularity beside its cosine similarity) that any dot-product index, ScaNN
 included, serves unchanged.
 
-With `item_item_weight > 0` (small catalogues), both towers emit one column per row of the
-item table after everything else: the query tower `item_item_weight` times the multi-hot of
-its history's rows, the candidate tower the item's row of a fixed item-item matrix `W`
-(`W[c, h]`: what history item h adds to candidate c's score, fitted in closed form on the
-training interactions by `MultiTaskModel.from_data`: EASE, Steck, WWW 2019). Their dot
-product adds `item_item_weight * sum_h W[c, h]` to the towers' score: a full-rank item-item
-part beside the learned rank-`dim` one, still one dot product that an index serves.
-`tower_columns` drops those columns for the ranking stack and the attribute heads. In
-training steps (`training=True`) the query tower's columns carry `item_item_train_weight`
-instead (None: the same weight); at 0 neither tower emits them in training steps, so the
-towers train as if the part were absent and it is added to the served score only.
-
 With `identity_feature`, the output is `[e_f, m] / sqrt(2)`: the L2-normalised embedding of
 that one feature (e.g. the pooled user history, or the item's own table row) beside the
 L2-normalised MLP output over all the tower's features, so a dot product of two such towers
@@ -36,17 +24,9 @@ import tensorflow as tf
 
 from tfrs_mtl.features import FeatureConfig, FeatureEncoder, SharedEmbeddings
 from tfrs_mtl.features.feature_encoder import feature_output_dim
-from tfrs_mtl.features.raw_values import INT_PADDING, STRING_PADDING, padding_mask
+from tfrs_mtl.features.raw_values import dense_values, padding_mask
 from tfrs_mtl.layers.history_clusters import clustered_directions
 from tfrs_mtl.layers.multilayer_perceptron import MultiLayerPerceptron
-
-
-def _dense_values(values: tf.Tensor | tf.RaggedTensor) -> tf.Tensor:
-    """A multi-valued feature as a padded dense tensor `[batch_size, max_len]`."""
-    if isinstance(values, tf.RaggedTensor):
-        padding = STRING_PADDING if values.dtype == tf.string else INT_PADDING
-        values = values.to_tensor(default_value=tf.cast(padding, values.dtype))
-    return tf.convert_to_tensor(values)
 
 
 class _FeatureTower(tf.keras.layers.Layer):
@@ -68,9 +48,6 @@ class _FeatureTower(tf.keras.layers.Layer):
         identity_feature: str | None = None,
         history_clusters: int = 1,
         history_clusters_min_length: int = 150,
-        item_item_weight: float = 0.0,
-        item_item_feature: str | None = None,
-        item_item_train_weight: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -107,34 +84,12 @@ class _FeatureTower(tf.keras.layers.Layer):
                     f"multi_hot identity_feature (got {identity_feature!r})"
                 )
             self._clustered_history = identity
-        self.item_item_weight = float(item_item_weight)
-        self.item_item_feature = item_item_feature
-        self.item_item_train_weight = (
-            None if item_item_train_weight is None else float(item_item_train_weight)
-        )
-        if self.item_item_train_weight is not None and not (
-            self.item_item_weight > 0 and self.item_item_train_weight >= 0
-        ):
-            raise ValueError(
-                f"{type(self).__name__}: item_item_train_weight={item_item_train_weight} "
-                f"needs item_item_weight > 0 (got {item_item_weight}) and must be >= 0"
-            )
-        self.item_item_width = 0
-        if self.item_item_weight > 0:
-            if item_item_feature is None:
-                raise ValueError(
-                    f"{type(self).__name__}: item_item_weight={item_item_weight} needs "
-                    "item_item_feature= (the history on the query side, the item id on the "
-                    "candidate side)"
-                )
-            table = self.shared_embeddings.table_name(item_item_feature)
-            self.item_item_width = self.shared_embeddings.num_rows(table)
         identity_width = (
             0
             if self._identity_columns is None
             else (self._identity_columns[1] - self._identity_columns[0])
         )
-        #: The output's columns before the item-item part (`tower_columns`).
+        #: The output's columns.
         self.embedding_width = identity_width + output_dim + int(use_bias_dimension)
         self.projection = MultiLayerPerceptron(
             hidden_dims=self.hidden_dims,
@@ -203,38 +158,7 @@ class _FeatureTower(tf.keras.layers.Layer):
             embeddings = tf.concat([identity, embeddings], axis=-1) * math.sqrt(0.5)
         if self.use_bias_dimension:
             embeddings = tf.concat([embeddings, self.bias_column(inputs, embeddings)], axis=-1)
-        if self.item_item_columns_in(training):
-            embeddings = tf.concat([embeddings, self.item_item_columns(inputs, training)], axis=-1)
         return embeddings
-
-    def item_item_weight_in(self, training: bool | None) -> float:
-        """The item-item weight of a call with `training`: `item_item_train_weight` (when
-        set) in training steps, `item_item_weight` otherwise. The query tower's columns
-        carry it; the candidate tower's are the matrix rows as they are."""
-        if training is True and self.item_item_train_weight is not None:
-            return self.item_item_train_weight
-        return self.item_item_weight
-
-    def item_item_columns_in(self, training: bool | None) -> int:
-        """How many item-item columns a call with `training` appends: `item_item_width`,
-        or none (in training steps with `item_item_train_weight=0`)."""
-        if training is True and self.item_item_train_weight == 0:
-            return 0
-        return self.item_item_width
-
-    def tower_columns(self, embeddings: tf.Tensor) -> tf.Tensor:
-        """`embeddings` (this tower's outputs) without the item-item columns: what the ranking
-        stack and the attribute heads read. Idempotent."""
-        if not self.item_item_width:
-            return embeddings
-        return embeddings[..., : self.embedding_width]
-
-    def item_item_columns(
-        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None
-    ) -> tf.Tensor:
-        """The `item_item_width` item-item columns of a call with `training`,
-        `[batch_size, num_rows]`."""
-        raise NotImplementedError
 
     def _clustered_identity(
         self,
@@ -245,7 +169,7 @@ class _FeatureTower(tf.keras.layers.Layer):
         """`identity` with the rows whose `history` holds at least
         `history_clusters_min_length` values replaced by their clustered directions
         (`history_clusters` module)."""
-        values = _dense_values(inputs[history.name])
+        values = dense_values(inputs[history.name])
         present = padding_mask(values)
         long = tf.reduce_sum(tf.cast(present, tf.int32), axis=1) >= self.history_clusters_min_length
 
@@ -282,9 +206,6 @@ class _FeatureTower(tf.keras.layers.Layer):
                 "identity_feature": self.identity_feature,
                 "history_clusters": self.history_clusters,
                 "history_clusters_min_length": self.history_clusters_min_length,
-                "item_item_weight": self.item_item_weight,
-                "item_item_feature": self.item_item_feature,
-                "item_item_train_weight": self.item_item_train_weight,
             }
         )
         return config
@@ -323,25 +244,6 @@ class QueryTower(_FeatureTower):
     ) -> tf.Tensor:
         return tf.ones_like(embeddings[:, :1])
 
-    def item_item_columns(
-        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None
-    ) -> tf.Tensor:
-        """`item_item_weight_in(training)` times the multi-hot of the history's table rows (a
-        value listed twice counts once)."""
-        assert self.item_item_feature is not None
-        values = _dense_values(inputs[self.item_item_feature])
-        where = tf.where(padding_mask(values))
-        # As `FeatureEncoder._pool`: each distinct key is turned into a string and looked up
-        # once (a batch's ~100k history values hold ~1.6k distinct movies).
-        distinct, positions = tf.unique(tf.gather_nd(values, where), out_idx=tf.int64)
-        rows = tf.gather(self.shared_embeddings.lookup(self.item_item_feature, distinct), positions)
-        indices = tf.stack([where[:, 0], rows], axis=1)
-        shape = tf.stack([tf.shape(values, out_type=tf.int64)[0], self.item_item_width])
-        multi_hot = tf.tensor_scatter_nd_max(
-            tf.zeros(shape, tf.float32), indices, tf.ones_like(where[:, 0], tf.float32)
-        )
-        return multi_hot * self.item_item_weight_in(training)
-
 
 @tf.keras.utils.register_keras_serializable(package="tfrs_mtl")
 class CandidateTower(_FeatureTower):
@@ -354,34 +256,7 @@ class CandidateTower(_FeatureTower):
 
     side = "candidate"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._item_item_values: Any = None
-
-    def set_item_item(self, matrix: Any) -> None:
-        """Sets the fixed item-item matrix, `[num_rows, num_rows]` float (`W[c, h]`: history
-        row h's weight in candidate row c's score); before or after the tower is built."""
-        shape = (self.item_item_width, self.item_item_width)
-        if not self.item_item_width or tuple(matrix.shape) != shape:
-            raise ValueError(
-                f"CandidateTower.set_item_item: expected a {shape} matrix "
-                f"(item_item_weight={self.item_item_weight}), got {tuple(matrix.shape)}"
-            )
-        if self.built:
-            self.item_item.assign(tf.cast(matrix, tf.float32))
-        else:
-            self._item_item_values = matrix
-
     def build(self, input_shape: Any) -> None:
-        if self.item_item_width:
-            values = self._item_item_values
-            self.item_item = self.add_weight(
-                name="item_item",
-                shape=(self.item_item_width, self.item_item_width),
-                initializer="zeros" if values is None else tf.constant_initializer(values),
-                trainable=False,
-            )
-            self._item_item_values = None
         if self.use_bias_dimension:
             if self.id_feature is None:
                 raise ValueError("CandidateTower: use_bias_dimension=True needs id_feature=")
@@ -399,13 +274,3 @@ class CandidateTower(_FeatureTower):
         assert self.id_feature is not None
         keys = tf.reshape(tf.convert_to_tensor(inputs[self.id_feature]), [-1])
         return tf.gather(self.item_bias, self.shared_embeddings.lookup(self.id_feature, keys))
-
-    def item_item_columns(
-        self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None
-    ) -> tf.Tensor:
-        """The item's row of the fixed item-item matrix (the weight is on the query side)."""
-        assert self.item_item_feature is not None
-        keys = tf.reshape(tf.convert_to_tensor(inputs[self.item_item_feature]), [-1])
-        return tf.gather(
-            self.item_item, self.shared_embeddings.lookup(self.item_item_feature, keys)
-        )

@@ -72,7 +72,7 @@ class EngagementLoss(tf.Module):
         layer: Any,
         features: Mapping[str, tf.Tensor],
         outputs: Mapping[str, tf.Tensor],
-        candidate_tower: Any,
+        embed_candidates: Any,
         scorer: Any,
         sample_weight: tf.Tensor | None,
         training: bool,
@@ -87,18 +87,18 @@ class EngagementLoss(tf.Module):
             outputs: `query_embedding` (the retrieval query, `[batch_size, dim]`) and
                 `ranking_query_embedding`, `ranking_candidate_embedding` (what the ranking
                 stack reads, `[batch_size, ranking_dim]`).
-            candidate_tower: embeds the catalogue.
+            embed_candidates: `(features, training) -> (tower_output, retrieval_embedding)`
+                (`MultiTaskModel.embed_candidates`): embeds the catalogue.
             scorer: the model's `RankingScorer`.
             sample_weight: `[batch_size]` (e.g. the click label: which rows are positives),
                 or None.
-            training: passed to the tower and the scorer.
+            training: passed to `embed_candidates` and the scorer.
             step: the optimizer step (keys the draws).
         """
-        catalogue = candidate_tower(self._features, training=training)
+        ranked_catalogue, catalogue = embed_candidates(self._features, training=training)
         rows, valid = self.draw_negatives(
             task, features, outputs["query_embedding"], catalogue, step
         )
-        ranked_catalogue = candidate_tower.tower_columns(catalogue)
         candidates = tf.concat(
             [
                 outputs["ranking_candidate_embedding"][:, tf.newaxis, :],

@@ -2,10 +2,11 @@
 
 EASE (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019) over the binary
 query x item matrix of the training rows, indexed by the rows of the candidate id's embedding
-table (rows no training row reaches, OOV buckets included, stay 0). The candidate tower holds
-it transposed: its row c is what each history row adds to candidate c's score
-(`tfrs_mtl.layers.towers`). Added to the served score only (`item_item_train_weight=0`), it
-puts a full-rank item-item model beside the trained towers in the same dot product.
+table (rows no training row reaches, OOV buckets included, stay 0). The model's
+`ItemItemPart` (`tfrs_mtl.layers.item_item_part`) holds it transposed: its row c is what each
+history row adds to candidate c's score. Added to the served score only
+(`item_item_train_weight=0`), it puts a full-rank item-item model beside the trained towers in
+the same dot product.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ def fit_item_item(
         config: the model's config (`query_id_feature`, `candidate_id_feature`,
             `item_item_l2`).
         train_arrays: the TRAINING rows; each distinct query id is one row of EASE's matrix.
+            Only the retrieval positives count: with a retrieval `sample_weight_key` (e.g.
+            `click` beside sampled unclicked impressions), the rows where it is > 0.
 
     Raises:
         ValueError: the candidate table has more than `MAX_ITEM_ITEM_ROWS` rows, or the
-            arrays lack the id features.
+            arrays lack the id features or the positives' column.
     """
     table = shared_embeddings.table_name(config.candidate_id_feature)
     num_rows = shared_embeddings.num_rows(table)
@@ -54,10 +57,24 @@ def fit_item_item(
         for name in (config.query_id_feature, config.candidate_id_feature)
         if name not in train_arrays
     ]
+    weight_key = _positives_key(config)
+    if weight_key is not None and weight_key not in train_arrays:
+        missing.append(weight_key)
     if missing:
         raise ValueError(f"fit_item_item: the training arrays lack {missing}")
-    _, users = np.unique(key_strings(train_arrays[config.query_id_feature]), return_inverse=True)
-    ids = tf.constant(np.asarray(train_arrays[config.candidate_id_feature]))
+    positive = np.ones(len(train_arrays[config.candidate_id_feature]), bool)
+    if weight_key is not None:
+        # Sampled impressions (e-commerce rows the user never clicked) are not interactions.
+        positive = np.asarray(train_arrays[weight_key]) > 0
+    query_ids = np.asarray(train_arrays[config.query_id_feature])[positive]
+    _, users = np.unique(key_strings(query_ids), return_inverse=True)
+    ids = tf.constant(np.asarray(train_arrays[config.candidate_id_feature])[positive])
     items = shared_embeddings.lookup(config.candidate_id_feature, ids).numpy()
     weights = ease_weights(binary_gram(users, items, num_rows), config.item_item_l2)
     return np.ascontiguousarray(weights.T)
+
+
+def _positives_key(config: MultiTaskConfig) -> str | None:
+    """The 0/1 column marking the retrieval positives among the rows, or None (all rows)."""
+    retrieval = [task for task in config.tasks if task.kind == "retrieval"]
+    return retrieval[0].sample_weight_key if retrieval else None

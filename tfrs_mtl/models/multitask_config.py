@@ -41,13 +41,14 @@ class MultiTaskConfig(Config):
             regularises retrieval (and the attribute / interest heads) only, and in training
             steps the ranking stack reads the towers run on the full features (one more
             tower pass per side with dropout).
-        item_item_weight: > 0 adds a full-rank item-item part to retrieval: the query tower
-            appends `item_item_weight` times the multi-hot of its history
-            (`query_tower.identity_feature`), the candidate tower the item's row of a fixed
+        item_item_weight: > 0 adds a full-rank item-item part to retrieval, beside the towers
+            (`tfrs_mtl.layers.ItemItemPart`): the query's retrieval embedding appends
+            `item_item_weight` times the multi-hot of its history
+            (`query_tower.identity_feature`), the candidate's the item's row of a fixed
             `num_items x num_items` matrix that `MultiTaskModel.from_data` fits in closed form
             on the training interactions (EASE with L2 `item_item_l2`), so the served dot
-            product is the towers' score plus `item_item_weight` times EASE's
-            (`tfrs_mtl.layers.towers`). The towers and heads train around it (unless
+            product is the towers' score plus `item_item_weight` times EASE's. The towers and
+            heads train around it (unless
             `item_item_train_weight=0`); the ranking stack and the attribute heads do not
             read it. Small catalogues only: the matrix
             is dense (`MAX_ITEM_ITEM_ROWS` rows at most). 0: off.

@@ -28,7 +28,13 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
 from tfrs_mtl.features import FeatureVocabularies, SharedEmbeddings
-from tfrs_mtl.layers import CandidateTower, QueryTower, TaskHead
+from tfrs_mtl.layers import (
+    CandidateTower,
+    ItemItemPart,
+    QueryTower,
+    TaskHead,
+    retrieval_embeddings,
+)
 from tfrs_mtl.models import model_files, training_steps
 from tfrs_mtl.models.catalogue import Catalogue
 from tfrs_mtl.models.catalogue_attributes import CatalogueAttributes, catalogue_label_keys
@@ -101,19 +107,27 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         self.query_tower = QueryTower(
             self.shared_embeddings,
             **config.query_tower.to_dict(),
-            item_item_weight=config.item_item_weight,
-            item_item_feature=config.query_tower.identity_feature,
-            item_item_train_weight=config.item_item_train_weight,
             name="query_tower",
         )
         self.candidate_tower = CandidateTower(
             self.shared_embeddings,
             **config.candidate_tower.to_dict(),
             id_feature=config.candidate_id_feature,
-            item_item_weight=config.item_item_weight,
-            item_item_feature=config.candidate_id_feature,
-            item_item_train_weight=config.item_item_train_weight,
             name="candidate_tower",
+        )
+        # The fixed item-item part of the retrieval score, beside the towers (its matrix is
+        # set by `from_data`); the ranking stack and the attribute heads never read it.
+        self.item_item = (
+            ItemItemPart(
+                self.shared_embeddings,
+                history_feature=str(config.query_tower.identity_feature),
+                item_feature=config.candidate_id_feature,
+                weight=config.item_item_weight,
+                train_weight=config.item_item_train_weight,
+                name="item_item",
+            )
+            if config.item_item_weight > 0
+            else None
         )
         self.ranking_scorer = (
             RankingScorer(
@@ -200,10 +214,8 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         (`fit_inputs`), then builds the model; with `config.item_item_weight`, also the
         item-item matrix (`fit_item_item`)."""
         model = cls(config, *cls.fit_inputs(config, train_arrays), **kwargs)
-        if config.item_item_weight > 0:
-            model.candidate_tower.set_item_item(
-                fit_item_item(model.shared_embeddings, config, train_arrays)
-            )
+        if model.item_item is not None:
+            model.item_item.set_matrix(fit_item_item(model.shared_embeddings, config, train_arrays))
         return model
 
     @staticmethod
@@ -250,10 +262,14 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         towers_read = features if tower_features is None else tower_features
         query = self.query_tower(towers_read, training=training)
         candidate = self.candidate_tower(towers_read, training=training)
-        outputs = {"query_embedding": query, "candidate_embedding": candidate}
-        # The ranking stack and the attribute heads read the towers without the item-item part.
-        query = self.query_tower.tower_columns(query)
-        candidate = self.candidate_tower.tower_columns(candidate)
+        # Retrieval scores the towers with the item-item part; the ranking stack and the
+        # attribute heads read the towers alone.
+        outputs = {
+            "query_embedding": self.retrieval_embedding("query", towers_read, query, training),
+            "candidate_embedding": self.retrieval_embedding(
+                "candidate", towers_read, candidate, training
+            ),
+        }
         if self.ranking_scorer is not None:
             ranked_query, ranked_candidate = query, candidate
             dropped = tower_features is not None and tower_features is not features
@@ -261,13 +277,9 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 # The ranking stack reads the towers on the full features (FeatureConfig.dropout
                 # regularises retrieval); a side whose features lost nothing is reused.
                 if self._input_dropout.drops_side["query"]:
-                    ranked_query = self.query_tower.tower_columns(
-                        self.query_tower(features, training=training)
-                    )
+                    ranked_query = self.query_tower(features, training=training)
                 if self._input_dropout.drops_side["candidate"]:
-                    ranked_candidate = self.candidate_tower.tower_columns(
-                        self.candidate_tower(features, training=training)
-                    )
+                    ranked_candidate = self.candidate_tower(features, training=training)
             outputs["ranking_query_embedding"] = ranked_query
             outputs["ranking_candidate_embedding"] = ranked_candidate
             outputs.update(
@@ -278,6 +290,25 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 source = query if task.source_side == "query" else candidate
                 outputs[task.name] = self.side_head_logits(task, towers_read, source, training)
         return outputs
+
+    def retrieval_embedding(
+        self,
+        side: str,
+        features: Mapping[str, tf.Tensor],
+        tower_output: tf.Tensor,
+        training: bool | None = False,
+    ) -> tf.Tensor:
+        """`side`'s (`query` / `candidate`) tower output as retrieval scores it: with the
+        item-item part, its columns appended (`tfrs_mtl.layers.item_item_part`)."""
+        return retrieval_embeddings(self.item_item, side, features, tower_output, training)
+
+    def embed_candidates(
+        self, features: Mapping[str, tf.Tensor], training: bool | None = False
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """`(tower_output, retrieval_embedding)` of candidate `features`: what the ranking
+        stack reads and what retrieval scores."""
+        tower_output = self.candidate_tower(features, training=training)
+        return tower_output, self.retrieval_embedding("candidate", features, tower_output, training)
 
     def side_head_logits(
         self,
@@ -297,7 +328,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         head and its private embedding alone learn from these logits).
         """
         tower = self.query_tower if task.source_side == "query" else self.candidate_tower
-        source = tower.tower_columns(tower_output)
+        source = tower_output
         if task.head_input == "tower_and_features":
             source = tf.concat([source, tower.encoder(features)], axis=-1)
         if head_only:
@@ -341,7 +372,14 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             layer: Any = self.task_layers[task.name]
             if task.kind == "retrieval":
                 loss = self.retrieval_losses.loss(
-                    task, layer, features, outputs, self.candidate_tower, weight, training
+                    task,
+                    layer,
+                    features,
+                    outputs,
+                    self.embed_candidates,
+                    self.item_item,
+                    weight,
+                    training,
                 )
             elif task.kind == "engagement":
                 loss = self.engagement_loss.loss(
@@ -349,7 +387,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                     layer,
                     features,
                     outputs,
-                    self.candidate_tower,
+                    self.embed_candidates,
                     self.ranking_scorer,
                     weight,
                     training,
@@ -382,7 +420,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         """Full-catalogue top-k accuracy: is the positive among the k best-scored items?"""
         if not self.top_k_trackers:
             return
-        rank = self.retrieval_losses.positive_ranks(features, outputs, self.candidate_tower)
+        rank = self.retrieval_losses.positive_ranks(features, outputs, self.embed_candidates)
         for k, tracker in self.top_k_trackers.items():
             tracker.update_state(tf.cast(rank < int(k), tf.float32))
 

@@ -72,7 +72,8 @@ class RetrievalLosses(tf.Module):
         layer: Any,
         features: Mapping[str, tf.Tensor],
         outputs: Mapping[str, Any],
-        candidate_tower: Any,
+        embed_candidates: Any,
+        item_item: Any,
         sample_weight: tf.Tensor | None,
         training: bool,
     ) -> tf.Tensor:
@@ -83,16 +84,19 @@ class RetrievalLosses(tf.Module):
             layer: Its `RetrievalTask` layer.
             features: The raw batch (not mutated): its candidate ids, and `positives_feature`.
             outputs: `query_embedding` and `candidate_embedding` `[batch_size, dim]`.
-            candidate_tower: Embeds the catalogue for the full-catalogue softmax.
+            embed_candidates: `(features, training) -> (tower_output, retrieval_embedding)`
+                (`MultiTaskModel.embed_candidates`): embeds the catalogue for the
+                full-catalogue softmax.
+            item_item: The model's `ItemItemPart`, or None.
             sample_weight: `[batch_size]`, or None.
-            training: Passed to `candidate_tower`.
+            training: Passed to `embed_candidates`.
         """
         query, candidate = outputs["query_embedding"], outputs["candidate_embedding"]
         ids = to_key_strings(features[self._candidate_id_feature])
         if task.use_full_catalogue:
-            catalogue = candidate_tower(self._features, training=training)
-            # The towers' item-item columns are constants: their logits are computed once.
-            fixed = candidate_tower.item_item_columns_in(training)
+            _, catalogue = embed_candidates(self._features, training=training)
+            # The item-item part's columns are constants: their logits are computed once.
+            fixed = item_item.columns_in(training) if item_item is not None else 0
             rows = self._rows.lookup(ids)
             if task.positives_feature:
                 positives = tf.concat(
@@ -103,9 +107,7 @@ class RetrievalLosses(tf.Module):
                     axis=1,
                 )
                 if fixed:
-                    query = self._item_item_with_own_item(
-                        query, features, candidate_tower, training
-                    )
+                    query = item_item.with_own_item(query, features, training)
                 return layer.multi_positive_loss(
                     query, positives, catalogue, sample_weight, fixed_columns=fixed
                 )
@@ -133,42 +135,14 @@ class RetrievalLosses(tf.Module):
             sample_weight=sample_weight,
         )
 
-    def _item_item_with_own_item(
-        self,
-        query: tf.Tensor,
-        features: Mapping[str, tf.Tensor],
-        candidate_tower: Any,
-        training: bool,
-    ) -> tf.Tensor:
-        """`query` whose item-item columns (the multi-hot of a training row's history, which
-        leaves the row's own item out) also hold the row's own item: the multi-positive
-        softmax's positives are the user's whole history, and a served query's item-item
-        part reads the whole training history, so the constant logits the towers train
-        around are the served ones (EASE's zero diagonal keeps an item's own entry out of
-        its score)."""
-        width = candidate_tower.item_item_width
-        ids = features[self._candidate_id_feature]
-        rows = candidate_tower.shared_embeddings.lookup(candidate_tower.item_item_feature, ids)
-        rows = tf.reshape(rows, [-1])
-        indices = tf.stack([tf.range(tf.size(rows, out_type=tf.int64)), rows], axis=1)
-        fixed = tf.tensor_scatter_nd_max(
-            query[:, -width:],
-            indices,
-            tf.fill(
-                tf.shape(rows),
-                tf.constant(candidate_tower.item_item_weight_in(training), query.dtype),
-            ),
-        )
-        return tf.concat([query[:, :-width], fixed], axis=1)
-
     def positive_ranks(
-        self, features: Mapping[str, tf.Tensor], outputs: Mapping[str, Any], candidate_tower: Any
+        self, features: Mapping[str, tf.Tensor], outputs: Mapping[str, Any], embed_candidates: Any
     ) -> tf.Tensor:
         """`[batch_size]` int32: how many catalogue items score above each row's positive
         (top-k accuracy counts `rank < k`). Needs the catalogue."""
         query = outputs["query_embedding"]
         positive_scores = tf.reduce_sum(query * outputs["candidate_embedding"], axis=1)
-        catalogue = candidate_tower(self._features, training=False)
+        _, catalogue = embed_candidates(self._features, training=False)
         scores = tf.matmul(query, catalogue, transpose_b=True)
         rows = self._rows.lookup(to_key_strings(features[self._candidate_id_feature]))
         # The positive's own catalogue column is excluded, so round-off cannot rank it twice.

@@ -14,26 +14,37 @@ from typing import Any
 import tensorflow as tf
 
 from tfrs_mtl.features import FeatureVocabularies, feature_signature
+from tfrs_mtl.layers import retrieval_embeddings
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.tasks import PROBABILITY_KINDS
 
 
 class TowerEncoder(tf.keras.Model):
-    """A raw feature dict `[batch_size]` -> the tower's embeddings `[batch_size, dim]`.
+    """A raw feature dict `[batch_size]` -> its retrieval embeddings `[batch_size, dim]`: the
+    tower's output, with the item-item part's columns appended when the model has one.
 
     Args:
         tower: A `QueryTower` or `CandidateTower`.
         feature_names: The raw features the tower reads (other keys are ignored).
+        item_item: The model's `ItemItemPart`, or None.
     """
 
-    def __init__(self, tower: tf.keras.layers.Layer, feature_names: tuple[str, ...], **kwargs: Any):
+    def __init__(
+        self,
+        tower: tf.keras.layers.Layer,
+        feature_names: tuple[str, ...],
+        item_item: tf.keras.layers.Layer | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.tower = tower
         self.feature_names = tuple(feature_names)
+        self.item_item = item_item
 
     def call(self, features: Mapping[str, tf.Tensor], training: bool | None = None) -> tf.Tensor:
         # Retrieval embeddings: long histories pooled by clusters (TowerConfig.history_clusters).
-        return self.tower(features, training=False, cluster_history=True)
+        tower_output = self.tower(features, training=False, cluster_history=True)
+        return retrieval_embeddings(self.item_item, self.tower.side, features, tower_output, False)
 
 
 class Ranker(tf.keras.Model):
@@ -85,12 +96,15 @@ class Ranker(tf.keras.Model):
 
         Args:
             features: the raw pair features (the scorer reads the id features, for biases).
-            query_embeddings: `[batch_size, dim]` query tower outputs, one per pair.
-            candidate_embeddings: `[batch_size, dim]` candidate tower outputs, one per pair.
+            query_embeddings: `[batch_size, dim]` query tower outputs (or retrieval
+                embeddings, which begin with them), one per pair.
+            candidate_embeddings: `[batch_size, dim]` candidate tower outputs (or retrieval
+                embeddings), one per pair.
         """
-        # The ranking stack reads the towers without their item-item columns (if any).
-        query_embeddings = _tower_columns(self.query_tower, query_embeddings)
-        candidate_embeddings = _tower_columns(self.candidate_tower, candidate_embeddings)
+        # Retrieval embeddings may carry the item-item part's columns after the towers' own:
+        # the ranking stack reads the towers' columns.
+        query_embeddings = query_embeddings[:, : self.query_tower.embedding_width]
+        candidate_embeddings = candidate_embeddings[:, : self.candidate_tower.embedding_width]
         return dict(self.scorer(features, query_embeddings, candidate_embeddings, training=False))
 
     @property
@@ -102,25 +116,21 @@ class Ranker(tf.keras.Model):
 
     def query_embeddings(self, query_features: Mapping[str, tf.Tensor]) -> tf.Tensor:
         """The query tower's outputs as the ranking stack reads them, `[batch_size, dim]`."""
-        return _tower_columns(self.query_tower, self.query_tower(query_features, training=False))
-
-
-def _tower_columns(tower: Any, embeddings: tf.Tensor) -> tf.Tensor:
-    """`tower.tower_columns(embeddings)`: the outputs without the item-item columns."""
-    return tower.tower_columns(embeddings)
+        return self.query_tower(query_features, training=False)
 
 
 class ServingViews:
     """Mixin of `MultiTaskModel`: the views and names serving relies on.
 
-    Expects `_config`, `_vocabularies`, `query_tower`, `candidate_tower` and `ranking_scorer`
-    on the model.
+    Expects `_config`, `_vocabularies`, `query_tower`, `candidate_tower`, `item_item` and
+    `ranking_scorer` on the model.
     """
 
     _config: MultiTaskConfig
     _vocabularies: FeatureVocabularies
     query_tower: Any
     candidate_tower: Any
+    item_item: Any
     ranking_scorer: Any
 
     @property
@@ -172,13 +182,19 @@ class ServingViews:
     @property
     def query_encoder(self) -> tf.keras.Model:
         """Raw query features `[batch]` -> `[batch, dim]`."""
-        return self._view("query", lambda: TowerEncoder(self.query_tower, self.query_feature_names))
+        return self._view(
+            "query",
+            lambda: TowerEncoder(self.query_tower, self.query_feature_names, self.item_item),
+        )
 
     @property
     def candidate_encoder(self) -> tf.keras.Model:
         """Raw candidate features `[n]` -> `[n, dim]`."""
         return self._view(
-            "candidate", lambda: TowerEncoder(self.candidate_tower, self.candidate_feature_names)
+            "candidate",
+            lambda: TowerEncoder(
+                self.candidate_tower, self.candidate_feature_names, self.item_item
+            ),
         )
 
     @property

@@ -138,7 +138,7 @@ def _split_fixed_columns(
     queries: tf.Tensor, catalogue: tf.Tensor, fixed_columns: int
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """`(queries, catalogue, offsets)`: the last `fixed_columns` columns of both sides (ones
-    no gradient reaches, e.g. the towers' item-item part) as the constant logits
+    no gradient reaches, e.g. the model's item-item part) as the constant logits
     `offsets = q_fixed @ c_fixed.T`, and the rest; the softmax's gradient matmuls then skip
     them. `offsets` is a scalar 0 without fixed columns."""
     if not fixed_columns:
