@@ -417,3 +417,34 @@ def test_only_the_retrieval_positives_enter_the_matrix() -> None:
     assert not np.allclose(matrix, every_row, atol=1e-4)
     with pytest.raises(ValueError, match="lack \\['click'\\]"):
         item_item.fit_item_item(model.shared_embeddings, config, arrays)
+
+
+def test_without_an_l2_the_part_scales_it_to_the_data() -> None:
+    # λ = L2_PER_INTERACTION x the mean number of users per interacted item: the same
+    # interactions twice over (every user duplicated) double λ and leave the matrix alone.
+    arrays = _arrays()
+    model = _model(arrays=arrays)
+    config = model.config.replace(item_item_l2=None)
+    users = {user: i for i, user in enumerate(sorted(set(arrays["user_id"])))}
+    rows = model.shared_embeddings.lookup("movie_id", tf.constant(arrays["movie_id"])).numpy()
+    pairs = {(users[u], r) for u, r in zip(arrays["user_id"], rows, strict=True)}
+    per_item = len(pairs) / len({r for _, r in pairs})
+    expected_l2 = item_item.L2_PER_INTERACTION * per_item
+    matrix = item_item.fit_item_item(model.shared_embeddings, config, arrays)
+    explicit = item_item.fit_item_item(
+        model.shared_embeddings, config.replace(item_item_l2=expected_l2), arrays
+    )
+    np.testing.assert_allclose(matrix, explicit, atol=1e-6)
+    assert not np.allclose(matrix, model.item_item.matrix.numpy(), atol=1e-4)  # λ=L2 differs
+    doubled = {
+        **arrays,
+        **{
+            name: np.concatenate([values, values])
+            for name, values in arrays.items()
+            if name != "user_id"
+        },
+        "user_id": np.concatenate([arrays["user_id"], np.char.add(arrays["user_id"], "b")]),
+    }
+    np.testing.assert_allclose(
+        item_item.fit_item_item(model.shared_embeddings, config, doubled), matrix, atol=1e-5
+    )

@@ -109,7 +109,12 @@ def search_space(config: ExperimentConfig, data: ExperimentData) -> dict[str, Ca
     if data.history_length:
         space["history_dropout"] = lambda t: t.suggest_float("history_dropout", 0.0, 0.5)
     if config.item_item_supported:
-        space["item_item_weight"] = lambda t: t.suggest_float("item_item_weight", 0.0, 1.0)
+        # Log scale: the part's best weight spans orders of magnitude across data (0.5 on
+        # MovieLens-100K beside strong towers; 8 and above on RetailRocket's sparse clicks,
+        # where EASE alone beats the towers).
+        space["item_item_weight"] = lambda t: t.suggest_float(
+            "item_item_weight", 0.1, 30.0, log=True
+        )
     return space
 
 

@@ -57,7 +57,9 @@ class MultiTaskConfig(Config):
             retrieval loss never sees the item-item columns), and it is added to the
             served score only: retrieval then serves the trained towers' score plus
             `item_item_weight` times EASE's, fused in one dot product.
-        item_item_l2: EASE's L2 regularisation of that matrix.
+        item_item_l2: EASE's L2 regularisation of that matrix; None (default): scaled to the
+            data, `L2_PER_INTERACTION` times the mean number of training users per item
+            (`tfrs_mtl.models.item_item.item_item_l2`).
 
     Example:
         >>> config = movielens_config()
@@ -80,7 +82,7 @@ class MultiTaskConfig(Config):
     ranking_reads_dropout: bool = False
     item_item_weight: float = 0.0
     item_item_train_weight: float | None = None
-    item_item_l2: float = 500.0
+    item_item_l2: float | None = None
 
     def validate(self) -> None:
         require(len(self.tasks) > 0, "tasks: a model needs at least one task")
@@ -123,7 +125,7 @@ class MultiTaskConfig(Config):
             f"differs from query_tower.use_bias_dimension={self.query_tower.use_bias_dimension}",
         )
         require(
-            self.item_item_weight >= 0 and self.item_item_l2 > 0,
+            self.item_item_weight >= 0 and (self.item_item_l2 is None or self.item_item_l2 > 0),
             f"item_item_weight={self.item_item_weight} must be >= 0 and "
             f"item_item_l2={self.item_item_l2} > 0",
         )
