@@ -125,3 +125,46 @@ def test_train_tune_trains_the_best_config_and_keeps_the_search_report(
     best = ExperimentConfig.load(out / "tuning" / "best_config.yaml")
     assert ExperimentConfig.load(out / "experiment.yaml") == best
     assert (out / "metrics.json").is_file()
+
+
+class _Trial:
+    def __init__(self, prune: bool) -> None:
+        self.prune = prune
+        self.reported: list[tuple[float, int]] = []
+
+    def report(self, value: float, step: int) -> None:
+        self.reported.append((value, step))
+
+    def should_prune(self) -> bool:
+        return self.prune
+
+
+class _Model:
+    stop_training = False
+
+
+@pytest.mark.parametrize(
+    ("prune", "deadline_passed", "epoch", "state"),
+    [
+        (True, False, 0, "pruned"),
+        (False, True, 0, "cut"),  # past the deadline before its last epoch
+        (False, True, 2, "complete"),  # past it at its last epoch: it ran every epoch
+        (False, False, 0, "complete"),
+    ],
+)
+def test_a_trial_the_deadline_cuts_is_told_from_a_pruned_one(
+    prune: bool, deadline_passed: bool, epoch: int, state: str
+) -> None:
+    import time
+
+    from tfrs_mtl.experiments.tuning import _EpochScores
+
+    deadline = time.monotonic() + (-1.0 if deadline_passed else 3600.0)
+    scores = _EpochScores(lambda model: 0.25, _Trial(prune), deadline)
+    scores.set_params({"epochs": 3})
+    model = _Model()
+    scores.set_model(model)  # type: ignore[arg-type]
+    scores.on_epoch_end(epoch)
+    assert scores.scores == [0.25]
+    assert (scores.pruned, scores.cut) == (state == "pruned", state == "cut")
+    assert model.stop_training == (state != "complete")

@@ -129,13 +129,18 @@ class _EpochScores(tf.keras.callbacks.Callback):
         self._deadline = deadline
         self.scores: list[float] = []
         self.pruned = False
+        #: Stopped by the deadline before its last epoch: a trial of the epochs it ran.
+        self.cut = False
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = self._score(self.model)
         self.scores.append(value)
         self._trial.report(value, epoch)
-        if self._trial.should_prune() or time.monotonic() > self._deadline:
+        if self._trial.should_prune():
             self.pruned = True
+            self.model.stop_training = True
+        elif time.monotonic() > self._deadline and epoch + 1 < self.params.get("epochs", 0):
+            self.cut = True
             self.model.stop_training = True
 
 
@@ -185,7 +190,7 @@ def tune_experiment(
     Args:
         config: the experiment to tune (its dataset, split and fixed knobs).
         budget_seconds: wall time after which no trial starts and a running one stops at its
-            next epoch end (pruned).
+            next epoch end; it then counts as a trial of the epochs it ran.
         out_dir: where `best_config.yaml`, `trials.csv`, `tuning.md` and the plot go.
         max_trials: stop after this many trials (None: only the budget stops it).
         progress: log lines on stderr.
@@ -226,10 +231,14 @@ def tune_experiment(
         train_model(trial_config, data, fit_positions, progress=False, callbacks=[scores])
         tf.keras.backend.clear_session()
         value = scores.scores[-1] if scores.scores else float("nan")
+        if scores.cut:
+            # Its score is that of the epochs it ran: the trial stands for that config.
+            trial.set_user_attr("epochs", len(scores.scores))
+        state = "pruned" if scores.pruned else "cut at the deadline" if scores.cut else "complete"
         records.append(
             {
                 "number": trial.number,
-                "state": "pruned" if scores.pruned else "complete",
+                "state": state,
                 "value": value,
                 "seconds": time.monotonic() - began,
                 **{key: trial.params[key] for key in sorted(trial.params)},
@@ -267,6 +276,8 @@ def tune_experiment(
         )
     best = max(completed, key=lambda trial: float(trial.value or 0.0))
     knobs = {} if best.number == 0 else _knobs_of(best.params, space)
+    if "epochs" in best.user_attrs:
+        knobs["epochs"] = int(best.user_attrs["epochs"])
     best_config = _config_of(config, knobs)
     default = next(
         (r["value"] for r in records if r["number"] == 0 and r["state"] == "complete"), None
