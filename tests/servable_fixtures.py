@@ -126,6 +126,10 @@ class FakeServableModel:
         self.config = FakeConfig(num_users, num_items)
         self.vocabularies = FakeVocabularies(tuple(users), tuple(items))
 
+    def known_candidate_ids(self, ids: np.ndarray) -> np.ndarray:
+        known = set(self.vocabularies.items)
+        return np.array([str(i.decode() if isinstance(i, bytes) else i) in known for i in ids])
+
     def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
         if side == "query":
             return {

@@ -406,3 +406,41 @@ def test_evaluate_on_another_split_warns_and_writes_its_folder(run_dir: Path) ->
     assert result.exit_code == 0, result.output
     assert "retrieval/recall@10" in result.output
     assert (run_dir / "evaluations" / "random" / "report.md").is_file()
+
+
+def test_export_adds_new_items_from_a_csv_and_refuses_known_ids(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    from tfrs_mtl.models import Catalogue
+
+    features = Catalogue.load(run_dir / "item_catalogue.npz").features
+    first = {name: values[0] for name, values in features.items()}
+    rows = []
+    for new_id in ("90001", "90002"):
+        row = {}
+        for name, value in first.items():
+            if name == "movie_id":
+                row[name] = new_id
+            elif np.ndim(value) == 1:  # multi-valued: '|'-separated, padding left out
+                row[name] = "|".join(str(v) for v in value if v not in (-1, b"", ""))
+            else:
+                row[name] = value.decode() if isinstance(value, bytes) else str(value)
+        rows.append(row)
+    items = tmp_path / "new_items.csv"
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(items, index=False)
+    target = tmp_path / "grown"
+    result = invoke("export", "--model", str(run_dir), "--out", str(target), "--add-items",
+                    str(items))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "added 2 items" in result.output and "90001" in result.output  # unknown to the model
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["catalogue"]["num_items"] == len(features["movie_id"]) + 2
+    # An id the catalogue holds is refused, and nothing is written.
+    known = tmp_path / "known.csv"
+    pd.DataFrame([{**rows[0], "movie_id": first["movie_id"]}]).to_csv(known, index=False)
+    refused = invoke("export", "--model", str(run_dir), "--out", str(tmp_path / "no"),
+                     "--add-items", str(known))  # fmt: skip
+    assert refused.exit_code != 0 and "already in the catalogue" in refused.output
+    assert not (tmp_path / "no" / "manifest.json").exists()

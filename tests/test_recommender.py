@@ -232,3 +232,50 @@ def test_tune_index_on_held_out_queries(recommender) -> None:
     # 60 items make one leaf (no tree): brute force plus the reordering depths 10, 50, 60.
     assert [m.config.kind for m in result.measurements] == ["brute_force"] + ["scann"] * 3
     assert result.best_measurement().recall >= 0.95
+
+
+def _rows(catalogue: dict[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
+    return {name: values[rows] for name, values in catalogue.items()}
+
+
+def test_added_items_are_served_as_if_they_had_been_in_the_catalogue(model, tmp_path) -> None:
+    catalogue = make_catalogue(NUM_ITEMS)
+    catalogue["movie_id"][-1] = "brand-new"  # an id the model never trained on
+    exact = IndexConfig(kind="brute_force")
+    grown = Recommender(model, _rows(catalogue, slice(0, 50)), exact, progress=False)
+    added = grown.add_items(_rows(catalogue, slice(50, None)))
+    assert added.num_added == NUM_ITEMS - 50
+    assert added.unknown_ids == ("brand-new",)
+    whole = Recommender(model, catalogue, exact, progress=False)
+    assert grown.num_items == whole.num_items == NUM_ITEMS
+    np.testing.assert_array_equal(grown.catalogue_ids, whole.catalogue_ids)
+    np.testing.assert_allclose(grown.candidate_embeddings, whole.candidate_embeddings, atol=1e-6)
+    queries = make_queries(["u1", "u2", "u3"])
+    ours = grown.recommend(queries, k=10, num_candidates=NUM_ITEMS, blend={"rating": 1.0})
+    theirs = whole.recommend(queries, k=10, num_candidates=NUM_ITEMS, blend={"rating": 1.0})
+    np.testing.assert_array_equal(ours.item_ids, theirs.item_ids)
+    assert np.isin(ours.item_ids, catalogue["movie_id"][50:]).any()  # the new items reach lists
+    # The export carries them.
+    from tfrs_mtl.serving import load
+
+    loaded = load(grown.save(tmp_path / "export"))
+    assert loaded.num_items == NUM_ITEMS
+    np.testing.assert_array_equal(
+        loaded.recommend(queries, k=10, num_candidates=NUM_ITEMS, blend={"rating": 1.0}).item_ids,
+        ours.item_ids,
+    )
+
+
+def test_adding_an_id_already_in_the_catalogue_is_refused_and_changes_nothing(model) -> None:
+    catalogue = make_catalogue(NUM_ITEMS)
+    recommender = Recommender(model, _rows(catalogue, slice(0, 50)), IndexConfig(), progress=False)
+    with pytest.raises(ValueError, match=r"1 id\(s\) already in the catalogue, e.g. \['m3'\]"):
+        recommender.add_items(_rows(catalogue, slice(3, 4)))
+    twice = _rows(catalogue, slice(50, 52))
+    twice["movie_id"] = np.array(["m50", "m50"], dtype=object)
+    with pytest.raises(ValueError, match="unique"):
+        recommender.add_items(twice)
+    with pytest.raises(ValueError, match="lacks candidate feature"):
+        recommender.add_items({"movie_id": np.array(["m51"], dtype=object)})
+    assert recommender.num_items == 50
+    assert len(recommender.candidate_embeddings) == 50

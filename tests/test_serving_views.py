@@ -60,3 +60,9 @@ def test_the_model_s_ranker_is_an_embedding_ranker(model: MultiTaskModel) -> Non
 
     assert isinstance(model.ranker, EmbeddingRanker)
     assert model.ranker.reads_plain_queries is False  # no clustered history here
+
+
+def test_known_candidate_ids_are_those_of_the_training_vocabulary(model: MultiTaskModel) -> None:
+    trained = np.unique(ecommerce_arrays()["item_id"].astype(str))
+    ids = np.array([trained[0], "never-seen", trained[-1]], dtype=object)
+    np.testing.assert_array_equal(model.known_candidate_ids(ids), [True, False, True])

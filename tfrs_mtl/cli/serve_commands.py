@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from tfrs_mtl._input_files import file_problem
 from tfrs_mtl._messages import shown
 from tfrs_mtl.cli.experiment_options import quiet_tensorflow_warnings
 from tfrs_mtl.cli.options import fail, model_folder_option, read_id_lines
@@ -37,12 +38,24 @@ SERVING_DATA = "serving_data.npz"
     help="Index to build. [default: the run's, else scann]",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing export folder.")
-def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) -> None:
+@click.option(
+    "--add-items",
+    "add_items",
+    type=click.Path(path_type=str),
+    default=None,
+    help="CSV or Parquet of new items (a column per candidate feature; multi-valued ones "
+    "'|'-separated in CSV) to serve beside the catalogue, without retraining.",
+)
+def export(
+    model_dir: str, out: str, index_kind: str | None, overwrite: bool, add_items: str | None
+) -> None:
     """Exports the two-stage recommender (SavedModel with a ScaNN index and a manifest).
 
     From a run folder the catalogue is every item of the run and the users' query features
     (serving_data.npz) are copied beside it; from a bare model folder the catalogue is the
-    model's training items.
+    model's training items. `--add-items` adds new items to it (`Recommender.add_items`): ids
+    already in the catalogue are refused; ids the model never trained on are embedded from
+    their other features.
     """
     from tfrs_mtl.models import Catalogue, MultiTaskModel
     from tfrs_mtl.serving import IndexConfig, Recommender
@@ -70,6 +83,26 @@ def export(model_dir: str, out: str, index_kind: str | None, overwrite: bool) ->
     if catalogue is None:
         fail(f"{model_dir}: no item catalogue (item_catalogue.npz or the model's catalogue)")
     recommender = Recommender(model, catalogue.features, index_config, progress=False)
+    if add_items is not None:
+        from tfrs_mtl.serving.catalogue_encoding import read_items
+
+        problem = file_problem(add_items)
+        if problem is not None:
+            fail(f"--add-items {add_items}: {problem}")
+        try:
+            added = recommender.add_items(read_items(add_items, model))
+        except ValueError as error:
+            fail(f"--add-items {add_items}: {error}")
+        unknown = len(added.unknown_ids)
+        click.echo(
+            f"added {added.num_added} items from {add_items}"
+            + (
+                f" ({unknown} not in the model's vocabulary, embedded from their other "
+                f"features: {list(added.unknown_ids[:5])}{' ...' if unknown > 5 else ''})"
+                if unknown
+                else ""
+            )
+        )
     serving_data = run / SERVING_DATA if (run / SERVING_DATA).is_file() else None
     written = write_export_folder(recommender, folder, serving_data)
     click.echo(

@@ -253,11 +253,12 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 `config.ranking_reads_dropout`.
 
         Returns:
-            `query_embedding` and `candidate_embedding` `[batch_size, dim]`; with ranking
-            tasks, `ranking_query_embedding` and `ranking_candidate_embedding`, what the
-            ranking stack read; per ranking task its score `[batch_size]`; per attribute /
-            interest task its logits `[batch_size, num_classes]` (or `[batch_size]` for
-            regression).
+            `query_embedding` and `candidate_embedding` `[batch_size, dim]`, what retrieval
+            scores (the towers' outputs, then the item-item part's columns when the model
+            has one and the call includes it); with ranking tasks, `ranking_query_embedding`
+            and `ranking_candidate_embedding`, what the ranking stack read; per ranking task
+            its score `[batch_size]`; per attribute / interest task its logits
+            `[batch_size, num_classes]` (or `[batch_size]` for regression).
         """
         towers_read = features if tower_features is None else tower_features
         query = self.query_tower(towers_read, training=training)

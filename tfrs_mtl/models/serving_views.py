@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from tfrs_mtl.features import FeatureVocabularies, feature_signature
+from tfrs_mtl.features.raw_values import to_key_strings
 from tfrs_mtl.layers import retrieval_embeddings
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
 from tfrs_mtl.tasks import PROBABILITY_KINDS
@@ -167,6 +169,16 @@ class ServingViews:
         return tuple(
             task.name for task in self._config.ranking_tasks if task.kind in PROBABILITY_KINDS
         )
+
+    def known_candidate_ids(self, ids: np.ndarray) -> np.ndarray:
+        """`[len(ids)]` bool: which candidate ids are in the candidate id's training
+        vocabulary (the others embed through its out-of-vocabulary rows)."""
+        feature = next(
+            f for f in self._config.features.features if f.name == self.candidate_id_feature
+        )
+        vocabulary = set(self._vocabularies.vocabulary(feature.table_name))
+        keys = to_key_strings(tf.constant(np.asarray(ids))).numpy()
+        return np.array([key.decode("utf-8") in vocabulary for key in keys], dtype=bool)
 
     def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
         """Raw input specs of `side` (`query` or `candidate`), for SavedModel signatures."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -81,6 +82,60 @@ def prepare_catalogue(
             f"catalogue id {padding!r} is reserved as the exclusion padding id; rename that item"
         )
     return columns
+
+
+def read_items(path: str | Path, model: ServableModel) -> dict[str, np.ndarray]:
+    """Reads new catalogue items from a CSV or Parquet file (by suffix) for
+    `Recommender.add_items`: one row per item, a column per candidate feature.
+
+    A multi-valued feature (genres, ...) is a list column in Parquet and `|`-separated values
+    in CSV (`"3|7"`, empty for none); it is padded to the widest row with the padding id.
+
+    Raises:
+        ValueError: an unknown suffix, a missing column, or a value the column cannot hold.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValueError(f"{path}: expected a .csv or .parquet file of items, got {suffix!r}")
+    signature = model.feature_signature("candidate")
+    names = list(dict.fromkeys([model.candidate_id_feature, *model.candidate_feature_names]))
+    if suffix == ".csv":
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    else:
+        frame = pd.read_parquet(path)
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: no column {missing}; it has {list(frame.columns)}")
+    items: dict[str, np.ndarray] = {}
+    for name in names:
+        spec = signature.get(name)
+        values = frame[name].to_numpy()
+        dtype = tf.string if spec is None else spec.dtype
+        if spec is not None and spec.shape.rank == 2:
+            rows = [
+                [v for v in str(cell).split("|") if v] if isinstance(cell, str) else list(cell)
+                for cell in values
+            ]
+            width = max([len(row) for row in rows] + [1])
+            padding = padding_id_for(dtype)
+            values = np.array(
+                [row + [padding] * (width - len(row)) for row in rows],
+                dtype=object if dtype == tf.string else None,
+            )
+        try:
+            items[name] = (
+                np.asarray(values).astype(object)
+                if dtype == tf.string
+                else np.asarray(values).astype(dtype.as_numpy_dtype)
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{path}: column {name!r} cannot be read as {dtype.name}: {error}"
+            ) from None
+    return items
 
 
 def encode_catalogue(

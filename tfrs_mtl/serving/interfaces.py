@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -64,6 +65,12 @@ class ServableModel(Protocol):
 
     def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
         """Dtype and shape (`[None]` or `[None, max_len]`) of each raw feature of `side`."""
+        ...
+
+    def known_candidate_ids(self, ids: np.ndarray) -> np.ndarray:
+        """`[len(ids)]` bool: which candidate ids have their own embedding (were in the
+        training vocabulary); the others embed through an out-of-vocabulary row and their
+        other features."""
         ...
 
 
