@@ -161,12 +161,20 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "unknown. [default: 0.5]",
         ),
         click.option(
+            "--item-id-dropout",
+            type=FiniteFloatRange(min=0, max=1, max_open=True),
+            default=None,
+            help="Share of training rows (and catalogue rows of the retrieval softmax) whose "
+            "item id the candidate tower reads as unknown, so it learns to embed items from "
+            "their attributes alone (for items added after training). [default: 0]",
+        ),
+        click.option(
             "--item-item-weight",
             type=FiniteFloatRange(min=0),
             default=None,
-            help="MovieLens: weight of EASE's item-item scores of the user's history added "
-            "to the served retrieval score (the towers train without them); 0: off. "
-            "[default: 0.5 on movielens-100k, else 0]",
+            help="Weight of EASE's item-item scores of the user's history added to the "
+            "served retrieval score (the towers train without them); 0: off. [default: on "
+            "for rated items with a history and at most 5,000 items, else off]",
         ),
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 6]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=None),
@@ -227,6 +235,15 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "training items, stratified by label, and score the attribute tasks on them "
             "beside label-frequency and item-kNN baselines; in [0, 1). [default: 0, off]",
         ),
+        click.option(
+            "--cold-items",
+            type=float,
+            default=None,
+            metavar="SHARE",
+            help="Remove every training interaction of this share of the items and score how "
+            "well they are retrieved and served from their attributes alone, beside a "
+            "category-popularity baseline; in [0, 1). [default: 0, off]",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -273,6 +290,8 @@ def build_config(
     blend_target: str | None = None,
     preset: str | None = None,
     attribute_holdout: float | None = None,
+    item_id_dropout: float | None = None,
+    cold_items: float | None = None,
 ) -> Any:
     """An `ExperimentConfig` from `--preset`, `--config` (or `defaults`) and the given
     options, each overriding the one before."""
@@ -321,6 +340,8 @@ def build_config(
         "split": split_overrides(split, _mapping(data.get("split"))),
         "blend_target": blend_target,
         "attribute_holdout": attribute_holdout,
+        "item_id_dropout": item_id_dropout,
+        "cold_items": cold_items,
     }
     if blend_text is not None:
         try:

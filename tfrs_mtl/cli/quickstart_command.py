@@ -56,8 +56,9 @@ SAMPLE_SIZE = 10
     "--item-item-weight",
     type=FiniteFloatRange(min=0),
     default=None,
-    help="MovieLens: weight of EASE's item-item scores of the user's history added to the "
-    "served retrieval score; 0: off.  [default: 0.5 on movielens-100k, else 0]",
+    help="Weight of EASE's item-item scores of the user's history added to the served "
+    "retrieval score; 0: off.  [default: on for rated items with a history and at most "
+    "5,000 items, else off]",
 )
 @click.option("--user-id", default=None, help="The sample user (default: the first user).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or log lines.")

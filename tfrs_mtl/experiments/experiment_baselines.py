@@ -11,7 +11,9 @@ training profile (`training_profile/interest/*`; `interest_evaluation`). With an
 attribute holdout, whatever `baselines` says, `label_frequency` and `item_knn` predict the
 held-out items' attributes (`tfrs_mtl.experiments.attribute_evaluation`:
 `label_frequency/genres/micro_f1`, `item_knn/genres/auc`, ...; the item-kNN baseline's
-retrieval metrics, when it runs, sit beside them under `item_knn/retrieval/*`).
+retrieval metrics, when it runs, sit beside them under `item_knn/retrieval/*`). With cold
+items, `category_popularity` ranks them (`category_popularity/cold_items/*`;
+`tfrs_mtl.experiments.cold_items`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ import numpy as np
 
 from tfrs_mtl.evaluation.baselines import evaluate_baselines
 from tfrs_mtl.experiments.attribute_evaluation import attribute_baseline_metrics
+from tfrs_mtl.experiments.cold_items import (
+    CATEGORY_POPULARITY,
+    COLD_GROUP,
+    category_popularity_metrics,
+)
 from tfrs_mtl.experiments.experiment_config import (
     MAX_DENSE_BASELINE_ITEMS,
     OPTIONAL_BASELINES,
@@ -81,6 +88,13 @@ def run_baselines(
         start = time.perf_counter()
         metrics.update(attribute_baseline_metrics(data, train_positions))
         seconds["attribute"] = time.perf_counter() - start
+    if data.cold_items is not None and data.item_class_key is not None:
+        log(f"cold-item baseline: {CATEGORY_POPULARITY}")
+        found = category_popularity_metrics(
+            data, train_positions, test_positions, data.cold_items, data.item_class_key
+        )
+        if found:
+            metrics[CATEGORY_POPULARITY] = {COLD_GROUP: found}
     train_pairs, test_pairs = data.pairs(train_positions), data.pairs(test_positions)
     if not len(test_pairs[0]):
         return BaselineEvaluation(metrics, curves, seconds, names)

@@ -161,6 +161,11 @@ class ExperimentConfig(Config):
             tower as unknown with this probability, so the tower cannot memorise users and
             learns the embedding an unseen user gets (the rating's user bias still reads
             the id).
+        item_id_dropout: in each training step an item's id reaches the candidate tower as
+            unknown with this probability, in the batch and in the catalogue the retrieval
+            softmax scores, so that the tower learns to embed an item from its attributes
+            alone (genres; category, brand): what an item absent from training reads when it
+            is served (`Recommender.add_items`, `cold_items`). 0 by default.
         retrieval_positives: `history` (with a history and `full_catalogue`
             negatives): the row's history items are positives of the retrieval softmax
             besides its own movie, the multinomial likelihood of Mult-DAE (Liang et al.,
@@ -248,6 +253,13 @@ class ExperimentConfig(Config):
             one prediction per held-out item, beside the label-frequency and item-kNN
             baselines (`baselines/label_frequency/...`, `baselines/item_knn/...`); the
             per-row scores on test rows of the other items become `seen_items_*`. 0: off.
+        cold_items: the share of the training catalogue's items whose every training
+            interaction is removed (chosen per split, seeded by `seed`; their test rows
+            stay): items the model never trained on, served from their attributes. Scored
+            as `cold_items/*` (`tfrs_mtl.experiments.cold_items`): recall@20 and NDCG@20 of
+            the test interactions with them when ranking those items alone, their recall
+            in the served top 20 and their share of the served top 10, beside the
+            category-popularity baseline in the same run. 0: off.
         ks: retrieval cut-offs reported (`retrieval/recall@K`, `ndcg@K`, ...).
         num_negatives_per_user: e-commerce: unclicked impressions sampled per user.
         synthetic_num_users: `synthetic-ecommerce` generator size.
@@ -276,6 +288,7 @@ class ExperimentConfig(Config):
     side_features: bool = False
     history_dropout: float = 0.0
     user_id_dropout: float = 0.5
+    item_id_dropout: float = 0.0
     retrieval_positives: Literal["item", "history"] = "history"
     retrieval_item_bias: bool = True
     identity_embeddings: bool = True
@@ -306,6 +319,7 @@ class ExperimentConfig(Config):
     synthetic_num_items: int = 1_000
     synthetic_num_events: int = 40_000
     attribute_holdout: float = 0.0
+    cold_items: float = 0.0
 
     def __post_init__(self) -> None:
         if self.events is not None:
@@ -367,7 +381,7 @@ class ExperimentConfig(Config):
             self.user_history_length >= 0,
             f"user_history_length={self.user_history_length} must be >= 0 (0: no history)",
         )
-        for field in ("history_dropout", "user_id_dropout"):
+        for field in ("history_dropout", "user_id_dropout", "item_id_dropout"):
             rate = getattr(self, field)
             require(0 <= rate < 1, f"{field}={rate} is not in [0, 1)")
         require(
@@ -458,6 +472,11 @@ class ExperimentConfig(Config):
             0 <= self.attribute_holdout < 1,
             f"attribute_holdout={self.attribute_holdout} is not in [0, 1) (the share of items "
             "whose attributes are hidden in training; 0: off)",
+        )
+        require(
+            0 <= self.cold_items < 1,
+            f"cold_items={self.cold_items} is not in [0, 1) (the share of items whose "
+            "interactions are removed from training; 0: off)",
         )
         require(
             "attribute_single_task" not in self.baseline_names or self.attribute_holdout > 0,

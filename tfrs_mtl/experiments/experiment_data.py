@@ -22,6 +22,9 @@ With `ExperimentConfig.attribute_holdout > 0`, `split_experiment_data` also pick
 whose attributes the split hides (`tfrs_mtl.experiments.attribute_holdout`): every array
 built afterwards reads their attributes as unknown and carries the attribute tasks' 0/1 row
 weight, and the training interest profiles leave their rows out.
+
+With `ExperimentConfig.cold_items > 0`, it also picks the split's cold items
+(`tfrs_mtl.experiments.cold_items`) and leaves every training row of theirs out.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from tfrs_mtl.experiments.attribute_holdout import (
     fit_attribute_holdout,
     item_attributes,
 )
+from tfrs_mtl.experiments.cold_items import ColdItems, cold_rows, pick_cold_items
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.features.user_history import HISTORY_FEATURE, UserHistories, integer_item_ids
 from tfrs_mtl.tasks import compute_interest_profiles
@@ -83,6 +87,10 @@ class ExperimentData:
         attribute_holdout_share: `ExperimentConfig.attribute_holdout` (0: no holdout).
         item_attributes: the item attributes a holdout hides (`item_attributes`).
         attribute_holdout: the held-out items of the last split (None: no holdout).
+        cold_items_share: `ExperimentConfig.cold_items` (0: no cold items).
+        item_class_key: the item column whose classes the cold-item baseline reads (the
+            recipe's interest column: genres, category).
+        cold_items: the cold items of the last split (None: no cold items).
     """
 
     frame: pd.DataFrame
@@ -106,6 +114,9 @@ class ExperimentData:
     attribute_holdout_share: float = 0.0
     item_attributes: tuple[ItemAttribute, ...] = ()
     attribute_holdout: AttributeHoldout | None = None
+    cold_items_share: float = 0.0
+    item_class_key: str | None = None
+    cold_items: ColdItems | None = None
 
     @property
     def num_users(self) -> int:
@@ -171,6 +182,8 @@ def load_experiment_data(config: ExperimentConfig) -> ExperimentData:
         seed=config.seed,
         attribute_holdout_share=config.attribute_holdout,
         item_attributes=attributes,
+        cold_items_share=config.cold_items,
+        item_class_key=recipe.interest_column if recipe.interest_column in frame else None,
     )
 
 
@@ -201,7 +214,8 @@ def split_experiment_data(
     When `data.history_length > 0`, also fits `data.histories` on the training rows (see
     `fit_user_histories`): the arrays built afterwards read this split's histories. With
     `data.attribute_holdout_share`, picks the split's held-out items first
-    (`data.attribute_holdout`).
+    (`data.attribute_holdout`). With `data.cold_items_share`, picks the split's cold items
+    (`data.cold_items`) and removes their training rows.
     """
     if split.method in TIMED_SPLITS and "timestamp" not in data.frame:
         raise ConfigError(
@@ -213,6 +227,10 @@ def split_experiment_data(
         split = split.replace(order="frame")
     parts = split_from_config(data.frame, split, data.data_dir)
     train, test = data.rows(parts.train), data.rows(parts.test)
+    if data.cold_items_share:
+        cold = pick_cold_items(data, train, data.cold_items_share, data.seed)
+        object.__setattr__(data, "cold_items", cold)
+        train = train[~cold_rows(data, train, cold)]
     if min(len(train), len(test)) < MIN_SPLIT_ROWS:
         raise ConfigError(
             f"the {split.method} split of {len(data.frame):,} rows leaves {len(train):,} "

@@ -23,6 +23,7 @@
   `category/accuracy`, `top5_accuracy`; `price/rmse`, `mape`), and its per-row metrics on
   the test rows of the items whose labels trained become `seen_items_<metric>`
   (`genres/seen_items_auc`); `attribute_holdout/num_items` counts the held-out items.
+* With cold items (`data.cold_items`), `cold_items/*` (`tfrs_mtl.experiments.cold_items`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ from tfrs_mtl.experiments.attribute_evaluation import (
     holdout_summary,
     item_attribute_tasks,
 )
+from tfrs_mtl.experiments.cold_items import (
+    COLD_GROUP,
+    COLD_K,
+    SHARE_K,
+    cold_rows,
+    cold_summary,
+    ranking_metrics_over_cold_items,
+    served_share,
+)
 from tfrs_mtl.experiments.experiment_data import ExperimentData, feature_arrays
 from tfrs_mtl.experiments.interest_evaluation import interest_metrics
 from tfrs_mtl.experiments.served_evaluation import (
@@ -61,6 +71,7 @@ from tfrs_mtl.experiments.served_evaluation import (
     list_metrics,
     seen_items,
     served_lists,
+    subset_metrics,
 )
 from tfrs_mtl.models import MultiTaskModel, predict_task_outputs
 from tfrs_mtl.models.catalogue import key_strings
@@ -229,6 +240,10 @@ def evaluate_model(
         metrics["retrieval"] = {**stage_one, **retrieval.metrics}
         curve = retrieval.recall_curve
         metrics["index"] = _index_metrics(recommender, data, users, train_pairs, test_pairs, query)
+        if data.cold_items is not None:
+            metrics[COLD_GROUP] = _cold_item_metrics(
+                query, items, data, train_positions, test_positions, served.item_rows, test_users
+            )
     test_arrays = feature_arrays(data, test_positions)
     outputs = predict_task_outputs(model, test_arrays, _BATCH_SIZE)
     if data.attribute_holdout is None:
@@ -246,6 +261,36 @@ def evaluate_model(
             if found:
                 metrics[name] = found
     return ModelEvaluation(metrics, curve)
+
+
+def _cold_item_metrics(
+    query: np.ndarray,
+    items: np.ndarray,
+    data: ExperimentData,
+    train_positions: np.ndarray,
+    test_positions: np.ndarray,
+    served: np.ndarray,
+    test_users: np.ndarray,
+) -> dict[str, float]:
+    """`cold_items/*` (`tfrs_mtl.experiments.cold_items`): the cold items ranked alone by the
+    retrieval score, found in the served lists, and their share of them; and the served
+    lists scored on the warm items' test interactions alone."""
+    cold = data.cold_items
+    assert cold is not None
+    metrics = cold_summary(data, test_positions, cold)
+    metrics.update(ranking_metrics_over_cold_items(query, items, data, test_positions, cold))
+    cold_test = data.positives(test_positions[cold_rows(data, test_positions, cold)])
+    found = subset_metrics(
+        "served", served, test_users, data, data.pairs(train_positions), cold_test, COLD_K
+    )
+    metrics.update(found)
+    warm_test = data.positives(test_positions[~cold_rows(data, test_positions, cold)])
+    found = subset_metrics(
+        "warm_served", served, test_users, data, data.pairs(train_positions), warm_test, SHARE_K
+    )
+    metrics.update(found)
+    metrics[f"served_share@{SHARE_K}"] = served_share(served, cold)
+    return metrics
 
 
 def _holdout_task_metrics(

@@ -103,7 +103,7 @@ class Recipe:
 def _movielens_preset(config: ExperimentConfig, item_item_weight: float) -> MultiTaskConfig:
     from tfrs_mtl.models import movielens_config
 
-    return _with_user_id_dropout(
+    return _with_id_dropout(
         config,
         movielens_config(
             embedding_dim=config.embedding_dim,
@@ -141,18 +141,22 @@ def _ecommerce_preset(config: ExperimentConfig, item_item_weight: float) -> Mult
         item_item_train_weight=config.item_item_train_weight if item_item_weight else None,
     )
     # Without a history the user id is all the query tower reads: it is never dropped.
-    return _with_user_id_dropout(config, preset) if history else preset
+    return _with_id_dropout(config, preset, user_id=history)
 
 
-def _with_user_id_dropout(config: ExperimentConfig, preset: MultiTaskConfig) -> MultiTaskConfig:
-    """The user id reaches the query tower as unknown at `config.user_id_dropout`."""
+def _with_id_dropout(
+    config: ExperimentConfig, preset: MultiTaskConfig, *, user_id: bool = True
+) -> MultiTaskConfig:
+    """The user id reaches the query tower as unknown at `config.user_id_dropout` (unless
+    `user_id` is False), the item id the candidate tower at `config.item_id_dropout`."""
     from tfrs_mtl.features import FeatureSpec
 
+    rates = {preset.candidate_id_feature: config.item_id_dropout}
+    if user_id:
+        rates[preset.query_id_feature] = config.user_id_dropout
     features = FeatureSpec(
         features=tuple(
-            feature.replace(dropout=config.user_id_dropout)
-            if feature.name == preset.query_id_feature
-            else feature
+            feature.replace(dropout=rates[feature.name]) if feature.name in rates else feature
             for feature in preset.features.features
         )
     )

@@ -162,12 +162,12 @@ def list_metrics(
                 k=10,
             )
         liked = test_positions[ratings[test_positions] >= LIKED_RATING]
-        metrics.update(_subset_metrics("liked", lists, user_indices, data, train_pairs, liked, 10))
+        metrics.update(subset_metrics("liked", lists, user_indices, data, train_pairs, liked, 10))
     for behaviour in BEHAVIOURS:
         if behaviour in frame:
             labelled = test_positions[frame[behaviour].to_numpy()[test_positions] > 0]
             metrics.update(
-                _subset_metrics(
+                subset_metrics(
                     behaviour, lists, user_indices, data, train_pairs, labelled, BEHAVIOUR_K
                 )
             )
@@ -186,7 +186,7 @@ def _not_in_training(
     return ~train.contains(users, items[:, None])[:, 0]
 
 
-def _subset_metrics(
+def subset_metrics(
     name: str,
     lists: np.ndarray,
     user_indices: np.ndarray,

@@ -10,7 +10,10 @@
   learns the embedding it gives users it has never seen.
 
 Only the towers read the dropped values (`TowerInputDropout`); labels and the rating biases
-read the batch as is. Evaluation, export and serving read every value.
+read the batch as is. The catalogue the full-catalogue retrieval softmax scores is read the
+same way (`TowerInputDropout.catalogue`): a dropped item id there makes the item a candidate
+embedded from its attributes alone, what an item absent from training is when served.
+Evaluation, export and serving read every value.
 
 The draws are stateless, keyed by `(model seed, feature, optimizer step, replica)`: a run resumed
 from a checkpoint draws the same masks as an uninterrupted one, and the same seed and config
@@ -28,6 +31,8 @@ from tfrs_mtl.features import FeatureSpec
 from tfrs_mtl.features.raw_values import INT_PADDING, STRING_PADDING
 
 _MAX_REPLICAS = 4_096
+#: Offset of the catalogue's draws from the batch's (`TowerInputDropout.catalogue`).
+_CATALOGUE_STREAM = 7_919
 
 
 def dropout_features(spec: FeatureSpec) -> dict[str, float]:
@@ -115,3 +120,14 @@ class TowerInputDropout:
             return features
         step = optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
         return drop_values(features, self.rates, self.seed, step)
+
+    def catalogue(
+        self, features: Mapping[str, tf.Tensor], training: bool, optimizer: Any
+    ) -> Mapping[str, tf.Tensor]:
+        """As `__call__`, for the catalogue's candidate features (one row per item): drawn
+        from a stream of their own, so a catalogue row's draw does not repeat the batch row's
+        at the same position."""
+        if not training or not self.drops_side["candidate"]:
+            return features
+        step = optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
+        return drop_values(features, self.rates, self.seed + _CATALOGUE_STREAM, step)

@@ -311,6 +311,18 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         tower_output = self.candidate_tower(features, training=training)
         return tower_output, self.retrieval_embedding("candidate", features, tower_output, training)
 
+    def _embed_retrieval_candidates(
+        self, features: Mapping[str, tf.Tensor], training: bool | None = False
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """`embed_candidates` of the catalogue the retrieval softmax scores: in training
+        steps the candidate tower reads it after `FeatureConfig.dropout` too, so that an item
+        whose id is dropped (the OOV row, what an item unseen in training reads) is scored
+        as a candidate of the softmax, not only as a row of the batch."""
+        dropped = self._input_dropout.catalogue(
+            features, bool(training), getattr(self, "optimizer", None)
+        )
+        return self.embed_candidates(dropped, training)
+
     def side_head_logits(
         self,
         task: TaskConfig,
@@ -377,7 +389,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                     layer,
                     features,
                     outputs,
-                    self.embed_candidates,
+                    self._embed_retrieval_candidates,
                     self.item_item,
                     weight,
                     training,
