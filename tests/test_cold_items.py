@@ -123,6 +123,19 @@ def test_cold_items_are_ranked_among_themselves() -> None:
     assert ranking_metrics_over_cold_items(query, right, data, np.array([1]), cold) == {}
 
 
+def test_items_scored_alike_are_not_ranked_by_their_index() -> None:
+    # 100 cold items the model cannot tell apart; each of 50 users took one of the first 50
+    # (indices follow first appearance, so low ones are the popular ones). By index, 20 of
+    # the 50 users would find theirs in the top 20; in a random order about a fifth do.
+    frame = pd.DataFrame({"user_id": np.arange(100) % 50, "item_id": np.arange(100)})
+    data = _data(frame)
+    cold = _cold(list(range(100)), 100)
+    found = ranking_metrics_over_cold_items(
+        np.ones((50, 1)), np.ones((100, 1)), data, np.arange(50), cold
+    )
+    assert 0.1 < found["recall@20"] < 0.3
+
+
 def test_the_served_share_counts_cold_items_in_the_first_places() -> None:
     cold = _cold([2, 3], 5)
     lists = np.array([[2, 0, 1], [3, 2, -1]])
@@ -301,3 +314,41 @@ def test_a_small_shop_run_scores_the_cold_items_beside_the_baseline() -> None:
     ids = result.catalogue["item_id"]
     assert len(ids) == 40
     assert (~result.recommender.model.known_candidate_ids(ids)).sum() >= 10
+
+
+# ----- the item-attribute dropout ------------------------------------------------------------
+
+
+def test_the_option_drops_the_items_categorical_and_multi_hot_attributes_only() -> None:
+    # The shop's candidate tower reads the brand (its category and price are predicted);
+    # MovieLens's reads no genres (it predicts them) and titles are text.
+    for dataset, attributes in (
+        ("movielens-100k", set()),
+        ("synthetic-ecommerce", {"brand"}),
+    ):
+        config = ExperimentConfig(dataset=dataset, item_attribute_dropout=0.4)
+        rates = {f.name: f.dropout for f in config.model_config().features.features}
+        assert {name for name, rate in rates.items() if rate == 0.4} == attributes
+        assert all(rates[name] == 0.0 for name in ("price", "movie_title") if name in rates)
+
+
+def test_the_catalogue_term_reads_dropped_features_and_whole_labels() -> None:
+    model = _model(0.5)  # item ids dropped at 0.5
+    assert model.config.task("genres").trains_on_catalogue
+    heads = model.side_head_logits
+    read: list[dict[str, np.ndarray]] = []
+
+    def recording(task, features, tower_output, training=False, head_only=False):
+        if head_only:
+            read.append({name: features[name].numpy() for name in ("movie_id", "movie_genres")})
+        return heads(task, features, tower_output, training, head_only)
+
+    model.side_head_logits = recording
+    whole = model.catalogue_attributes.features
+    model.train_step(_tensors(movielens_arrays()))
+    assert read
+    ids = read[0]["movie_id"]
+    assert 0 < (ids == b"").sum() < len(ids)
+    assert np.all((ids == whole["movie_id"].numpy()) | (ids == b""))
+    # The genres are the label: read whole.
+    np.testing.assert_array_equal(read[0]["movie_genres"], whole["movie_genres"].numpy())

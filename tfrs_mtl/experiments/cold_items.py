@@ -51,6 +51,8 @@ COLD_K = 20
 SHARE_K = 10
 #: Stream offset of the cold-item draw from the run's seed.
 _SEED_OFFSET = 104_729
+#: Seeds the order in which cold items scored alike are ranked.
+_TIE_SEED = 0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -106,15 +108,21 @@ def ranking_metrics_over_cold_items(
 ) -> dict[str, float]:
     """`recall@20` and `ndcg@20` of the cold test interactions, the cold items alone ranked
     by `query [num_users, dim] . items[cold.items] [num_cold, dim]` (nothing masked: no
-    cold item has a training row). Empty without a cold test interaction."""
+    cold item has a training row), items scored alike in a seeded random order. Empty
+    without a cold test interaction."""
     users, columns = cold_test_pairs(data, test_positions, cold)
     if not len(users):
         return {}
+    # Items scored alike (the same attributes) are ranked in a seeded random order, not by
+    # item index: indices follow first appearance in the data, so they carry popularity.
+    order = np.random.default_rng(_TIE_SEED).permutation(len(cold.items))
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
     empty = np.zeros(0, np.int64)
     result = retrieval_metrics(
-        (np.asarray(query, np.float32), np.asarray(items, np.float32)[cold.items]),
+        (np.asarray(query, np.float32), np.asarray(items, np.float32)[cold.items[order]]),
         (empty, empty),
-        (users, columns),
+        (users, position[columns]),
         num_users=data.num_users,
         num_items=len(cold.items),
         ks=(COLD_K,),

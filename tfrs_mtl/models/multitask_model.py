@@ -369,9 +369,14 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         tower_features = self._input_dropout(features, training, getattr(self, "optimizer", None))
         outputs = self.task_outputs(features, training=training, tower_features=tower_features)
         items = self.catalogue_attributes.features
-        # Item-attribute tasks with loss_over="batch_and_catalogue" add a catalogue term.
+        # Item-attribute tasks with loss_over="batch_and_catalogue" add a catalogue term; the
+        # tower and heads read the catalogue after `FeatureConfig.dropout`, as they read the
+        # batch (the labels read it whole).
+        tower_items = self._input_dropout.catalogue(
+            items, training, getattr(self, "optimizer", None)
+        )
         catalogue_items = (
-            self.candidate_tower(items, training=training)
+            self.candidate_tower(tower_items, training=training)
             if training and self.catalogue_attributes
             else None
         )
@@ -410,7 +415,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 loss = layer(self._labels(task, features), outputs[task.name], weight)
             if catalogue_items is not None and task.trains_on_catalogue:
                 logits = self.side_head_logits(
-                    task, items, catalogue_items, training, head_only=True
+                    task, tower_items, catalogue_items, training, head_only=True
                 )
                 item_weight = (
                     tf.cast(items[task.sample_weight_key], tf.float32)
