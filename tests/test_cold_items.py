@@ -316,20 +316,7 @@ def test_a_small_shop_run_scores_the_cold_items_beside_the_baseline() -> None:
     assert (~result.recommender.model.known_candidate_ids(ids)).sum() >= 10
 
 
-# ----- the item-attribute dropout ------------------------------------------------------------
-
-
-def test_the_option_drops_the_items_categorical_and_multi_hot_attributes_only() -> None:
-    # The shop's candidate tower reads the brand (its category and price are predicted);
-    # MovieLens's reads no genres (it predicts them) and titles are text.
-    for dataset, attributes in (
-        ("movielens-100k", set()),
-        ("synthetic-ecommerce", {"brand"}),
-    ):
-        config = ExperimentConfig(dataset=dataset, item_attribute_dropout=0.4)
-        rates = {f.name: f.dropout for f in config.model_config().features.features}
-        assert {name for name, rate in rates.items() if rate == 0.4} == attributes
-        assert all(rates[name] == 0.0 for name in ("price", "movie_title") if name in rates)
+# ----- the catalogue term ------------------------------------------------------------
 
 
 def test_the_catalogue_term_reads_dropped_features_and_whole_labels() -> None:

@@ -169,14 +169,6 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "their attributes alone (for items added after training). [default: 0]",
         ),
         click.option(
-            "--item-attribute-dropout",
-            type=FiniteFloatRange(min=0, max=1, max_open=True),
-            default=None,
-            help="Share of an item's genres / category / brand values the candidate tower "
-            "and attribute heads read as unknown in training, so the heads learn to complete "
-            "attributes from interactions (see --attribute-holdout). [default: 0]",
-        ),
-        click.option(
             "--item-item-weight",
             type=FiniteFloatRange(min=0),
             default=None,
@@ -300,7 +292,6 @@ def build_config(
     attribute_holdout: float | None = None,
     item_id_dropout: float | None = None,
     cold_items: float | None = None,
-    item_attribute_dropout: float | None = None,
 ) -> Any:
     """An `ExperimentConfig` from `--preset`, `--config` (or `defaults`) and the given
     options, each overriding the one before."""
@@ -351,7 +342,6 @@ def build_config(
         "attribute_holdout": attribute_holdout,
         "item_id_dropout": item_id_dropout,
         "cold_items": cold_items,
-        "item_attribute_dropout": item_attribute_dropout,
     }
     if blend_text is not None:
         try:

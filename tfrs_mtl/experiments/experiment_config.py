@@ -166,12 +166,6 @@ class ExperimentConfig(Config):
             softmax scores, so that the tower learns to embed an item from its attributes
             alone (genres; category, brand): what an item absent from training reads when it
             is served (`Recommender.add_items`, `cold_items`). 0 by default.
-        item_attribute_dropout: in each training step each value of an item's categorical
-            and multi-hot attributes (genres; category, brand) reaches the candidate tower
-            and the attribute heads as unknown with this probability, in the batch and in
-            the catalogue terms (the labels stay whole), so the heads learn to predict an
-            attribute from the item's interactions instead of copying their input: what
-            completing a held-out item's attributes asks (`attribute_holdout`). 0 by default.
         retrieval_positives: `history` (with a history and `full_catalogue`
             negatives): the row's history items are positives of the retrieval softmax
             besides its own movie, the multinomial likelihood of Mult-DAE (Liang et al.,
@@ -295,7 +289,6 @@ class ExperimentConfig(Config):
     history_dropout: float = 0.0
     user_id_dropout: float = 0.5
     item_id_dropout: float = 0.0
-    item_attribute_dropout: float = 0.0
     retrieval_positives: Literal["item", "history"] = "history"
     retrieval_item_bias: bool = True
     identity_embeddings: bool = True
@@ -388,12 +381,7 @@ class ExperimentConfig(Config):
             self.user_history_length >= 0,
             f"user_history_length={self.user_history_length} must be >= 0 (0: no history)",
         )
-        for field in (
-            "history_dropout",
-            "user_id_dropout",
-            "item_id_dropout",
-            "item_attribute_dropout",
-        ):
+        for field in ("history_dropout", "user_id_dropout", "item_id_dropout"):
             rate = getattr(self, field)
             require(0 <= rate < 1, f"{field}={rate} is not in [0, 1)")
         require(

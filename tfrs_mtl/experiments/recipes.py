@@ -148,17 +148,10 @@ def _with_id_dropout(
     config: ExperimentConfig, preset: MultiTaskConfig, *, user_id: bool = True
 ) -> MultiTaskConfig:
     """The user id reaches the query tower as unknown at `config.user_id_dropout` (unless
-    `user_id` is False), the item id the candidate tower at `config.item_id_dropout`, and
-    each value of the item's categorical and multi-hot attributes (genres; category, brand)
-    at `config.item_attribute_dropout`."""
+    `user_id` is False), the item id the candidate tower at `config.item_id_dropout`."""
     from tfrs_mtl.features import FeatureSpec
 
-    rates = {
-        feature.name: config.item_attribute_dropout
-        for feature in preset.features.tower_features("candidate")
-        if feature.kind in ("categorical", "multi_hot")
-    }
-    rates[preset.candidate_id_feature] = config.item_id_dropout
+    rates = {preset.candidate_id_feature: config.item_id_dropout}
     if user_id:
         rates[preset.query_id_feature] = config.user_id_dropout
     features = FeatureSpec(
