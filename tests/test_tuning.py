@@ -57,6 +57,42 @@ def test_the_search_space_follows_the_data(ml100k_dir) -> None:
     assert "item_item_weight" not in space and "history_dropout" not in space
 
 
+def test_the_search_refines_the_given_config(ml100k_dir) -> None:
+    import optuna
+
+    from tfrs_mtl.experiments.experiment_data import load_experiment_data
+
+    config = _small(ml100k_dir).replace(
+        learning_rate=0.004, retrieval_temperature=0.2, epochs=4, user_id_dropout=0.1
+    )
+    data = load_experiment_data(config)
+    item_item = config.item_item_weight_for(data.num_items)
+    assert item_item > 0
+    weights = {t.name: t.weight for t in config.model_config().tasks if t.kind != "retrieval"}
+    space = search_space(config, data)
+    off = search_space(config.replace(item_item_weight=0.0), data)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen_off = []
+    for _ in range(40):
+        trial = study.ask()
+        knobs = {name: draw(trial) for name, draw in space.items()}
+        assert 0.004 / 3 <= knobs["learning_rate"] <= 0.004 * 3
+        assert 0.2 / 3 <= knobs["retrieval_temperature"] <= 0.2 * 3
+        assert 2 <= knobs["epochs"] <= 8
+        assert 0.0 <= knobs["user_id_dropout"] <= 0.1 + 0.3
+        assert 0.0 <= knobs["history_dropout"] <= 0.3
+        assert knobs["embedding_dim"] in (32, 64, 128)
+        assert item_item / 3 <= knobs["item_item_weight"] <= item_item * 3
+        for name, weight in knobs["task_weights"].items():
+            assert weights[name] / 3 <= weight <= weights[name] * 3
+        study.tell(trial, 0.0)
+        # A part the config leaves off is searched over its whole range.
+        trial = study.ask()
+        seen_off.append(off["item_item_weight"](trial))
+        study.tell(trial, 0.0)
+    assert min(seen_off) < 0.5 and max(seen_off) > 3.0
+
+
 def test_budgets_read_as_durations() -> None:
     from tfrs_mtl.experiments.tuning import parse_budget
 
