@@ -5,11 +5,12 @@ For every split, `pick_cold_items` draws a seeded share of the training catalogu
 (uniformly over items, so mostly long-tail ones, as new products are) and every training
 row of theirs is removed; their test rows stay. The model's vocabularies, catalogue,
 histories and every baseline are fitted on what is left, so a cold item's id is unknown
-to the model (its OOV row) and it is embedded from its attributes (genres; category,
-brand, price) by the candidate tower, as `Recommender.add_items` embeds a new item. The
-run's index serves every item, cold ones included.
+to the model (its OOV row) and the candidate tower embeds it from that row and the
+attributes it reads, as `Recommender.add_items` embeds a new item. The run's index serves
+every item, cold ones included.
 
-`cold_item_metrics` scores, over the test interactions with cold items:
+`ranking_metrics_over_cold_items` and the served lists score, over the test interactions
+with cold items:
 
 * `recall@20`, `ndcg@20`: each user with such an interaction ranks the cold items alone by
   the model's retrieval score (exact, the towers' dot product): is a new item that the

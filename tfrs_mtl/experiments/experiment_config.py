@@ -163,9 +163,10 @@ class ExperimentConfig(Config):
             the id).
         item_id_dropout: in each training step an item's id reaches the candidate tower as
             unknown with this probability, in the batch and in the catalogue the retrieval
-            softmax scores, so that the tower learns to embed an item from its attributes
-            alone (genres; category, brand): what an item absent from training reads when it
-            is served (`Recommender.add_items`, `cold_items`). 0 by default.
+            softmax scores, so that the tower learns to embed an item from the attributes
+            it reads alone (MovieLens titles with `side_features`; the shop's brand): what
+            an item absent from training reads when it is served (`Recommender.add_items`,
+            `cold_items`). 0 by default.
         retrieval_positives: `history` (with a history and `full_catalogue`
             negatives): the row's history items are positives of the retrieval softmax
             besides its own movie, the multinomial likelihood of Mult-DAE (Liang et al.,
