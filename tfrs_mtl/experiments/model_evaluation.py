@@ -242,7 +242,7 @@ def evaluate_model(
         metrics["index"] = _index_metrics(recommender, data, users, train_pairs, test_pairs, query)
         if data.cold_items is not None:
             metrics[COLD_GROUP] = _cold_item_metrics(
-                query, items, data, train_positions, test_positions, served.item_rows, test_users
+                query, items, data, train_pairs, test_positions, served.item_rows, test_users
             )
     test_arrays = feature_arrays(data, test_positions)
     outputs = predict_task_outputs(model, test_arrays, _BATCH_SIZE)
@@ -267,7 +267,7 @@ def _cold_item_metrics(
     query: np.ndarray,
     items: np.ndarray,
     data: ExperimentData,
-    train_positions: np.ndarray,
+    train_pairs: tuple[np.ndarray, np.ndarray],
     test_positions: np.ndarray,
     served: np.ndarray,
     test_users: np.ndarray,
@@ -279,16 +279,10 @@ def _cold_item_metrics(
     assert cold is not None
     metrics = cold_summary(data, test_positions, cold)
     metrics.update(ranking_metrics_over_cold_items(query, items, data, test_positions, cold))
-    cold_test = data.positives(test_positions[cold_rows(data, test_positions, cold)])
-    found = subset_metrics(
-        "served", served, test_users, data, data.pairs(train_positions), cold_test, COLD_K
-    )
-    metrics.update(found)
-    warm_test = data.positives(test_positions[~cold_rows(data, test_positions, cold)])
-    found = subset_metrics(
-        "warm_served", served, test_users, data, data.pairs(train_positions), warm_test, SHARE_K
-    )
-    metrics.update(found)
+    is_cold = cold_rows(data, test_positions, cold)
+    for name, rows, k in (("served", is_cold, COLD_K), ("warm_served", ~is_cold, SHARE_K)):
+        positives = data.positives(test_positions[rows])
+        metrics.update(subset_metrics(name, served, test_users, data, train_pairs, positives, k))
     metrics[f"served_share@{SHARE_K}"] = served_share(served, cold)
     return metrics
 

@@ -372,14 +372,13 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
         # Item-attribute tasks with loss_over="batch_and_catalogue" add a catalogue term; the
         # tower and heads read the catalogue after `FeatureConfig.dropout`, as they read the
         # batch (the labels read it whole).
-        tower_items = self._input_dropout.catalogue(
-            items, training, getattr(self, "optimizer", None)
-        )
-        catalogue_items = (
-            self.candidate_tower(tower_items, training=training)
-            if training and self.catalogue_attributes
-            else None
-        )
+        tower_items: Mapping[str, Any] = items
+        catalogue_items = None
+        if training and self.catalogue_attributes:
+            tower_items = self._input_dropout.catalogue(
+                items, training, getattr(self, "optimizer", None)
+            )
+            catalogue_items = self.candidate_tower(tower_items, training=training)
         losses: dict[str, tf.Tensor] = {}
         for task in self._config.tasks:
             weight = (
