@@ -207,8 +207,8 @@ def test_item_item_weight_reaches_the_model_config() -> None:
 
 
 def test_the_item_item_part_switches_on_by_catalogue_size_not_by_name() -> None:
-    # Any MovieLens release with a history: on up to MAX_ITEM_ITEM_ITEMS items, off beyond.
-    for dataset in ("movielens-100k", "movielens-1m", "movielens-latest-small"):
+    # Any data with a history: on up to MAX_ITEM_ITEM_ITEMS items, off beyond.
+    for dataset in ("movielens-100k", "movielens-1m", "synthetic-ecommerce", "retailrocket"):
         experiment = ExperimentConfig(dataset=dataset)
         small = experiment.model_config(num_items=MAX_ITEM_ITEM_ITEMS)
         large = experiment.model_config(num_items=MAX_ITEM_ITEM_ITEMS + 1)

@@ -48,6 +48,9 @@ class BlendFit:
     stage_one_ndcg: the validation NDCG@k of stage 1's order (`{"retrieval": 1}`).
     num_users: validation users scored.
     k: the cut-off.
+    item_item_weight: the item-item part's served weight fitted on the same carve-out
+        before the blend (`tfrs_mtl.experiments.item_item_fitting`), or None when it was
+        not fitted (no part, or a weight the config fixes).
     """
 
     blend: dict[str, float]
@@ -55,6 +58,7 @@ class BlendFit:
     stage_one_ndcg: float
     num_users: int
     k: int
+    item_item_weight: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

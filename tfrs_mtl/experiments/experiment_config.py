@@ -50,15 +50,16 @@ BASELINE_ALIASES: dict[str, str] = {
 #: nor in `all`). `attribute_single_task` trains the model's item attribute tasks beside
 #: retrieval alone, scored on the held-out items of `attribute_holdout`.
 OPTIONAL_BASELINES: tuple[str, ...] = ("attribute_single_task",)
-#: The served weight of EASE's item-item part when `item_item_weight=None` turns it on,
-#: chosen on a validation carve-out of MovieLens-100K's training rows.
+#: The served weight of EASE's item-item part when `item_item_weight=None` turns it on and
+#: no validation carve-out fits it (`fits_item_item_weight`), chosen on a validation carve-out
+#: of MovieLens-100K's training rows.
 DEFAULT_ITEM_ITEM_WEIGHT = 0.5
 #: The largest catalogue on which `item_item_weight=None` turns the item-item part on. The
 #: part is dense: it is fitted as an items x items matrix inverse (cubic in the items) and
-#: served as one embedding column per item, so the index holds items x items floats (100 MB
-#: at 5,000 items, 10 GB at 50,000). Beyond it the part is off (and the run says so); an
+#: served as one embedding column per item, so the index holds items x items floats (400 MB
+#: at 10,000 items, 10 GB at 50,000). Beyond it the part is off (and the run says so); an
 #: explicit `item_item_weight` still turns it on.
-MAX_ITEM_ITEM_ITEMS = 5_000
+MAX_ITEM_ITEM_ITEMS = 10_000
 #: The largest catalogue on which `retrieval_negatives=None` trains retrieval against every
 #: item: a full softmax scores the whole catalogue at every step (`[batch, items]` logits
 #: and their gradient: 200 MB per copy at batch 1,024 and 50,000 items). Beyond it the
@@ -189,11 +190,12 @@ class ExperimentConfig(Config):
         item_item_weight: with `identity_embeddings`: > 0 adds EASE's full-rank
             item-item scores of the user's history (fitted in closed form on the training
             rows, λ=500, kept fixed) at this weight to the retrieval score, served in the same
-            dot product (`MultiTaskConfig.item_item_weight`). 0: off. None (default):
-            `DEFAULT_ITEM_ITEM_WEIGHT` where the part is supported (`item_item_supported`),
-            the recipe turns it on (`Recipe.item_item_by_default`: MovieLens)
-            and the catalogue has at most `MAX_ITEM_ITEM_ITEMS` items, else 0
-            (`resolved_item_item_weight`).
+            dot product (`MultiTaskConfig.item_item_weight`). 0: off. None (default): on
+            where the part is supported (`item_item_supported`) and the catalogue has at
+            most `MAX_ITEM_ITEM_ITEMS` items, else off (`item_item_weight_for`); its served
+            weight is then fitted on the run's validation carve-out
+            (`fits_item_item_weight`; 0 there turns it off), or `DEFAULT_ITEM_ITEM_WEIGHT`
+            where no carve-out is fitted.
         item_item_train_weight: the item-item part's weight in training steps
             (`MultiTaskConfig.item_item_train_weight`). 0 (default): the towers and heads
             train without it and it is added to the served retrieval score only (the
@@ -553,6 +555,14 @@ class ExperimentConfig(Config):
         """`item_item_weight_for` a catalogue of unknown size."""
         return self.item_item_weight_for(None)
 
+    @property
+    def fits_item_item_weight(self) -> bool:
+        """Whether a run fits the item-item part's served weight on its validation carve-out
+        (beside the served blend): the weight is left to the data (`item_item_weight=None`)
+        and the part is served only (`item_item_train_weight=0`), so one trained model
+        serves every weight."""
+        return self.item_item_weight is None and self.item_item_train_weight == 0
+
     def item_item_weight_for(self, num_items: int | None) -> float:
         """`item_item_weight`, with None resolved by the data's shape: `DEFAULT_ITEM_ITEM_WEIGHT`
         where the part is supported and the catalogue has at most `MAX_ITEM_ITEM_ITEMS`
@@ -560,7 +570,7 @@ class ExperimentConfig(Config):
         if self.item_item_weight is not None:
             return self.item_item_weight
         small = num_items is None or num_items <= MAX_ITEM_ITEM_ITEMS
-        on = self.item_item_supported and self.recipe.item_item_by_default and small
+        on = self.item_item_supported and small
         return DEFAULT_ITEM_ITEM_WEIGHT if on else 0.0
 
     def retrieval_negatives_for(self, num_items: int | None) -> str:

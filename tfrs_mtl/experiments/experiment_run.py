@@ -88,6 +88,7 @@ from tfrs_mtl.experiments.experiment_data import (
     training_feature_arrays,
     validation_carve_out,
 )
+from tfrs_mtl.experiments.item_item_fitting import ITEM_ITEM_CUTOFF, fit_item_item_weight
 from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
 from tfrs_mtl.experiments.run_lock import LOCK_FILE, output_lock
 from tfrs_mtl.experiments.run_outputs import IncompleteRunError
@@ -350,8 +351,12 @@ def fit_served_blend(
     A model of `config` is trained on the training rows minus the carve-out
     (`validation_carve_out`), serves each carved-out user `num_candidates` candidates
     (their other training items excluded), and `fit_blend` picks the weights that rank the
-    carved-out interactions (of `resolved_blend_target`) best. No test row is read. `data`'s
-    split state (histories, profiles) is refitted on `train_positions` before returning.
+    carved-out interactions (of `resolved_blend_target`) best. Before that, where the config
+    leaves the item-item part's weight to the data (`fits_item_item_weight`), the same model
+    picks its served weight (`fit_item_item_weight`, on every carved-out interaction) and
+    serves the candidates with it; the result carries the weight. No test row is read.
+    `data`'s split state (histories, profiles) is refitted on `train_positions` before
+    returning.
     """
     log = progress_logger(progress)
     fit_positions, held_out = validation_carve_out(
@@ -367,8 +372,18 @@ def fit_served_blend(
         f"{ranked_by})"
     )
     fit_split_state(data, fit_positions)
+    item_item_weight = None
     try:
         fitted = train_model(config, data, fit_positions, progress=progress).model
+        if config.fits_item_item_weight and fitted.item_item is not None:
+            item_item = fit_item_item_weight(fitted, data, fit_positions, held_out)
+            item_item_weight = item_item.weight
+            fitted.item_item.set_weight(item_item_weight)
+            tried = ", ".join(f"{w:g}: {n:.4f}" for w, n in item_item.ndcg.items())
+            log(
+                f"item-item part's served weight {item_item_weight:g} (validation NDCG@"
+                f"{ITEM_ITEM_CUTOFF} of stage 1 by weight: {tried})"
+            )
         recommender = Recommender(
             fitted,
             item_catalogue(data, fitted),
@@ -390,6 +405,7 @@ def fit_served_blend(
             blend={RETRIEVAL_SCORE: 1.0},
         )
         found = fit_blend(candidates, relevant, fitted.probability_task_names)
+        found = dataclasses.replace(found, item_item_weight=item_item_weight)
     finally:
         fit_split_state(data, train_positions)
     log(
@@ -467,6 +483,8 @@ def train_and_evaluate(
             if saved is not None:
                 files.write_json_atomically(saved, dataclasses.asdict(blend_fit))
         blend = blend_fit.blend
+        if blend_fit.item_item_weight is not None:
+            config = config.replace(item_item_weight=blend_fit.item_item_weight)
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     with times.phase("train"):
         training = train_model(
@@ -509,6 +527,8 @@ def train_and_evaluate(
             f"validation_ndcg@{blend_fit.k}": blend_fit.ndcg,
             f"validation_stage_one_ndcg@{blend_fit.k}": blend_fit.stage_one_ndcg,
         }
+        if blend_fit.item_item_weight is not None:
+            evaluation.metrics["blend_fit"]["item_item_weight"] = blend_fit.item_item_weight
     with times.phase("baselines"):
         baselines = run_baselines(config, data, train_positions, test_positions, log)
         if "attribute_single_task" in config.baseline_names and data.attribute_holdout is not None:

@@ -72,11 +72,6 @@ class Recipe:
         reads_history: the query tower reads the user's training items (integer item ids);
             with it come the identity embeddings, the dense item-item part, a per-item
             retrieval bias and the user-id dropout.
-        item_item_by_default: `item_item_weight=None` turns the dense item-item part on
-            (where the catalogue is small enough). On for rated movies, where it raised
-            held-out NDCG; off for the shops, where it left it unchanged on validation
-            carve-outs (RetailRocket, the synthetic shop) at the cost of one index column
-            per item.
         tfds_tutorial: the data is the TFDS MovieLens tutorial's: the `tutorial` split
             follows TFDS's order and the `tfrs_tutorial` baseline applies.
         preset: builds the family's `MultiTaskConfig` from an experiment config and the
@@ -94,7 +89,6 @@ class Recipe:
     display_column: str | None
     interest_column: str
     reads_history: bool
-    item_item_by_default: bool
     tfds_tutorial: bool
     preset: Callable[[ExperimentConfig, float], MultiTaskConfig]
     load_frame: Callable[[ExperimentConfig], pd.DataFrame]
@@ -215,7 +209,6 @@ MOVIELENS = Recipe(
     display_column="movie_title",
     interest_column="movie_genres",
     reads_history=True,
-    item_item_by_default=True,
     tfds_tutorial=True,
     preset=_movielens_preset,
     load_frame=_movielens_frame,
@@ -232,7 +225,6 @@ ECOMMERCE = Recipe(
     interest_column="category",
     # The clicked items: the built-in logs' item ids are integers, as histories need.
     reads_history=True,
-    item_item_by_default=False,
     tfds_tutorial=False,
     preset=_ecommerce_preset,
     load_frame=_ecommerce_frame,

@@ -100,6 +100,17 @@ class ItemItemPart(tf.keras.layers.Layer):
             )
         self.matrix.assign(tf.cast(matrix, tf.float32))
 
+    def set_weight(self, weight: float) -> None:
+        """Sets the served `weight` (>= 0; 0: the part adds nothing) of a part whose
+        training steps leave it out (`train_weight=0`), e.g. one fitted on held-out rows.
+        Encoders built afterwards read it."""
+        if not weight >= 0 or self.train_weight != 0:
+            raise ValueError(
+                f"ItemItemPart.set_weight: weight={weight} must be >= 0 and the part left out "
+                f"of training steps (train_weight=0, got {self.train_weight})"
+            )
+        self.weight = float(weight)
+
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(

@@ -1,0 +1,124 @@
+"""`fit_item_item_weight`: the item-item part's served weight fitted on held-out rows. Its
+scores (towers and part computed apart) against the model's own served embeddings at each
+weight, the choice, `ItemItemPart.set_weight`, and a run that fits, reports and serves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tfrs_mtl.evaluation import evaluate_full_ranking
+from tfrs_mtl.experiments import ExperimentConfig
+from tfrs_mtl.experiments.experiment_data import (
+    fit_split_state,
+    load_experiment_data,
+    split_experiment_data,
+    validation_carve_out,
+)
+from tfrs_mtl.experiments.experiment_run import run_experiment, train_model
+from tfrs_mtl.experiments.item_item_fitting import fit_item_item_weight
+from tfrs_mtl.experiments.model_evaluation import item_catalogue, user_table
+
+SHOP = {
+    "dataset": "synthetic-ecommerce",
+    "synthetic_num_users": 120,
+    "synthetic_num_items": 60,
+    "synthetic_num_events": 3000,
+    "epochs": 1,
+    "baselines": (),
+    "validate_each_epoch": False,
+    "index": {"kind": "brute_force"},
+}
+
+
+@pytest.fixture(scope="module")
+def carved() -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    config = ExperimentConfig.from_dict(SHOP)
+    data = load_experiment_data(config)
+    train, _ = split_experiment_data(data, config.split)
+    fit, held = validation_carve_out(data, train, config.split, 0.2, config.seed)
+    fit_split_state(data, fit)
+    model = train_model(config, data, fit, progress=False).model
+    return model, data, fit, held
+
+
+def _served_ndcg(model: Any, data: Any, fit: np.ndarray, held: np.ndarray) -> float:
+    """Held-out NDCG@10 of the model's own retrieval embeddings (the served dot product)."""
+    query = np.asarray(model.query_encoder(user_table(data, model, fit), training=False))
+    items = np.asarray(model.candidate_encoder(item_catalogue(data, model), training=False))
+    result = evaluate_full_ranking(
+        (query, items),
+        data.pairs(fit),
+        data.pairs(held),
+        num_users=data.num_users,
+        num_items=data.num_items,
+        ks=(10,),
+    )
+    return float(result.metrics["ndcg@10"])
+
+
+def test_each_weight_scores_what_the_model_serves_at_it(carved: Any) -> None:
+    model, data, fit, held = carved
+    part = model.item_item
+    assert part is not None and part.train_weight == 0
+    grid = (0.0, 0.5, 4.0, 32.0)
+    found = fit_item_item_weight(model, data, fit, held, grid=grid)
+    assert sorted(found.ndcg) == list(grid)
+    try:
+        for weight in grid:
+            part.set_weight(weight)
+            assert found.ndcg[weight] == pytest.approx(_served_ndcg(model, data, fit, held), 1e-4)
+    finally:
+        part.set_weight(0.5)
+    # The weights score differently here (the part is not inert), and the best one is kept.
+    assert len({round(n, 6) for n in found.ndcg.values()}) > 1
+    assert found.ndcg[found.weight] == max(found.ndcg.values())
+
+
+def test_ties_go_to_the_smaller_weight_and_bad_grids_are_refused(carved: Any) -> None:
+    model, data, fit, held = carved
+    # The part's columns zeroed: every weight ranks alike.
+    matrix = model.item_item.matrix.numpy()
+    model.item_item.set_matrix(np.zeros_like(matrix))
+    try:
+        found = fit_item_item_weight(model, data, fit, held, grid=(2.0, 0.0, 1.0))
+    finally:
+        model.item_item.set_matrix(matrix)
+    assert found.weight == 0.0 and len(set(found.ndcg.values())) == 1
+    for grid in ((), (-1.0, 1.0)):
+        with pytest.raises(ValueError, match="grid"):
+            fit_item_item_weight(model, data, fit, held, grid=grid)
+
+
+def test_set_weight_needs_a_part_left_out_of_training(carved: Any) -> None:
+    from tfrs_mtl.layers import ItemItemPart
+
+    model = carved[0]
+    with pytest.raises(ValueError, match="weight=-1"):
+        model.item_item.set_weight(-1.0)
+    trained_with = ItemItemPart(
+        model.shared_embeddings, "user_history", "item_id", weight=0.5, train_weight=None
+    )
+    with pytest.raises(ValueError, match="train_weight=0"):
+        trained_with.set_weight(1.0)
+
+
+def test_a_run_fits_the_weight_reports_it_and_serves_with_it(tmp_path: Path) -> None:
+    config = ExperimentConfig.from_dict(SHOP)
+    assert config.fits_item_item_weight
+    assert not config.replace(item_item_weight=0.5).fits_item_item_weight
+    assert not config.replace(item_item_train_weight=None).fits_item_item_weight
+    result = run_experiment(config, tmp_path / "run", progress=False)
+    weight = result.metrics["blend_fit/item_item_weight"]
+    served = result.model.item_item
+    if weight == 0:
+        assert served is None
+    else:
+        assert served is not None and served.weight == weight
+    # A weight the config fixes is served as given, and not fitted.
+    fixed = run_experiment(config.replace(item_item_weight=0.3), None, progress=False)
+    assert "blend_fit/item_item_weight" not in fixed.metrics
+    assert fixed.model.item_item.weight == 0.3
