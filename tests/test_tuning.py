@@ -34,13 +34,38 @@ def test_a_tiny_tuning_run_writes_its_best_config_and_report(ml100k_dir, tmp_pat
     assert (tmp_path / "tune" / "trials.csv").read_text().startswith("number,state,value")
 
 
+def test_a_trial_is_valued_at_the_item_item_weight_a_run_would_fit(ml100k_dir, monkeypatch) -> None:
+    from tfrs_mtl.experiments import tuning
+    from tfrs_mtl.experiments.item_item_fitting import ItemItemFit
+
+    fitted: list[object] = []
+
+    def fake_fit(model, data, fit_positions, held_out):  # type: ignore[no-untyped-def]
+        fitted.append(model.item_item)
+        return ItemItemFit(2.0, {0.0: 0.1, 2.0: 0.987})
+
+    monkeypatch.setattr(tuning, "fit_item_item_weight", fake_fit)
+    config = _small(ml100k_dir)
+    assert config.fits_item_item_weight
+    result = tune_experiment(config, 600, max_trials=1, progress=False)
+    assert result.trials[0]["value"] == 0.987 and len(fitted) == 1 and fitted[0] is not None
+    # A config that fixes the weight is valued at its own last epoch's score.
+    fixed = tune_experiment(config.replace(item_item_weight=0.5), 600, max_trials=1, progress=False)
+    assert fixed.trials[0]["value"] != 0.987 and len(fitted) == 1
+
+
 def test_the_search_space_follows_the_data(ml100k_dir) -> None:
     from tfrs_mtl.experiments.experiment_data import load_experiment_data
 
     movielens = _small(ml100k_dir)
     space = search_space(movielens, load_experiment_data(movielens))
     assert {"retrieval_temperature", "learning_rate", "epochs", "task_weights"} <= set(space)
-    assert {"history_dropout", "item_item_weight"} <= set(space)
+    # The item-item weight the default leaves to each run's carve-out is not searched; one
+    # the config fixes, or one the towers train around, is.
+    assert "history_dropout" in space and "item_item_weight" not in space
+    for fixed in ({"item_item_weight": 0.5}, {"item_item_train_weight": None}):
+        configured = movielens.replace(**fixed)
+        assert "item_item_weight" in search_space(configured, load_experiment_data(configured))
     shop = ExperimentConfig(
         dataset="synthetic-ecommerce",
         synthetic_num_users=50,
@@ -49,10 +74,11 @@ def test_the_search_space_follows_the_data(ml100k_dir) -> None:
         baselines=(),
     )
     # The shop's query tower reads the clicked items: their knobs are searched too ...
+    shop = shop.replace(item_item_weight=0.5)
     space = search_space(shop, load_experiment_data(shop))
     assert {"history_dropout", "item_item_weight"} <= set(space)
     # ... and without a history they are not.
-    no_history = shop.replace(user_history_length=0)
+    no_history = shop.replace(user_history_length=0, item_item_weight=None)
     space = search_space(no_history, load_experiment_data(no_history))
     assert "item_item_weight" not in space and "history_dropout" not in space
 
@@ -63,7 +89,11 @@ def test_the_search_refines_the_given_config(ml100k_dir) -> None:
     from tfrs_mtl.experiments.experiment_data import load_experiment_data
 
     config = _small(ml100k_dir).replace(
-        learning_rate=0.004, retrieval_temperature=0.2, epochs=4, user_id_dropout=0.1
+        learning_rate=0.004,
+        retrieval_temperature=0.2,
+        epochs=4,
+        user_id_dropout=0.1,
+        item_item_weight=0.5,
     )
     data = load_experiment_data(config)
     item_item = config.item_item_weight_for(data.num_items)

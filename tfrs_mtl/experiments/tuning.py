@@ -13,6 +13,11 @@ Searched (`search_space`), where they apply: the retrieval temperature, the lear
 epochs, the embedding size, each task's loss weight, the user-id and history dropouts, and
 the item-item weight, each around the given config's value: the search refines a config
 (the defaults, chosen across datasets, or the user's own) rather than starting afresh.
+Where the config leaves the item-item weight to each run's carve-out
+(`ExperimentConfig.fits_item_item_weight`), it is not searched: a trial's value is then its
+last epoch's NDCG@10 at the weight `fit_item_item_weight` picks on the same held-out rows,
+as a run of the trial's config would serve it (its epoch scores, which the pruner compares,
+are at the part's default weight).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from tfrs_mtl.experiments.experiment_data import (
     validation_carve_out,
 )
 from tfrs_mtl.experiments.experiment_run import progress_logger, train_model
+from tfrs_mtl.experiments.item_item_fitting import fit_item_item_weight
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, user_table
 from tfrs_mtl.experiments.run_report import experiment_yaml
 
@@ -146,7 +152,7 @@ def search_space(config: ExperimentConfig, data: ExperimentData) -> dict[str, Ca
     space["task_weights"] = lambda t: {name: draw(t) for name, draw in draws.items()}
     if data.history_length:
         space["history_dropout"] = dropout("history_dropout", config.history_dropout)
-    if config.item_item_supported:
+    if config.item_item_supported and not config.fits_item_item_weight:
         weight = config.item_item_weight_for(data.num_items)
         space["item_item_weight"] = (
             around("item_item_weight", weight)
@@ -266,9 +272,16 @@ def tune_experiment(
         trial_config = _config_of(base, knobs)
         scores = _EpochScores(score, trial, deadline)
         began = time.monotonic()
-        train_model(trial_config, data, fit_positions, progress=False, callbacks=[scores])
-        tf.keras.backend.clear_session()
+        model = train_model(
+            trial_config, data, fit_positions, progress=False, callbacks=[scores]
+        ).model
         value = scores.scores[-1] if scores.scores else float("nan")
+        fits = trial_config.fits_item_item_weight and model.item_item is not None
+        if scores.scores and not scores.pruned and fits:
+            fitted = fit_item_item_weight(model, data, fit_positions, held_out)
+            value = fitted.ndcg[fitted.weight]
+        del model
+        tf.keras.backend.clear_session()
         if scores.cut:
             # Its score is that of the epochs it ran: the trial stands for that config.
             trial.set_user_attr("epochs", len(scores.scores))
