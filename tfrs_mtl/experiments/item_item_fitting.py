@@ -68,22 +68,26 @@ def fit_item_item_weight(
         raise ValueError("fit_item_item_weight: the model has no item-item part")
     if not grid or min(grid) < 0:
         raise ValueError(f"fit_item_item_weight: grid must be non-empty and >= 0, got {grid}")
+    width = model.query_tower.embedding_width
+    # One side at a time, so that at most one full retrieval embedding (users or items x
+    # (width + the part's one column per table row)) is held with the arrays kept.
     query = np.asarray(
         model.query_encoder(user_table(data, model, fit_positions), training=False), np.float32
     )
+    query_towers = np.ascontiguousarray(query[:, :width])
+    # The query's part columns are the history's multi-hot times the served weight.
+    history = scipy.sparse.csr_matrix(query[:, width:] > 0, dtype=np.float32)
+    del query
     items = np.asarray(
         model.candidate_encoder(item_catalogue(data, model), training=False), np.float32
     )
-    width = model.query_tower.embedding_width
-    towers = (query[:, :width], items[:, :width])
-    # The query's part columns are the history's multi-hot times the served weight.
-    history = scipy.sparse.csr_matrix(query[:, width:] > 0, dtype=np.float32)
+    item_towers_t = np.ascontiguousarray(items[:, :width].T)
     matrix_t = np.ascontiguousarray(items[:, width:].T)
-    del query, items
+    del items
 
     def scores_at(weight: float) -> Callable[[np.ndarray], np.ndarray]:
         def score(users: np.ndarray) -> np.ndarray:
-            block = towers[0][users] @ towers[1].T
+            block = query_towers[users] @ item_towers_t
             if weight:
                 block += weight * (history[users] @ matrix_t)
             return block
