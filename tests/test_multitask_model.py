@@ -313,6 +313,8 @@ def test_a_private_embedding_of_the_movie_id_is_read_by_its_head_alone() -> None
         model.shared_embeddings.num_rows(model.shared_embeddings.table_name("movie_id")),
         3,
     )
+    # Zeros until the head's loss reaches a row: an item it never trained on reads nothing.
+    assert not np.any(private.embeddings.numpy())
     batch = _tensors(movielens_arrays(num_examples=8, seed=5))
     outputs = model.task_outputs(batch)
     tower_output = outputs["candidate_embedding"]

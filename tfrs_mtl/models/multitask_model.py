@@ -155,12 +155,15 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
             if task.kind in ("attribute", "interest")
         }
         # Embeddings of the source tower's id that only one head reads (private capacity).
+        # Zeros at first: a row the head's loss never reaches (an item whose attributes are
+        # held out, or new) adds nothing, where a random row would add noise.
         self.private_embeddings = {
             task.name: tf.keras.layers.Embedding(
                 self.shared_embeddings.num_rows(
                     self.shared_embeddings.table_name(self._source_id_feature(task))
                 ),
                 task.private_embedding_dim,
+                embeddings_initializer="zeros",
                 name=f"private_{task.name}",
             )
             for task in config.tasks

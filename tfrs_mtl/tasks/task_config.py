@@ -82,7 +82,8 @@ class TaskConfig(Config):
             this task's head reads, beside its other inputs; 0 (the default) adds none. It
             gives the head per-item (per-user) capacity that the shared rows, shaped by
             retrieval and rating, cannot spare: a movie's genres are memorised there, and the
-            head still reads (and trains) the shared embeddings.
+            head still reads (and trains) the shared embeddings. Its rows start at zero, so
+            an item the head never trained on reads nothing from it.
         loss_over: Candidate-side attribute tasks: what a training step's loss covers.
             `batch` (the default): the batch's rows, so an item counts as often as it is
             interacted with. `batch_and_catalogue`: those rows, plus a term over every
