@@ -21,6 +21,7 @@ from tfrs_mtl.experiments.experiment_data import (
 from tfrs_mtl.experiments.experiment_run import run_experiment, train_model
 from tfrs_mtl.experiments.item_item_fitting import fit_item_item_weight
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, user_table
+from tfrs_mtl.models import MultiTaskModel
 
 SHOP = {
     "dataset": "synthetic-ecommerce",
@@ -78,16 +79,20 @@ def test_each_weight_scores_what_the_model_serves_at_it(carved: Any) -> None:
     assert found.ndcg[found.weight] == max(found.ndcg.values())
 
 
-def test_ties_go_to_the_smaller_weight_and_bad_grids_are_refused(carved: Any) -> None:
+def test_ties_keep_the_default_else_the_smaller_weight_and_bad_grids_are_refused(
+    carved: Any,
+) -> None:
     model, data, fit, held = carved
     # The part's columns zeroed: every weight ranks alike.
     matrix = model.item_item.matrix.numpy()
     model.item_item.set_matrix(np.zeros_like(matrix))
     try:
-        found = fit_item_item_weight(model, data, fit, held, grid=(2.0, 0.0, 1.0))
+        kept = fit_item_item_weight(model, data, fit, held, grid=(2.0, 0.0, 1.0), default=1.0)
+        smaller = fit_item_item_weight(model, data, fit, held, grid=(2.0, 0.0, 1.0), default=3.0)
     finally:
         model.item_item.set_matrix(matrix)
-    assert found.weight == 0.0 and len(set(found.ndcg.values())) == 1
+    assert len(set(kept.ndcg.values())) == 1
+    assert kept.weight == 1.0 and smaller.weight == 0.0
     for grid in ((), (-1.0, 1.0)):
         with pytest.raises(ValueError, match="grid"):
             fit_item_item_weight(model, data, fit, held, grid=grid)
@@ -113,6 +118,10 @@ def test_a_run_fits_the_weight_reports_it_and_serves_with_it(tmp_path: Path) -> 
     assert not config.replace(item_item_train_weight=None).fits_item_item_weight
     result = run_experiment(config, tmp_path / "run", progress=False)
     weight = result.metrics["blend_fit/item_item_weight"]
+    # The run's config stays as given (a re-run fits again); the saved model holds the weight.
+    assert ExperimentConfig.load(tmp_path / "run" / "experiment.yaml") == config
+    saved = MultiTaskModel.load_model(tmp_path / "run" / "model")
+    assert saved.config.item_item_weight == weight
     served = result.model.item_item
     if weight == 0:
         assert served is None

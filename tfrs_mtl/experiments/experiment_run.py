@@ -472,6 +472,9 @@ def train_and_evaluate(
         )
     blend_fit = None
     blend = config.blend
+    # The config as given stays the run's (experiment.yaml); a fitted item-item weight is the
+    # served model's, reported in metrics.json and saved with the model.
+    served_config = config
     if blend is None and model_config.ranking_tasks and config.validation_fraction > 0:
         saved = out / BACKUP_DIR / BLEND_FIT_FILE if out is not None else None
         if resume and saved is not None and saved.is_file():
@@ -484,11 +487,11 @@ def train_and_evaluate(
                 files.write_json_atomically(saved, dataclasses.asdict(blend_fit))
         blend = blend_fit.blend
         if blend_fit.item_item_weight is not None:
-            config = config.replace(item_item_weight=blend_fit.item_item_weight)
+            served_config = config.replace(item_item_weight=blend_fit.item_item_weight)
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     with times.phase("train"):
         training = train_model(
-            config,
+            served_config,
             data,
             train_positions,
             test_positions,

@@ -4,7 +4,8 @@ The item-item part (`tfrs_mtl.layers.ItemItemPart`) adds `weight * EASE(history,
 towers' retrieval score. With `item_item_train_weight=0` (the default) the towers train
 without it, so one trained model serves every weight: `fit_item_item_weight` scores the
 held-out interactions by the exact full ranking (training items masked) at each weight of
-`ITEM_ITEM_GRID` and returns the one with the highest NDCG@10. Where the towers already hold
+`ITEM_ITEM_GRID` and returns the one with the highest NDCG@10 (the default weight where it
+ties with it). Where the towers already hold
 what EASE knows (the synthetic shop) that is a small weight or none; where the data are too
 sparse for the towers alone (RetailRocket) it is a large one.
 
@@ -21,6 +22,7 @@ import numpy as np
 import scipy.sparse
 
 from tfrs_mtl.evaluation import evaluate_full_ranking
+from tfrs_mtl.experiments.experiment_config import DEFAULT_ITEM_ITEM_WEIGHT
 from tfrs_mtl.experiments.experiment_data import ExperimentData
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, user_table
 from tfrs_mtl.models import MultiTaskModel
@@ -49,6 +51,7 @@ def fit_item_item_weight(
     fit_positions: np.ndarray,
     held_out: np.ndarray,
     grid: Sequence[float] = ITEM_ITEM_GRID,
+    default: float = DEFAULT_ITEM_ITEM_WEIGHT,
 ) -> ItemItemFit:
     """The served weight of `model`'s item-item part that ranks `held_out` best.
 
@@ -57,7 +60,9 @@ def fit_item_item_weight(
         data: the experiment data, its split state fitted on `fit_positions`.
         fit_positions: the rows the model trained on; their items are masked.
         held_out: the rows to rank (every held-out interaction, relevance 1).
-        grid: the weights tried; ties go to the smaller weight.
+        grid: the weights tried.
+        default: the weight kept when it ties with the best (a carve-out too small to tell
+            the weights apart scores them all alike); other ties go to the smaller weight.
 
     Raises:
         ValueError: the model has no item-item part, or `grid` is empty or holds a
@@ -107,4 +112,6 @@ def fit_item_item_weight(
         )
         found[weight] = float(result.metrics[f"ndcg@{ITEM_ITEM_CUTOFF}"])
     best = max(found, key=lambda weight: (found[weight], -weight))
+    if found.get(float(default)) == found[best]:
+        best = float(default)
     return ItemItemFit(best, found)
