@@ -131,3 +131,24 @@ def test_a_run_fits_the_weight_reports_it_and_serves_with_it(tmp_path: Path) -> 
     fixed = run_experiment(config.replace(item_item_weight=0.3), None, progress=False)
     assert "blend_fit/item_item_weight" not in fixed.metrics
     assert fixed.model.item_item.weight == 0.3
+
+
+def test_the_carve_out_model_is_freed_once_the_blend_is_fitted(monkeypatch: Any) -> None:
+    import weakref
+
+    from tfrs_mtl.experiments import experiment_run
+
+    models: list[Any] = []
+    train = experiment_run.train_model
+
+    def keep_a_weak_reference(*args: Any, **kwargs: Any) -> Any:
+        result = train(*args, **kwargs)
+        models.append(weakref.ref(result.model))
+        return result
+
+    monkeypatch.setattr(experiment_run, "train_model", keep_a_weak_reference)
+    config = ExperimentConfig.from_dict(SHOP)
+    data = load_experiment_data(config)
+    positions, _ = split_experiment_data(data, config.split)
+    experiment_run.fit_served_blend(config, data, positions, progress=False)
+    assert len(models) == 1 and models[0]() is None

@@ -49,6 +49,7 @@ import contextlib
 import csv
 import dataclasses
 import errno
+import gc
 import io
 import json
 import math
@@ -406,8 +407,12 @@ def fit_served_blend(
         )
         found = fit_blend(candidates, relevant, fitted.probability_task_names)
         found = dataclasses.replace(found, item_item_weight=item_item_weight)
+        del fitted, recommender
     finally:
         fit_split_state(data, train_positions)
+        # The carve-out model (and its index) sit in reference cycles: free them now, before
+        # the served model trains, not whenever the cycle collector next runs.
+        gc.collect()
     log(
         f"served blend {format_blend(found.blend)}: validation NDCG@{found.k} "
         f"{found.ndcg:.4f} against stage 1's {found.stage_one_ndcg:.4f} "
