@@ -56,10 +56,12 @@ OPTIONAL_BASELINES: tuple[str, ...] = ("attribute_single_task",)
 DEFAULT_ITEM_ITEM_WEIGHT = 0.5
 #: The largest catalogue on which `item_item_weight=None` turns the item-item part on. The
 #: part is dense: it is fitted as an items x items matrix inverse (cubic in the items) and
-#: served as one embedding column per item, so the index holds items x items floats (400 MB
-#: at 10,000 items, 10 GB at 50,000). Beyond it the part is off (and the run says so); an
-#: explicit `item_item_weight` still turns it on.
-MAX_ITEM_ITEM_ITEMS = 10_000
+#: served as one embedding column per item, so the model, the index and the evaluation's
+#: query embeddings each hold about items x items floats (324 MB at 9,000 items, 10 GB at
+#: 50,000). Beyond it the part is off (and the run says so); an explicit `item_item_weight`
+#: still turns it on. The bound lies between the catalogues where it was measured (see
+#: docs/quality.md): on at 10,000 items it took a 100k-interaction run well past 3 GB.
+MAX_ITEM_ITEM_ITEMS = 9_000
 #: The largest catalogue on which `retrieval_negatives=None` trains retrieval against every
 #: item: a full softmax scores the whole catalogue at every step (`[batch, items]` logits
 #: and their gradient: 200 MB per copy at batch 1,024 and 50,000 items). Beyond it the
