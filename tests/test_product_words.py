@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-WORK_ITEM = re.compile(r"session[ _-]?[0-9]+|issue[ _-]?[0-9]+|issue's", re.IGNORECASE)
+WORK_ITEM = re.compile(r"session[ _-]?[0-9]+|issue(?:[ _-]?[0-9]+|'s)", re.IGNORECASE)
 # Run folders and the like are named by what they hold; these appear in names instead.
 WORK_NAMES = re.compile(r"session|_run[0-9]|_before\.", re.IGNORECASE)
 
