@@ -44,6 +44,9 @@ from tfrs_mtl.experiments.served_evaluation import list_metrics
 
 Log = Callable[[str], None]
 
+#: The baseline fitted to ratings (biased MF): run only where the data have them.
+RATING_ONLY_BASELINE = "matrix_factorization"
+
 
 @dataclasses.dataclass(frozen=True)
 class BaselineEvaluation:
@@ -51,7 +54,8 @@ class BaselineEvaluation:
     metrics: `{baseline: {task: {metric: value}}}`.
     recall_curves: `{baseline: Recall@1..100}`.
     seconds: `{baseline_group: wall time}`.
-    names: the baselines run (`ExperimentConfig.baselines_for` the catalogue).
+    names: the baselines run (`ExperimentConfig.baselines_for` the catalogue, less
+        `RATING_ONLY_BASELINE` on data without ratings).
     """
 
     metrics: dict[str, dict[str, dict[str, float]]]
@@ -80,6 +84,11 @@ def run_baselines(
             f"on {data.num_items:,} items (above {MAX_DENSE_BASELINE_ITEMS:,}); name "
             f"{'it' if len(left_out) == 1 else 'them'} in --baselines to run anyway"
         )
+    if data.rating_key is None and RATING_ONLY_BASELINE in names:
+        # Biased MF is fitted to ratings: without them there is nothing to fit.
+        names = tuple(name for name in names if name != RATING_ONLY_BASELINE)
+        if config.baselines is not None:
+            log(f"baselines: {RATING_ONLY_BASELINE} skipped: it fits ratings, the data have none")
     metrics: dict[str, dict[str, dict[str, float]]] = {}
     curves: dict[str, np.ndarray] = {}
     seconds: dict[str, float] = {}
