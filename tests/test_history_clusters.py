@@ -3,6 +3,8 @@ hand-computed and independently computed directions, the tower's rule, config er
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -162,9 +164,10 @@ def test_invalid_cluster_settings_name_the_field(changes: dict, message: str) ->
         TowerConfig(use_l2_norm=True, **changes)
 
 
-def test_an_exported_model_clusters_long_histories_as_in_process(tmp_path) -> None:
+def _clustered_model() -> tuple[Any, dict[str, np.ndarray], Any]:
+    """A MovieLens model whose histories of 5 or more movies are pooled by 2 clusters, its
+    90 training rows (histories of 0 to 8 movies) and its config."""
     from tfrs_mtl import models
-    from tfrs_mtl.serving import IndexConfig, Recommender, load
 
     rng = np.random.default_rng(0)
     num_rows = 90
@@ -191,6 +194,31 @@ def test_an_exported_model_clusters_long_histories_as_in_process(tmp_path) -> No
     config = config.replace(query_tower=config.query_tower.replace(history_clusters_min_length=5))
     tf.keras.utils.set_random_seed(0)
     model = models.MultiTaskModel.from_data(config, arrays)
+    return model, arrays, config
+
+
+def test_queries_encoded_in_batches_are_those_of_one_call() -> None:
+    from tfrs_mtl.serving.catalogue_encoding import encode_in_batches
+
+    model, arrays, _ = _clustered_model()
+    names = model.query_feature_names
+    users = {name: arrays[name] for name in names}
+    whole = np.asarray(model.query_encoder(users, training=False))
+    # Batches of 7 rows: some hold a long history (clustered), some none.
+    np.testing.assert_allclose(
+        encode_in_batches(model.query_encoder, users, names, 7), whole, atol=1e-6
+    )
+    empty = {name: values[:0] for name, values in users.items()}
+    assert encode_in_batches(model.query_encoder, empty, names, 7).shape == (0, whole.shape[1])
+    with pytest.raises(ValueError, match="batch_size=0 must be at least 1"):
+        encode_in_batches(model.query_encoder, users, names, 0)
+
+
+def test_an_exported_model_clusters_long_histories_as_in_process(tmp_path) -> None:
+    from tfrs_mtl import models
+    from tfrs_mtl.serving import IndexConfig, Recommender, load
+
+    model, arrays, config = _clustered_model()
     _, first = np.unique(arrays["movie_id"], return_index=True)
     catalogue = {name: arrays[name][first] for name in model.candidate_feature_names}
     recommender = Recommender(model, catalogue, IndexConfig(kind="brute_force"), progress=False)

@@ -29,6 +29,15 @@ def test_dense_block_keeps_the_batch_order(sets: UserItemSets) -> None:
     ]
 
 
+def test_sparse_block_holds_the_dense_block_as_float_ones(sets: UserItemSets) -> None:
+    users = [2, 1, 0, 2]  # a user with no items, and one asked twice
+    block = sets.sparse_block(users)
+    assert block.shape == (4, 4) and block.dtype == np.float32
+    np.testing.assert_array_equal(block.toarray(), sets.dense_block(users).astype(np.float32))
+    weights = np.arange(8, dtype=np.float32).reshape(4, 2)
+    np.testing.assert_array_equal(block @ weights, sets.dense_block(users) @ weights)
+
+
 def test_contains_ignores_padding(sets: UserItemSets) -> None:
     found = sets.contains([0, 2], np.array([[3, 0, -1], [0, 1, -1]]))
     assert found.tolist() == [[True, False, False], [True, False, False]]

@@ -1,8 +1,8 @@
 """`UserItemSets`: the items of each user, held compressed (CSR) for vectorized evaluation.
 
 Evaluation at catalogue scale (100k users x 50k items) never holds a dense user x item
-matrix: it asks for dense boolean blocks of a batch of users, or for membership of a
-`[batch_size, k]` block of item ids, both computed with array operations only.
+matrix: it asks for dense boolean or sparse blocks of a batch of users, or for membership of
+a `[batch_size, k]` block of item ids, all computed with array operations only.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 
 def _as_index_array(name: str, values: object, upper: int) -> np.ndarray:
@@ -102,6 +103,18 @@ class UserItemSets:
         rows, items = self._rows_of(users)
         block[rows, items] = True
         return block
+
+    def sparse_block(self, users: object) -> sp.csr_matrix:
+        """Membership of a batch of users as a `[batch_size, num_items]` float32 CSR matrix of
+        ones: a product with a dense `[num_items, n]` matrix then costs the users' items, not
+        the catalogue, per row."""
+        users = _as_index_array("users", users, self.num_users)
+        lengths = self.indptr[users + 1] - self.indptr[users]
+        indptr = np.zeros(users.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        _, items = self._rows_of(users)
+        ones = np.ones(items.size, dtype=np.float32)
+        return sp.csr_matrix((ones, items, indptr), shape=(users.size, self.num_items))
 
     def contains(self, users: object, item_ids: np.ndarray) -> np.ndarray:
         """Whether `item_ids[b, j]` belongs to user `users[b]`.

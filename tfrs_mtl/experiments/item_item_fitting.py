@@ -26,6 +26,11 @@ from tfrs_mtl.experiments.experiment_config import DEFAULT_ITEM_ITEM_WEIGHT
 from tfrs_mtl.experiments.experiment_data import ExperimentData
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, user_table
 from tfrs_mtl.models import MultiTaskModel
+from tfrs_mtl.serving.catalogue_encoding import (
+    QUERY_BATCH_SIZE,
+    encode_catalogue,
+    encode_in_batches,
+)
 
 #: The served weights tried: none, then doubling from an eighth to 128 (how EASE's scores
 #: compare with the towers' differs from one data set to another).
@@ -76,15 +81,18 @@ def fit_item_item_weight(
     width = model.query_tower.embedding_width
     # One side at a time, so that at most one full retrieval embedding (users or items x
     # (width + the part's one column per table row)) is held with the arrays kept.
-    query = np.asarray(
-        model.query_encoder(user_table(data, model, fit_positions), training=False), np.float32
-    )
+    users = user_table(data, model, fit_positions)
+    query = encode_in_batches(model.query_encoder, users, tuple(users), QUERY_BATCH_SIZE)
+    del users
     query_towers = np.ascontiguousarray(query[:, :width])
     # The query's part columns are the history's multi-hot times the served weight.
     history = scipy.sparse.csr_matrix(query[:, width:] > 0, dtype=np.float32)
     del query
-    items = np.asarray(
-        model.candidate_encoder(item_catalogue(data, model), training=False), np.float32
+    items = encode_catalogue(
+        model.candidate_encoder,
+        item_catalogue(data, model),
+        model.candidate_feature_names,
+        progress=False,
     )
     item_towers_t = np.ascontiguousarray(items[:, :width].T)
     matrix_t = np.ascontiguousarray(items[:, width:].T)

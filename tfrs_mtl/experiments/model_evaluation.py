@@ -49,6 +49,7 @@ from tfrs_mtl.evaluation import (
     rmse,
     top_k_lists,
 )
+from tfrs_mtl.evaluation.score_source import top_k_ids
 from tfrs_mtl.experiments.attribute_evaluation import (
     HOLDOUT_GROUP,
     heldout_model_metrics,
@@ -78,6 +79,8 @@ from tfrs_mtl.models.catalogue import key_strings
 
 INDEX_K = 10
 _BATCH_SIZE = 8192
+#: Users per block of the index metrics.
+_INDEX_BLOCK = 2048
 
 
 @dataclasses.dataclass(frozen=True)
@@ -337,18 +340,25 @@ def _index_metrics(
     query: np.ndarray,
 ) -> dict[str, float]:
     test_users = np.unique(test_pairs[0])
-    queries = {name: values[test_users] for name, values in users.items()}
     positions = pd.Index(data.item_ids)
     k = min(INDEX_K, data.num_items)
     depth = retrieval_depth(train_pairs, k, num_users=data.num_users, num_items=data.num_items)
-    retrieved = recommender.retrieve(queries, k=depth).item_ids
-    found = positions.get_indexer(pd.Index(np.asarray(retrieved).reshape(-1).astype(str)))
-    served = found.reshape(retrieved.shape)
+    items_t = np.asarray(recommender.candidate_embeddings, np.float32).T
+    served_blocks, exact_blocks = [], []
+    # A block of users at a time: the index's answers and the exact scores of the whole
+    # catalogue are `[users, depth]` strings and `[users, items]` floats.
+    for start in range(0, test_users.size, _INDEX_BLOCK):
+        block = test_users[start : start + _INDEX_BLOCK]
+        queries = {name: values[block] for name, values in users.items()}
+        retrieved = np.asarray(recommender.retrieve(queries, k=depth).item_ids)
+        found = positions.get_indexer(pd.Index(retrieved.reshape(-1).astype(str)))
+        served_blocks.append(found.reshape(retrieved.shape))
+        exact_blocks.append(top_k_ids(query[block] @ items_t, k)[1])
+    served = np.concatenate(served_blocks)
+    exact = np.concatenate(exact_blocks)
     ranked = evaluate_retrieved(
         served, train_pairs, test_pairs, num_items=data.num_items, user_indices=test_users, ks=(k,)
     )
-    scores = query[test_users] @ np.asarray(recommender.candidate_embeddings, np.float32).T
-    exact = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     return {
         f"recall@{k}": ranked.metrics[f"recall@{k}"],
         f"ndcg@{k}": ranked.metrics[f"ndcg@{k}"],

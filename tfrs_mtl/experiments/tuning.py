@@ -46,6 +46,11 @@ from tfrs_mtl.experiments.experiment_run import progress_logger, train_model
 from tfrs_mtl.experiments.item_item_fitting import fit_item_item_weight
 from tfrs_mtl.experiments.model_evaluation import item_catalogue, user_table
 from tfrs_mtl.experiments.run_report import experiment_yaml
+from tfrs_mtl.serving.catalogue_encoding import (
+    QUERY_BATCH_SIZE,
+    encode_catalogue,
+    encode_in_batches,
+)
 
 BEST_CONFIG_FILE = "best_config.yaml"
 TRIALS_FILE = "trials.csv"
@@ -195,9 +200,12 @@ def _held_out_ndcg(
 
     def score(model: Any) -> float:
         users = user_table(data, model, fit_positions)
-        query = np.asarray(model.query_encoder(users, training=False), np.float32)
-        items = np.asarray(
-            model.candidate_encoder(item_catalogue(data, model), training=False), np.float32
+        query = encode_in_batches(model.query_encoder, users, tuple(users), QUERY_BATCH_SIZE)
+        items = encode_catalogue(
+            model.candidate_encoder,
+            item_catalogue(data, model),
+            model.candidate_feature_names,
+            progress=False,
         )
         found = evaluate_full_ranking(
             (query, items),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -14,6 +15,8 @@ from tfrs_mtl.serving.interfaces import ServableModel
 # Exclusion lists are padded to a rectangle with this id; no catalogue item may carry it.
 STRING_PADDING_ID = ""
 INTEGER_PADDING_ID = -1
+#: Queries per query-encoder call when a whole user table is encoded.
+QUERY_BATCH_SIZE = 2048
 
 
 def padding_id_for(dtype: tf.DType) -> str | int:
@@ -157,16 +160,47 @@ def encode_catalogue(
     Returns:
         `[num_items, embedding_dim]` float32 embeddings in catalogue order.
     """
+    return encode_in_batches(
+        candidate_encoder, columns, feature_names, batch_size, progress, "Encoding catalogue"
+    )
+
+
+def encode_in_batches(
+    encoder: tf.keras.Model,
+    columns: Mapping[str, Any],
+    feature_names: tuple[str, ...],
+    batch_size: int,
+    progress: bool = False,
+    description: str = "Encoding",
+) -> np.ndarray:
+    """`encoder` over every row of `columns`, `batch_size` rows per call, `[rows, dim]`
+    float32 in row order: the peak memory follows the batch, not the rows (a query tower's
+    clustered history pooling holds several `[rows, history length, dim]` tensors).
+
+    Args:
+        encoder: raw features `[batch]` -> `[batch, dim]`.
+        columns: arrays or tensors with one row per example.
+        feature_names: the columns the encoder reads.
+        batch_size: rows per encoder call.
+        progress: show a tqdm progress bar.
+        description: the progress bar's label.
+    """
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size} must be at least 1")
-    num_items = len(next(iter(columns.values())))
-    batches = []
-    for start in tqdm(
-        range(0, num_items, batch_size),
-        desc="Encoding catalogue",
-        unit="batch",
-        disable=not progress,
-    ):
-        features = {name: columns[name][start : start + batch_size] for name in feature_names}
-        batches.append(np.asarray(candidate_encoder(features, training=False), np.float32))
+    num_rows = min((int(columns[name].shape[0]) for name in feature_names), default=0)
+    batches = [
+        np.asarray(
+            encoder(
+                {name: columns[name][start : start + batch_size] for name in feature_names},
+                training=False,
+            ),
+            np.float32,
+        )
+        for start in tqdm(
+            range(0, num_rows, batch_size), desc=description, unit="batch", disable=not progress
+        )
+    ]
+    if not batches:  # no rows: the encoder gives the `[0, dim]` shape
+        features = {name: columns[name] for name in feature_names}
+        return np.asarray(encoder(features, training=False), np.float32)
     return np.concatenate(batches, axis=0)

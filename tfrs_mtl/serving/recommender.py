@@ -20,7 +20,9 @@ from tfrs_mtl.serving import export
 from tfrs_mtl.serving.blend import checked_blend
 from tfrs_mtl.serving.candidate_index import CandidateIndex, build_index
 from tfrs_mtl.serving.catalogue_encoding import (
+    QUERY_BATCH_SIZE,
     encode_catalogue,
+    encode_in_batches,
     padding_id_for,
     prepare_catalogue,
 )
@@ -204,7 +206,9 @@ class Recommender(RecommenderBase):
         """Query tower embeddings `[batch_size, embedding_dim]` (e.g. held-out queries for
         `tune_index`)."""
         features, _ = self._query_tensors(query_features)
-        return np.asarray(self.model.query_encoder(features, training=False), np.float32)
+        return encode_in_batches(
+            self.model.query_encoder, features, tuple(features), QUERY_BATCH_SIZE
+        )
 
     def tune_index(
         self,

@@ -56,7 +56,7 @@ class EaseBaseline:
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:
         """X_u B for a batch of users, `[batch_size, num_items]` float32."""
-        return self.interactions.dense_block(user_indices).astype(np.float32) @ self.weights
+        return np.asarray(self.interactions.sparse_block(user_indices) @ self.weights)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class ItemKnnBaseline:
 
     def score(self, user_indices: np.ndarray) -> np.ndarray:
         """`[batch_size, num_items]` float32: the summed similarities of each user's items."""
-        block = sp.csr_matrix(self.interactions.dense_block(user_indices).astype(np.float32))
+        block = self.interactions.sparse_block(user_indices)
         return np.asarray((block @ self.similarities).todense(), dtype=np.float32)
 
 
