@@ -24,13 +24,8 @@ import scipy.sparse
 from tfrs_mtl.evaluation import evaluate_full_ranking
 from tfrs_mtl.experiments.experiment_config import DEFAULT_ITEM_ITEM_WEIGHT
 from tfrs_mtl.experiments.experiment_data import ExperimentData
-from tfrs_mtl.experiments.model_evaluation import item_catalogue, user_table
+from tfrs_mtl.experiments.model_evaluation import item_embeddings, user_embeddings
 from tfrs_mtl.models import MultiTaskModel
-from tfrs_mtl.serving.catalogue_encoding import (
-    QUERY_BATCH_SIZE,
-    encode_catalogue,
-    encode_in_batches,
-)
 
 #: The served weights tried: none, then doubling from an eighth to 128 (how EASE's scores
 #: compare with the towers' differs from one data set to another).
@@ -81,19 +76,12 @@ def fit_item_item_weight(
     width = model.query_tower.embedding_width
     # One side at a time, so that at most one full retrieval embedding (users or items x
     # (width + the part's one column per table row)) is held with the arrays kept.
-    users = user_table(data, model, fit_positions)
-    query = encode_in_batches(model.query_encoder, users, tuple(users), QUERY_BATCH_SIZE)
-    del users
+    query = user_embeddings(data, model, fit_positions)
     query_towers = np.ascontiguousarray(query[:, :width])
     # The query's part columns are the history's multi-hot times the served weight.
     history = scipy.sparse.csr_matrix(query[:, width:] > 0, dtype=np.float32)
     del query
-    items = encode_catalogue(
-        model.candidate_encoder,
-        item_catalogue(data, model),
-        model.candidate_feature_names,
-        progress=False,
-    )
+    items = item_embeddings(data, model)
     item_towers_t = np.ascontiguousarray(items[:, :width].T)
     matrix_t = np.ascontiguousarray(items[:, width:].T)
     del items

@@ -76,6 +76,11 @@ from tfrs_mtl.experiments.served_evaluation import (
 )
 from tfrs_mtl.models import MultiTaskModel, predict_task_outputs
 from tfrs_mtl.models.catalogue import key_strings
+from tfrs_mtl.serving.catalogue_encoding import (
+    QUERY_BATCH_SIZE,
+    encode_catalogue,
+    encode_in_batches,
+)
 
 INDEX_K = 10
 _BATCH_SIZE = 8192
@@ -127,6 +132,25 @@ def user_table(
     chosen = ranked[last]
     arrays = feature_arrays(data, chosen)
     return {name: arrays[name] for name in model.query_feature_names if name in arrays}
+
+
+def user_embeddings(
+    data: ExperimentData, model: MultiTaskModel, train_positions: np.ndarray
+) -> np.ndarray:
+    """The retrieval embedding of every user of `user_table`, `[num_users, dim]` float32,
+    encoded `QUERY_BATCH_SIZE` users at a time."""
+    users = user_table(data, model, train_positions)
+    return encode_in_batches(model.query_encoder, users, tuple(users), QUERY_BATCH_SIZE)
+
+
+def item_embeddings(data: ExperimentData, model: MultiTaskModel) -> np.ndarray:
+    """The retrieval embedding of every item of `item_catalogue`, `[num_items, dim]` float32."""
+    return encode_catalogue(
+        model.candidate_encoder,
+        item_catalogue(data, model),
+        model.candidate_feature_names,
+        progress=False,
+    )
 
 
 def task_metrics(

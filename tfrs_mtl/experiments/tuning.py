@@ -44,13 +44,8 @@ from tfrs_mtl.experiments.experiment_data import (
 )
 from tfrs_mtl.experiments.experiment_run import progress_logger, train_model
 from tfrs_mtl.experiments.item_item_fitting import fit_item_item_weight
-from tfrs_mtl.experiments.model_evaluation import item_catalogue, user_table
+from tfrs_mtl.experiments.model_evaluation import item_embeddings, user_embeddings
 from tfrs_mtl.experiments.run_report import experiment_yaml
-from tfrs_mtl.serving.catalogue_encoding import (
-    QUERY_BATCH_SIZE,
-    encode_catalogue,
-    encode_in_batches,
-)
 
 BEST_CONFIG_FILE = "best_config.yaml"
 TRIALS_FILE = "trials.csv"
@@ -199,14 +194,8 @@ def _held_out_ndcg(
     train_pairs, held_pairs = data.pairs(fit_positions), data.pairs(held_out)
 
     def score(model: Any) -> float:
-        users = user_table(data, model, fit_positions)
-        query = encode_in_batches(model.query_encoder, users, tuple(users), QUERY_BATCH_SIZE)
-        items = encode_catalogue(
-            model.candidate_encoder,
-            item_catalogue(data, model),
-            model.candidate_feature_names,
-            progress=False,
-        )
+        query = user_embeddings(data, model, fit_positions)
+        items = item_embeddings(data, model)
         found = evaluate_full_ranking(
             (query, items),
             train_pairs,
