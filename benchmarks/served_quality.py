@@ -16,7 +16,9 @@ there are ratings) run in the same process on the same split. Cases:
 * `retailrocket`, `taobao-userbehavior`, `synthetic-ecommerce`: a random 80/20 split of
   the interactions (with sampled impressions, seeded), one run per seed;
 * `synthetic-2k`, `synthetic-10k`, `synthetic-50k`: the generator at 2,000 / 10,000 / 50,000
-  items (users and views in `SYNTHETIC_SIZES`), one run per seed.
+  items (users and views in `SYNTHETIC_SIZES`), one run per seed;
+* `synthetic-sparse`: the generator with far more items than views (most items viewed
+  once, as in the Taobao sample), one run per seed.
 
 The closing table puts every case's served NDCG@10 beside the best baseline's.
 
@@ -60,12 +62,15 @@ CASES = (
     "synthetic-2k",
     "synthetic-10k",
     "synthetic-50k",
+    "synthetic-sparse",
 )
-#: (users, items, views) of the synthetic catalogue sizes.
+#: (users, items, views) of the synthetic catalogue sizes. `synthetic-sparse` asks for
+#: 20,000 items and 4,000 views from 300 users: most items are viewed once (Taobao's shape).
 SYNTHETIC_SIZES: dict[str, tuple[int, int, int]] = {
     "synthetic-2k": (4_000, 2_000, 40_000),
     "synthetic-10k": (10_000, 10_000, 100_000),
     "synthetic-50k": (25_000, 50_000, 250_000),
+    "synthetic-sparse": (300, 20_000, 4_000),
 }
 LIST_METRICS = LIST_METRIC_NAMES
 BASELINES = ("popularity", "ease", "item_knn", "matrix_factorization")

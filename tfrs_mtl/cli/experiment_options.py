@@ -169,6 +169,13 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "their attributes alone (for items added after training). [default: 0]",
         ),
         click.option(
+            "--category-input/--no-category-input",
+            default=None,
+            help="E-commerce: the candidate tower also reads the item's category (no "
+            "category task then), so with --item-id-dropout items with few or no "
+            "interactions are ranked by their category. [default: off]",
+        ),
+        click.option(
             "--item-item-weight",
             type=FiniteFloatRange(min=0),
             default=None,
@@ -291,6 +298,7 @@ def build_config(
     preset: str | None = None,
     attribute_holdout: float | None = None,
     item_id_dropout: float | None = None,
+    category_input: bool | None = None,
     cold_items: float | None = None,
 ) -> Any:
     """An `ExperimentConfig` from `--preset`, `--config` (or `defaults`) and the given
@@ -341,6 +349,7 @@ def build_config(
         "blend_target": blend_target,
         "attribute_holdout": attribute_holdout,
         "item_id_dropout": item_id_dropout,
+        "category_input": category_input,
         "cold_items": cold_items,
     }
     if blend_text is not None:

@@ -54,6 +54,17 @@ OPTIONAL_BASELINES: tuple[str, ...] = ("attribute_single_task",)
 #: no validation carve-out fits it (`fits_item_item_weight`), chosen on a validation carve-out
 #: of MovieLens-100K's training rows.
 DEFAULT_ITEM_ITEM_WEIGHT = 0.5
+#: `category_input=None` turns the category input on where at least this share of the
+#: training interactions are with items that have no other training interaction: there the
+#: item id says next to nothing, and most test interactions are with items absent from
+#: training (the Taobao sample: 98%; MovieLens-100K, RetailRocket and the synthetic shop
+#: at its measured sizes: 2% or less).
+SPARSE_ITEMS_SHARE = 0.5
+#: `item_id_dropout=None` where the candidate tower reads the category: the share of item
+#: ids it reads as unknown in training, so that it learns to embed an item from its category.
+#: Chosen among 0.1, 0.3, 0.5 and 0.7 on validation carve-outs of the Taobao sample and of a
+#: synthetic shop with far more items than views (docs/quality.md).
+CATEGORY_INPUT_ITEM_ID_DROPOUT = 0.5
 #: The largest catalogue on which `item_item_weight=None` turns the item-item part on. The
 #: part is dense: it is fitted as an items x items matrix inverse (cubic in the items) and
 #: served as one embedding column per item, so the model, the index and the evaluation's
@@ -167,9 +178,19 @@ class ExperimentConfig(Config):
         item_id_dropout: in each training step an item's id reaches the candidate tower as
             unknown with this probability, in the batch and in the catalogue the retrieval
             softmax scores, so that the tower learns to embed an item from the attributes
-            it reads alone (MovieLens titles with `side_features`; the shop's brand): what
-            an item absent from training reads when it is served (`Recommender.add_items`,
-            `cold_items`). 0 by default.
+            it reads alone (MovieLens titles with `side_features`; the shop's brand, and
+            its category with `category_input`): what an item absent from training reads
+            when it is served (`Recommender.add_items`, `cold_items`). None (default):
+            `CATEGORY_INPUT_ITEM_ID_DROPOUT` where `category_input` is on, else 0
+            (`resolved_item_id_dropout`).
+        category_input: e-commerce: the candidate tower also reads the item's category
+            (as it reads the brand), and no `category` task is trained (a head cannot
+            predict what its tower reads), so that an item with few or no interactions is
+            embedded from its category. None (default): by the training rows' shape
+            (`with_data_shape`): on where at least `SPARSE_ITEMS_SHARE` of the training
+            interactions are with items that have no other one and the items have a
+            category (the run says so), else off. `tfrs-mtl tune` searches it where the
+            data has categories.
         retrieval_positives: `history` (with a history and `full_catalogue`
             negatives): the row's history items are positives of the retrieval softmax
             besides its own movie, the multinomial likelihood of Mult-DAE (Liang et al.,
@@ -293,7 +314,8 @@ class ExperimentConfig(Config):
     side_features: bool = False
     history_dropout: float = 0.0
     user_id_dropout: float = 0.5
-    item_id_dropout: float = 0.0
+    item_id_dropout: float | None = None
+    category_input: bool | None = None
     retrieval_positives: Literal["item", "history"] = "history"
     retrieval_item_bias: bool = True
     identity_embeddings: bool = True
@@ -373,6 +395,16 @@ class ExperimentConfig(Config):
             "retrieves its candidates with the retrieval task",
         )
         require(len(set(self.tasks)) == len(self.tasks), f"tasks={list(self.tasks)} repeats")
+        require(
+            not self.category_input or "category" in known,
+            f"category_input=True: the candidate tower reads the e-commerce category column; "
+            f"{self.dataset!r} trains no category task (its items have no such column)",
+        )
+        require(
+            not self.category_input or "category" not in self.tasks,
+            f"tasks={list(self.tasks)} names 'category' with category_input=True: the "
+            "candidate tower reads the category, so no task can predict it",
+        )
         unknown_weights = sorted(set(self.task_weights) - set(known))
         require(
             not unknown_weights,
@@ -388,7 +420,7 @@ class ExperimentConfig(Config):
         )
         for field in ("history_dropout", "user_id_dropout", "item_id_dropout"):
             rate = getattr(self, field)
-            require(0 <= rate < 1, f"{field}={rate} is not in [0, 1)")
+            require(rate is None or 0 <= rate < 1, f"{field}={rate} is not in [0, 1)")
         require(
             all(dim >= 1 for dim in self.tower_hidden_dims),
             f"tower_hidden_dims={list(self.tower_hidden_dims)} must all be >= 1",
@@ -533,7 +565,30 @@ class ExperimentConfig(Config):
     @property
     def task_names(self) -> tuple[str, ...]:
         """The trained tasks (the preset's non-optional ones when `tasks` is empty)."""
-        return self.tasks or dataset_tasks(self.dataset)
+        names = self.tasks or dataset_tasks(self.dataset)
+        return tuple(name for name in names if not (self.category_input and name == "category"))
+
+    @property
+    def resolved_item_id_dropout(self) -> float:
+        """`item_id_dropout`, with None resolved by `category_input`."""
+        if self.item_id_dropout is not None:
+            return self.item_id_dropout
+        return CATEGORY_INPUT_ITEM_ID_DROPOUT if self.category_input else 0.0
+
+    def with_data_shape(self, columns: Collection[str], seen_once_share: float) -> ExperimentConfig:
+        """This config with `category_input=None` resolved by the training rows' shape: on
+        where the recipe trains a category task, the data has a `category` column and
+        `seen_once_share` (the share of training interactions whose item has no other,
+        `tfrs_mtl.experiments.experiment_data.seen_once_share`) is at least
+        `SPARSE_ITEMS_SHARE`; else off. A config that sets it is returned as it is."""
+        if self.category_input is not None:
+            return self
+        sparse = seen_once_share >= SPARSE_ITEMS_SHARE
+        return self.replace(
+            category_input=sparse
+            and "category" in columns
+            and "category" in dataset_tasks(self.dataset)
+        )
 
     @property
     def use_interest(self) -> bool:

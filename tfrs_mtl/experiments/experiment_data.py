@@ -265,6 +265,17 @@ def fit_split_state(data: ExperimentData, train_positions: np.ndarray) -> None:
         fit_interest_profiles(data, train_positions)
 
 
+def seen_once_share(data: ExperimentData, positions: np.ndarray) -> float:
+    """The share of the retrieval positives among `positions` whose item has no other
+    positive among them (0 without positives): how much of the data an item id can learn
+    from only one interaction."""
+    items = data.item_index[data.positives(np.asarray(positions, np.int64))]
+    if not items.size:
+        return 0.0
+    counts = np.bincount(items, minlength=data.num_items)
+    return float(np.mean(counts[items] == 1))
+
+
 def validation_carve_out(
     data: ExperimentData,
     train_positions: np.ndarray,

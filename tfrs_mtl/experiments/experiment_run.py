@@ -83,6 +83,7 @@ from tfrs_mtl.experiments.experiment_data import (
     fit_split_state,
     load_experiment_data,
     resolved_blend_target,
+    seen_once_share,
     select_columns,
     split_experiment_data,
     target_gains,
@@ -435,6 +436,21 @@ def _held_out(
     return HeldOut(users[keep], items[keep], gains[keep])
 
 
+def with_data_shape(
+    config: ExperimentConfig, data: ExperimentData, train_positions: np.ndarray, log: Log
+) -> ExperimentConfig:
+    """`config.with_data_shape` on the training rows, saying what it turned on."""
+    share = seen_once_share(data, train_positions)
+    resolved = config.with_data_shape(data.frame.columns, share)
+    if resolved.category_input and config.category_input is None:
+        log(
+            f"{share:.0%} of the training interactions are with items that have no other: "
+            "the candidate tower reads the item's category (category_input, item-id dropout "
+            f"{resolved.resolved_item_id_dropout:g}), and no category task is trained"
+        )
+    return resolved
+
+
 def train_and_evaluate(
     config: ExperimentConfig,
     data: ExperimentData,
@@ -457,6 +473,9 @@ def train_and_evaluate(
     """
     log = progress_logger(progress)
     times = times or PhaseTimes()
+    # The config as given stays the run's (experiment.yaml); the run trains what it resolves to.
+    given = config
+    config = with_data_shape(config, data, train_positions, log)
     model_config = config.model_config(data.frame.columns, data.num_items)
     trained = {task.name for task in model_config.tasks}
     dropped = [name for name in config.task_names if name not in trained]
@@ -553,7 +572,7 @@ def train_and_evaluate(
     )
     serving = serving_data_of(data, model, users, catalogue, train_positions)
     result = ExperimentResult(
-        config=config,
+        config=given,
         metrics=metrics,
         nested_metrics=evaluation.metrics,
         baselines=baselines,
@@ -637,7 +656,7 @@ def _run_notes(result: ExperimentResult) -> str:
         "## Run",
         "",
         f"- dataset: {config.dataset}; split: {config.split.method}; "
-        f"tasks: {', '.join(config.task_names)}",
+        f"tasks: {', '.join(task.name for task in result.model.config.tasks)}",
         f"- architecture: {result.model.config.architecture}; weighting: {config.weighting}; "
         f"epochs: {config.epochs}; batch size: {config.batch_size}; "
         f"learning rate: {config.learning_rate}",

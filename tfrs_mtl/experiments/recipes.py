@@ -133,6 +133,7 @@ def _ecommerce_preset(config: ExperimentConfig, item_item_weight: float) -> Mult
         history_clusters=config.history_clusters,
         item_item_weight=item_item_weight,
         item_item_train_weight=config.item_item_train_weight if item_item_weight else None,
+        category_input=bool(config.category_input),
     )
     # Without a history the user id is all the query tower reads: it is never dropped.
     return _with_id_dropout(config, preset, user_id=history)
@@ -142,10 +143,10 @@ def _with_id_dropout(
     config: ExperimentConfig, preset: MultiTaskConfig, *, user_id: bool = True
 ) -> MultiTaskConfig:
     """The user id reaches the query tower as unknown at `config.user_id_dropout` (unless
-    `user_id` is False), the item id the candidate tower at `config.item_id_dropout`."""
+    `user_id` is False), the item id the candidate tower at `config.resolved_item_id_dropout`."""
     from tfrs_mtl.features import FeatureSpec
 
-    rates = {preset.candidate_id_feature: config.item_id_dropout}
+    rates = {preset.candidate_id_feature: config.resolved_item_id_dropout}
     if user_id:
         rates[preset.query_id_feature] = config.user_id_dropout
     features = FeatureSpec(

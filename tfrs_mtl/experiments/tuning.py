@@ -34,11 +34,12 @@ import tensorflow as tf
 
 from tfrs_mtl.evaluation import evaluate_full_ranking
 from tfrs_mtl.experiments import run_outputs as files
-from tfrs_mtl.experiments.experiment_config import ExperimentConfig
+from tfrs_mtl.experiments.experiment_config import ExperimentConfig, dataset_tasks
 from tfrs_mtl.experiments.experiment_data import (
     ExperimentData,
     fit_split_state,
     load_experiment_data,
+    seen_once_share,
     split_experiment_data,
     validation_carve_out,
 )
@@ -117,7 +118,9 @@ def search_space(config: ExperimentConfig, data: ExperimentData) -> dict[str, Ca
     datasets, or the user's): each knob is drawn around the config's value, positive ones
     within a factor of `SPAN` on a log scale, dropouts within `DROPOUT_SPAN`, the epochs
     from 3 fewer to 4 more (within `EPOCH_RANGE`), the embedding size halved, kept or
-    doubled; a part the config leaves off (the item-item weight 0) over its full range.
+    doubled; a part the config leaves off (the item-item weight 0) over its full range; on
+    data with item categories, whether the candidate tower reads them (`category_input`)
+    and the item-id dropout.
     """
 
     def around(name: str, value: float, low: float = 0.0, high: float = math.inf) -> Any:
@@ -152,6 +155,11 @@ def search_space(config: ExperimentConfig, data: ExperimentData) -> dict[str, Ca
     space["task_weights"] = lambda t: {name: draw(t) for name, draw in draws.items()}
     if data.history_length:
         space["history_dropout"] = dropout("history_dropout", config.history_dropout)
+    if "category" in data.frame.columns and "category" in dataset_tasks(config.dataset):
+        # Items with few interactions embedded from their category (`category_input`), which
+        # the item-id dropout teaches the candidate tower.
+        space["item_id_dropout"] = dropout("item_id_dropout", config.resolved_item_id_dropout)
+        space["category_input"] = lambda t: t.suggest_categorical("category_input", [False, True])
     if config.item_item_supported and not config.fits_item_item_weight:
         weight = config.item_item_weight_for(data.num_items)
         space["item_item_weight"] = (
@@ -254,10 +262,12 @@ def tune_experiment(
     fit_positions, held_out = validation_carve_out(
         data, train_positions, config.split, config.validation_fraction or 0.2, config.seed
     )
+    # The trials start from what `train` would run on these rows (`with_data_shape`).
+    shaped = config.with_data_shape(data.frame.columns, seen_once_share(data, train_positions))
     fit_split_state(data, fit_positions)
     score = _held_out_ndcg(data, fit_positions, held_out)
-    space = search_space(config, data)
-    base = config.replace(validate_each_epoch=False, baselines=())
+    space = search_space(shaped, data)
+    base = shaped.replace(validate_each_epoch=False, baselines=())
     log(
         f"tuning {config.dataset} for {budget_seconds:.0f} s: {len(fit_positions):,} rows "
         f"train each trial, {len(held_out):,} held out score it; knobs {sorted(space)}"

@@ -244,6 +244,7 @@ def ecommerce_config(
     history_clusters: int = 1,
     item_item_weight: float = 0.0,
     item_item_train_weight: float | None = None,
+    category_input: bool = False,
 ) -> MultiTaskConfig:
     """Click / cart / purchase (+ retrieval) with category and price prediction.
 
@@ -281,9 +282,14 @@ def ecommerce_config(
         user_history, history_dropout, identity_embeddings, history_clusters,
             item_item_weight, item_item_train_weight: the query tower reads the user's
             clicked training items (`with_user_history`; the data must provide them).
+        category_input: The candidate tower reads `category` as it reads `brand`, so an
+            item with few or no interactions is embedded from its category; no task
+            predicts the category then (`use_category` is ignored).
     """
-    # Attributes are targets, never inputs; `brand` is an input when present.
-    exclude = ("category",) + (() if use_brand else ("brand",))
+    # Attributes are targets, not inputs (the category with `category_input`); `brand` is an
+    # input when present.
+    use_category = use_category and not category_input
+    exclude = (() if category_input else ("category",)) + (() if use_brand else ("brand",))
     tasks = [
         TaskConfig(name="click", kind="binary", label_key="click"),
         TaskConfig(name="cart", kind="binary", label_key="cart"),
