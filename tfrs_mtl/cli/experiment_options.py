@@ -166,14 +166,16 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Share of training rows (and catalogue rows of the retrieval softmax) whose "
             "item id the candidate tower reads as unknown, so it learns to embed items from "
-            "their attributes alone (for items added after training). [default: 0]",
+            "their attributes alone (for items added after training). [default: 0.5 where "
+            "the category is read (--category-input), else 0]",
         ),
         click.option(
             "--category-input/--no-category-input",
             default=None,
             help="E-commerce: the candidate tower also reads the item's category (no "
             "category task then), so with --item-id-dropout items with few or no "
-            "interactions are ranked by their category. [default: off]",
+            "interactions are ranked by their category. [default: on where at least half "
+            "of the training interactions are with items that have no other, else off]",
         ),
         click.option(
             "--item-item-weight",

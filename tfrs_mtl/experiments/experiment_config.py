@@ -575,20 +575,21 @@ class ExperimentConfig(Config):
             return self.item_id_dropout
         return CATEGORY_INPUT_ITEM_ID_DROPOUT if self.category_input else 0.0
 
+    def category_input_applies(self, columns: Collection[str]) -> bool:
+        """Whether `category_input` can be on for data with these columns: the recipe trains
+        a category task and the data has its `category` column."""
+        return "category" in columns and "category" in dataset_tasks(self.dataset)
+
     def with_data_shape(self, columns: Collection[str], seen_once_share: float) -> ExperimentConfig:
         """This config with `category_input=None` resolved by the training rows' shape: on
-        where the recipe trains a category task, the data has a `category` column and
-        `seen_once_share` (the share of training interactions whose item has no other,
+        where it applies (`category_input_applies`) and `seen_once_share` (the share of
+        training interactions whose item has no other,
         `tfrs_mtl.experiments.experiment_data.seen_once_share`) is at least
         `SPARSE_ITEMS_SHARE`; else off. A config that sets it is returned as it is."""
         if self.category_input is not None:
             return self
         sparse = seen_once_share >= SPARSE_ITEMS_SHARE
-        return self.replace(
-            category_input=sparse
-            and "category" in columns
-            and "category" in dataset_tasks(self.dataset)
-        )
+        return self.replace(category_input=sparse and self.category_input_applies(columns))
 
     @property
     def use_interest(self) -> bool:

@@ -34,16 +34,15 @@ import tensorflow as tf
 
 from tfrs_mtl.evaluation import evaluate_full_ranking
 from tfrs_mtl.experiments import run_outputs as files
-from tfrs_mtl.experiments.experiment_config import ExperimentConfig, dataset_tasks
+from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import (
     ExperimentData,
     fit_split_state,
     load_experiment_data,
-    seen_once_share,
     split_experiment_data,
     validation_carve_out,
 )
-from tfrs_mtl.experiments.experiment_run import progress_logger, train_model
+from tfrs_mtl.experiments.experiment_run import progress_logger, train_model, with_data_shape
 from tfrs_mtl.experiments.item_item_fitting import fit_item_item_weight
 from tfrs_mtl.experiments.model_evaluation import item_embeddings, user_embeddings
 from tfrs_mtl.experiments.run_report import experiment_yaml
@@ -155,7 +154,7 @@ def search_space(config: ExperimentConfig, data: ExperimentData) -> dict[str, Ca
     space["task_weights"] = lambda t: {name: draw(t) for name, draw in draws.items()}
     if data.history_length:
         space["history_dropout"] = dropout("history_dropout", config.history_dropout)
-    if "category" in data.frame.columns and "category" in dataset_tasks(config.dataset):
+    if config.category_input_applies(data.frame.columns):
         # Items with few interactions embedded from their category (`category_input`), which
         # the item-id dropout teaches the candidate tower.
         space["item_id_dropout"] = dropout("item_id_dropout", config.resolved_item_id_dropout)
@@ -262,8 +261,8 @@ def tune_experiment(
     fit_positions, held_out = validation_carve_out(
         data, train_positions, config.split, config.validation_fraction or 0.2, config.seed
     )
-    # The trials start from what `train` would run on these rows (`with_data_shape`).
-    shaped = config.with_data_shape(data.frame.columns, seen_once_share(data, train_positions))
+    # The trials start from what `train` would run on these rows, said as a run says it.
+    shaped = with_data_shape(config, data, train_positions, log)
     fit_split_state(data, fit_positions)
     score = _held_out_ndcg(data, fit_positions, held_out)
     space = search_space(shaped, data)
