@@ -20,18 +20,91 @@ def test_a_tiny_tuning_run_writes_its_best_config_and_report(ml100k_dir, tmp_pat
     result = tune_experiment(config, 600, tmp_path / "tune", max_trials=2, progress=False)
     assert [trial["number"] for trial in result.trials] == [0, 1]
     assert result.default_value == result.trials[0]["value"]
-    assert result.best_value == max(trial["value"] for trial in result.trials)
-    assert result.best_value >= result.default_value
+    # Trial 1 and the config as given are trained again on a second carve-out; the one
+    # scoring best there is chosen, the config as given on a tie.
+    assert [found["number"] for found in result.confirmation] == [0, 1]
+    assert [found["value"] for found in result.confirmation] == [
+        trial["value"] for trial in result.trials
+    ]
+    second = {found["number"]: found["confirmed"] for found in result.confirmation}
+    assert result.chosen_trial == (1 if second[1] > second[0] else 0)
+    assert result.best_value == result.trials[result.chosen_trial]["value"]
     written = ExperimentConfig.load(tmp_path / "tune" / "best_config.yaml")
     assert written == result.best_config
     assert written.dataset == config.dataset and written.max_rows == config.max_rows
-    if result.best_value > result.default_value:  # trial 1 won: its knobs are in the config
+    if result.chosen_trial == 1:  # its knobs are in the config
         assert written.epochs == result.trials[1]["epochs"]
         assert written.learning_rate == pytest.approx(result.trials[1]["learning_rate"])
+    else:
+        assert written == config
     report = (tmp_path / "tune" / "tuning.md").read_text()
     assert "trial 0 is the config as given" in report
+    assert "second carve-out" in report
     assert (tmp_path / "tune" / "tuning_history.png").stat().st_size > 0
     assert (tmp_path / "tune" / "trials.csv").read_text().startswith("number,state,value")
+
+
+@pytest.mark.parametrize("winner", [0, 2])
+def test_the_given_config_stays_unless_a_searched_trial_wins_on_the_second_carve_out(
+    ml100k_dir, monkeypatch, winner: int
+) -> None:
+    from tfrs_mtl.experiments import tuning
+
+    confirmed: list[list[int]] = []
+
+    def fake_confirm(base, trials, space, data, train_positions, fraction, log):  # type: ignore[no-untyped-def]
+        confirmed.append([trial.number for trial in trials])
+        return [
+            {
+                "number": trial.number,
+                "value": trial.value,
+                "confirmed": 0.5 if trial.number == winner else 0.4,
+                "seconds": 0.0,
+            }
+            for trial in trials
+        ]
+
+    monkeypatch.setattr(tuning, "_confirm", fake_confirm)
+    monkeypatch.setattr(tuning, "CONFIRMED_TRIALS", 3)
+    config = _small(ml100k_dir)
+    result = tune_experiment(config, 600, max_trials=4, progress=False)
+    completed = [t for t in result.trials if t["state"] == "complete"]
+    searched = sorted((t for t in completed if t["number"]), key=lambda t: -t["value"])
+    # The config as given first, then the search's best trials, best first.
+    assert confirmed == [[0, *(t["number"] for t in searched)]]
+    assert result.chosen_trial == winner
+    if winner == 0:
+        # Whatever the search found on its own carve-out, the given config is kept.
+        assert result.best_config == config
+        assert result.best_value == result.default_value
+    else:
+        trial = result.trials[winner]
+        assert result.best_value == trial["value"]
+        assert result.best_config.learning_rate == pytest.approx(trial["learning_rate"])
+        assert result.best_config.epochs == trial["epochs"]
+
+
+def test_the_second_carve_out_holds_out_other_rows(ml100k_dir) -> None:
+    from tfrs_mtl.experiments import tuning
+    from tfrs_mtl.experiments.experiment_data import (
+        load_experiment_data,
+        split_experiment_data,
+        validation_carve_out,
+    )
+
+    config = _small(ml100k_dir)
+    data = load_experiment_data(config)
+    train, _ = split_experiment_data(data, config.split)
+    first = validation_carve_out(data, train, config.split, 0.2, config.seed)[1]
+    second = validation_carve_out(data, train, config.split, 0.2, config.seed + 1)[1]
+    assert 0 < len(set(first) & set(second)) < 0.5 * len(first)
+    lines: list[str] = []
+    trial0 = type("Trial", (), {"number": 0, "value": 0.1, "params": {}, "user_attrs": {}})()
+    found = tuning._confirm(
+        config.replace(baselines=()), [trial0], {}, data, train, 0.2, lines.append
+    )
+    assert [f["number"] for f in found] == [0] and 0 <= found[0]["confirmed"] <= 1
+    assert f"{len(second):,} score" in lines[0]
 
 
 def test_a_trial_is_valued_at_the_item_item_weight_a_run_would_fit(ml100k_dir, monkeypatch) -> None:

@@ -18,6 +18,13 @@ Where the config leaves the item-item weight to each run's carve-out
 last epoch's NDCG@10 at the weight `fit_item_item_weight` picks on the same held-out rows,
 as a run of the trial's config would serve it (its epoch scores, which the pruner compares,
 are at the part's default weight).
+
+A search over a few dozen trials picks, among configs of nearly equal worth, the one the
+carve-out's noise favours most (the winner's curse). So the search stops early enough for a
+confirmation: the given config and the search's `CONFIRMED_TRIALS` best trials are trained
+again on a second carve-out (drawn with the next seed; on a split by time, the same latest
+rows with the next training seed), and the one that scores best there is returned. The
+given config is kept unless a searched one beats it on the second carve-out too.
 """
 
 from __future__ import annotations
@@ -53,6 +60,11 @@ REPORT_FILE = "tuning.md"
 PLOT_FILE = "tuning_history.png"
 #: Epochs tried (the upper end bounds a trial's length).
 EPOCH_RANGE = (2, 12)
+#: The search's best trials trained again on a second carve-out, beside the given config.
+CONFIRMED_TRIALS = 2
+#: The largest share of the budget kept for the confirmation (estimated from trial 0's
+#: length, once per config it trains).
+CONFIRMATION_SHARE = 1 / 3
 
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -83,11 +95,17 @@ def parse_budget(text: str) -> float:
 @dataclasses.dataclass(frozen=True)
 class TuningResult:
     """Attributes:
-    best_config: the experiment's config with the best trial's knobs.
-    best_value: its validation NDCG@10 (stage 1, held-out interactions).
+    best_config: the experiment's config with the chosen trial's knobs (the one the
+        confirmation prefers; the config as given when no searched trial beats it there).
+    best_value: the chosen trial's validation NDCG@10 on the search's carve-out (stage 1,
+        held-out interactions).
     default_value: the experiment's own config on the same carve-out (the first trial).
     trials: one dict per trial: `number`, `state`, `value`, `seconds` and the knobs.
     out_dir: where the config, the table and the plot were written (or None).
+    confirmation: one dict per config trained again on the second carve-out: `number` (its
+        trial; 0 is the config as given), `value` (the search's carve-out), `confirmed`
+        (the second carve-out) and `seconds`; empty when no searched trial completed.
+    chosen_trial: the trial whose knobs `best_config` carries (0: the config as given).
     """
 
     best_config: ExperimentConfig
@@ -95,6 +113,8 @@ class TuningResult:
     default_value: float | None
     trials: list[dict[str, Any]]
     out_dir: Path | None
+    confirmation: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    chosen_trial: int = 0
 
 
 #: A positive knob is searched within this factor of the given config's value, either way.
@@ -231,16 +251,21 @@ def tune_experiment(
     max_trials: int | None = None,
     progress: bool = True,
 ) -> TuningResult:
-    """Searches `search_space` for `budget_seconds` on a validation carve-out.
+    """Searches `search_space` for `budget_seconds` on a validation carve-out, then confirms
+    the best trials against the given config on a second carve-out.
 
-    The first trial is `config` itself (so the best is never worse than it on the carve-out).
+    The first trial is `config` itself, and the confirmation keeps it unless a searched
+    trial beats it on the second carve-out too. After trial 0 the search keeps time for the
+    confirmation: one trial 0's length per config it trains, at most `CONFIRMATION_SHARE`
+    of the budget (a confirmation of longer trials can overrun the budget by the difference).
 
     Args:
         config: the experiment to tune (its dataset, split and fixed knobs).
-        budget_seconds: wall time after which no trial starts and a running one stops at its
-            next epoch end; it then counts as a trial of the epochs it ran.
+        budget_seconds: wall time of the search and its confirmation; no trial starts after
+            the search's share, and a running one stops at its next epoch end (it then counts
+            as a trial of the epochs it ran).
         out_dir: where `best_config.yaml`, `trials.csv`, `tuning.md` and the plot go.
-        max_trials: stop after this many trials (None: only the budget stops it).
+        max_trials: stop the search after this many trials (None: only the budget stops it).
         progress: log lines on stderr.
 
     Returns:
@@ -248,6 +273,7 @@ def tune_experiment(
 
     Raises:
         ValueError: `budget_seconds` is not positive.
+        RuntimeError: no trial completed.
     """
     import optuna
 
@@ -258,8 +284,9 @@ def tune_experiment(
     deadline = start + budget_seconds
     data = load_experiment_data(config)
     train_positions, _ = split_experiment_data(data, config.split)
+    fraction = config.validation_fraction or 0.2
     fit_positions, held_out = validation_carve_out(
-        data, train_positions, config.split, config.validation_fraction or 0.2, config.seed
+        data, train_positions, config.split, fraction, config.seed
     )
     # The trials start from what `train` would run on these rows, said as a run says it.
     shaped = with_data_shape(config, data, train_positions, log)
@@ -272,20 +299,20 @@ def tune_experiment(
         f"train each trial, {len(held_out):,} held out score it; knobs {sorted(space)}"
     )
     records: list[dict[str, Any]] = []
+    # Trial 0 may run to the deadline; the later ones leave time for the confirmation.
+    search_deadline = deadline
 
     def objective(trial: Any) -> float:
         knobs = {} if trial.number == 0 else {name: draw(trial) for name, draw in space.items()}
         trial_config = _config_of(base, knobs)
-        scores = _EpochScores(score, trial, deadline)
+        scores = _EpochScores(score, trial, search_deadline)
         began = time.monotonic()
         model = train_model(
             trial_config, data, fit_positions, progress=False, callbacks=[scores]
         ).model
         value = scores.scores[-1] if scores.scores else float("nan")
-        fits = trial_config.fits_item_item_weight and model.item_item is not None
-        if scores.scores and not scores.pruned and fits:
-            fitted = fit_item_item_weight(model, data, fit_positions, held_out)
-            value = fitted.ndcg[fitted.weight]
+        if scores.scores and not scores.pruned:
+            value = _trial_value(model, trial_config, data, fit_positions, held_out, value)
         del model
         tf.keras.backend.clear_session()
         if scores.cut:
@@ -315,38 +342,134 @@ def tune_experiment(
         sampler=optuna.samplers.TPESampler(seed=config.seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
     )
-    study.optimize(
-        objective,
-        n_trials=max_trials,
-        timeout=max(deadline - time.monotonic(), 1e-3),
-        gc_after_trial=True,
+    study.optimize(objective, n_trials=1, gc_after_trial=True)
+    reserve = min(
+        (CONFIRMED_TRIALS + 1) * records[0]["seconds"],
+        CONFIRMATION_SHARE * budget_seconds,
     )
-    fit_split_state(data, train_positions)
+    search_deadline = deadline - reserve
+    if (max_trials is None or max_trials > 1) and time.monotonic() < search_deadline:
+        study.optimize(
+            objective,
+            n_trials=None if max_trials is None else max_trials - 1,
+            timeout=search_deadline - time.monotonic(),
+            gc_after_trial=True,
+        )
     completed = [
         trial
         for trial in study.trials
         if trial.state.name == "COMPLETE" and trial.value is not None
     ]
     if not completed:
+        fit_split_state(data, train_positions)
         raise RuntimeError(
             f"no trial completed within {budget_seconds:.0f} s; give a larger budget"
         )
-    best = max(completed, key=lambda trial: float(trial.value or 0.0))
-    knobs = {} if best.number == 0 else _knobs_of(best.params, space)
-    if "epochs" in best.user_attrs:
-        knobs["epochs"] = int(best.user_attrs["epochs"])
-    best_config = _config_of(config, knobs)
     default = next(
-        (r["value"] for r in records if r["number"] == 0 and r["state"] == "complete"), None
+        (r["value"] for r in records if r["number"] == 0 and r["state"] != "pruned"), None
     )
-    result = TuningResult(best_config, float(best.value or 0.0), default, records, None)
+    contenders = sorted(completed, key=lambda trial: -float(trial.value or 0.0))
+    searched = [trial for trial in contenders if trial.number != 0][:CONFIRMED_TRIALS]
+    given = [trial for trial in completed if trial.number == 0]
+    confirmation: list[dict[str, Any]] = []
+    if searched and given:
+        confirmation = _confirm(
+            base, [*given, *searched], space, data, train_positions, fraction, log
+        )
+        chosen = next(
+            trial
+            for trial in completed
+            if trial.number == max(confirmation, key=lambda c: c["confirmed"])["number"]
+        )
+    else:
+        chosen = contenders[0]
+    fit_split_state(data, train_positions)
+    best_config = _config_of(config, _trial_knobs(chosen, space))
+    result = TuningResult(
+        best_config,
+        float(chosen.value or 0.0),
+        default,
+        records,
+        None,
+        confirmation,
+        chosen.number,
+    )
     if out_dir is not None:
         result = dataclasses.replace(result, out_dir=write_tuning_report(result, Path(out_dir)))
     log(
-        f"best trial {best.number}: NDCG@10 {best.value:.4f}"
+        f"chose trial {chosen.number}: NDCG@10 {chosen.value:.4f}"
         + (f" (the config as given: {default:.4f})" if default is not None else "")
+        + f"; {time.monotonic() - start:.0f} s of {budget_seconds:.0f} s"
     )
     return result
+
+
+def _trial_value(
+    model: Any,
+    config: ExperimentConfig,
+    data: ExperimentData,
+    fit_positions: np.ndarray,
+    held_out: np.ndarray,
+    value: float,
+) -> float:
+    """A trained trial's value: its last epoch's `value`, or, where the config leaves the
+    item-item weight to each run's carve-out, the NDCG@10 at the weight a run would fit."""
+    if config.fits_item_item_weight and model.item_item is not None:
+        fitted = fit_item_item_weight(model, data, fit_positions, held_out)
+        return float(fitted.ndcg[fitted.weight])
+    return float(value)
+
+
+def _trial_knobs(trial: Any, space: dict[str, Any]) -> dict[str, Any]:
+    """The config fields a finished trial ran with (trial 0: none; a cut trial: its epochs)."""
+    knobs = {} if trial.number == 0 else _knobs_of(trial.params, space)
+    if "epochs" in trial.user_attrs:
+        knobs["epochs"] = int(trial.user_attrs["epochs"])
+    return knobs
+
+
+def _confirm(
+    base: ExperimentConfig,
+    trials: list[Any],
+    space: dict[str, Any],
+    data: ExperimentData,
+    train_positions: np.ndarray,
+    fraction: float,
+    log: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    """Trains each trial's config again on a second carve-out of the training rows (the next
+    seed) and scores it there as the search did; one record per trial, in the given order."""
+    seed = base.seed + 1
+    fit_positions, held_out = validation_carve_out(
+        data, train_positions, base.split, fraction, seed
+    )
+    fit_split_state(data, fit_positions)
+    score = _held_out_ndcg(data, fit_positions, held_out)
+    log(
+        f"confirming trials {[trial.number for trial in trials]} on a second carve-out "
+        f"(seed {seed}): {len(fit_positions):,} rows train, {len(held_out):,} score"
+    )
+    found = []
+    for trial in trials:
+        trial_config = _config_of(base, _trial_knobs(trial, space)).replace(seed=seed)
+        began = time.monotonic()
+        model = train_model(trial_config, data, fit_positions, progress=False).model
+        value = _trial_value(model, trial_config, data, fit_positions, held_out, score(model))
+        del model
+        tf.keras.backend.clear_session()
+        found.append(
+            {
+                "number": trial.number,
+                "value": float(trial.value),
+                "confirmed": value,
+                "seconds": time.monotonic() - began,
+            }
+        )
+        log(
+            f"trial {trial.number} on the second carve-out: NDCG@10 {value:.4f} "
+            f"(first: {trial.value:.4f})"
+        )
+    return found
 
 
 def _knobs_of(params: dict[str, Any], space: dict[str, Any]) -> dict[str, Any]:
@@ -372,10 +495,15 @@ def write_tuning_report(result: TuningResult, out: Path) -> Path:
     table = pd.DataFrame.from_records(result.trials)
     files.write_text_atomically(out / TRIALS_FILE, table.to_csv(index=False))
     ranked = table.sort_values("value", ascending=False, na_position="last")
+    chosen = (
+        "the config as given"
+        if result.chosen_trial == 0
+        else f"trial {result.chosen_trial}'s knobs"
+    )
     lines = [
         "# Tuning on a validation carve-out of the training rows",
         "",
-        f"- best validation NDCG@10 (stage 1): {result.best_value:.4f}"
+        f"- chosen: {chosen}, validation NDCG@10 (stage 1) {result.best_value:.4f}"
         + (
             f"; the config as given: {result.default_value:.4f}"
             if result.default_value is not None
@@ -384,6 +512,20 @@ def write_tuning_report(result: TuningResult, out: Path) -> Path:
         f"- best config: `{BEST_CONFIG_FILE}` (`tfrs-mtl train --config {BEST_CONFIG_FILE}`)",
         f"- trials: {len(table)} ({int((table['state'] == 'pruned').sum())} pruned); trial 0 "
         "is the config as given (its knobs left blank)",
+    ]
+    if result.confirmation:
+        lines += [
+            "- confirmation: the search's best trials and the config as given, trained again "
+            "on a second carve-out (the next seed); the best there is chosen",
+            "",
+            "| trial | NDCG@10, search carve-out | NDCG@10, second carve-out | seconds |",
+            "|---|---|---|---|",
+            *(
+                f"| {c['number']} | {c['value']:.4f} | {c['confirmed']:.4f} | {c['seconds']:.0f} |"
+                for c in result.confirmation
+            ),
+        ]
+    lines += [
         "",
         *_markdown_table(ranked),
         "",
