@@ -7,16 +7,17 @@ Per dataset, in one process:
 
 1. `tune_experiment` (the library's `tfrs-mtl tune`) searches for `--budget` on a 20%
    carve-out of the training rows; trial 0 is the default config, so the carve-out score of
-   the default and of the best trial come from the same search;
+   the default and of the best trial come from the same search; the best trials that beat
+   the default are trained again beside it on a second carve-out, which chooses;
 2. the default config and the tuned config are each trained on all training rows through the
    library's experiment path (`train_and_evaluate`, blend fitting included, as `tfrs-mtl
    train` runs) and scored once on the test rows: served (`recommend`) and stage-1 lists;
 3. the baselines (popularity, EASE, item-kNN, biased MF where there are ratings) run in the
    default's run, on the same split.
 
-Writes `benchmarks/results/tuning_<dataset>.{json,md}` per dataset, as each one finishes.
-Wall times are of one process on a shared 2-core machine; the budget is wall time, so a
-busier machine runs fewer trials.
+Writes `benchmarks/results/tuning_<dataset>_seed<seed>.{json,md}` per dataset, as each one
+finishes. Wall times are of one process on a shared 2-core machine; the budget is wall time,
+so a busier machine runs fewer trials.
 """
 
 from __future__ import annotations
@@ -105,9 +106,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s). Budget {meta['budget']} of "
         f"wall time per dataset, seed {meta['seed']}. Validation: stage-1 NDCG@10 on a 20% "
         "carve-out of the training rows (what the search maximises), then on a second "
-        "carve-out (the next seed), where the search's best trials and the default are "
-        "trained again and the best there is chosen. Test: the test rows, read once per "
-        "config after training on all training rows, blend fitting included.",
+        "carve-out (the next seed), where the search's best trials that beat the default "
+        "and the default itself are trained again and the best there is chosen. Test: the "
+        "test rows, read once per config after training on all training rows, blend fitting "
+        "included.",
         "",
         "| dataset | trials (pruned) | chosen trial | validation NDCG@10 default → chosen | "
         "second carve-out default → chosen | test served NDCG@10 default → tuned | test "
@@ -196,9 +198,9 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def write_results(dataset: str, found: dict[str, Any], meta: dict[str, Any]) -> str:
-    """Writes `tuning_<dataset>.{json,md}` and returns the markdown."""
+    """Writes `tuning_<dataset>_seed<seed>.{json,md}` and returns the markdown."""
     results = {"meta": meta, "datasets": {dataset: found}}
-    stem = RESULTS / f"tuning_{dataset}"
+    stem = RESULTS / f"tuning_{dataset}_seed{meta['seed']}"
     stem.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     table = markdown(results)
     stem.with_suffix(".md").write_text(table)

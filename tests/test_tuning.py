@@ -44,9 +44,9 @@ def test_a_tiny_tuning_run_writes_its_best_config_and_report(ml100k_dir, tmp_pat
     assert (tmp_path / "tune" / "trials.csv").read_text().startswith("number,state,value")
 
 
-@pytest.mark.parametrize("winner", [0, 2])
-def test_the_given_config_stays_unless_a_searched_trial_wins_on_the_second_carve_out(
-    ml100k_dir, monkeypatch, winner: int
+@pytest.mark.parametrize("searched_wins", [False, True])
+def test_the_given_config_stays_unless_a_searched_trial_wins_on_both_carve_outs(
+    ml100k_dir, monkeypatch, searched_wins: bool
 ) -> None:
     from tfrs_mtl.experiments import tuning
 
@@ -54,6 +54,7 @@ def test_the_given_config_stays_unless_a_searched_trial_wins_on_the_second_carve
 
     def fake_confirm(base, trials, space, data, train_positions, fraction, log):  # type: ignore[no-untyped-def]
         confirmed.append([trial.number for trial in trials])
+        winner = trials[-1].number if searched_wins else 0
         return [
             {
                 "number": trial.number,
@@ -64,24 +65,45 @@ def test_the_given_config_stays_unless_a_searched_trial_wins_on_the_second_carve
             for trial in trials
         ]
 
+    # A trial's value on the search's carve-out: its learning rate.
+    monkeypatch.setattr(tuning, "_trial_value", lambda model, config, *rest: config.learning_rate)
     monkeypatch.setattr(tuning, "_confirm", fake_confirm)
-    monkeypatch.setattr(tuning, "CONFIRMED_TRIALS", 3)
-    config = _small(ml100k_dir)
-    result = tune_experiment(config, 600, max_trials=4, progress=False)
+    config = _small(ml100k_dir).replace(item_item_weight=0.5)
+    result = tune_experiment(config, 600, max_trials=6, progress=False)
     completed = [t for t in result.trials if t["state"] == "complete"]
-    searched = sorted((t for t in completed if t["number"]), key=lambda t: -t["value"])
-    # The config as given first, then the search's best trials, best first.
-    assert confirmed == [[0, *(t["number"] for t in searched)]]
-    assert result.chosen_trial == winner
-    if winner == 0:
-        # Whatever the search found on its own carve-out, the given config is kept.
-        assert result.best_config == config
-        assert result.best_value == result.default_value
-    else:
-        trial = result.trials[winner]
-        assert result.best_value == trial["value"]
+    better = sorted(
+        (t for t in completed if t["value"] > config.learning_rate), key=lambda t: -t["value"]
+    )
+    assert better and len(completed) > len(better) + 1  # some trials lost to the given one
+    # The config as given first, then the best trials that beat it, best first.
+    assert confirmed == [[0, *(t["number"] for t in better[: tuning.CONFIRMED_TRIALS])]]
+    if searched_wins:
+        trial = result.trials[confirmed[0][-1]]
+        assert result.chosen_trial == trial["number"]
+        assert result.best_value == trial["value"] > result.default_value
         assert result.best_config.learning_rate == pytest.approx(trial["learning_rate"])
         assert result.best_config.epochs == trial["epochs"]
+    else:
+        # Whatever the search found on its own carve-out, the given config is kept.
+        assert result.chosen_trial == 0 and result.best_config == config
+        assert result.best_value == result.default_value
+
+
+def test_no_confirmation_when_no_searched_trial_beats_the_given_config(
+    ml100k_dir, monkeypatch
+) -> None:
+    from tfrs_mtl.experiments import tuning
+
+    given = _small(ml100k_dir).replace(item_item_weight=0.5)
+    monkeypatch.setattr(
+        tuning,
+        "_trial_value",
+        lambda model, config, *rest: 0.3 if config.learning_rate == given.learning_rate else 0.2,
+    )
+    monkeypatch.setattr(tuning, "_confirm", lambda *args: pytest.fail("nothing to confirm"))
+    result = tune_experiment(given, 600, max_trials=3, progress=False)
+    assert result.confirmation == [] and result.chosen_trial == 0
+    assert result.best_config == given and result.best_value == 0.3
 
 
 def test_the_second_carve_out_holds_out_other_rows(ml100k_dir) -> None:

@@ -21,10 +21,10 @@ are at the part's default weight).
 
 A search over a few dozen trials picks, among configs of nearly equal worth, the one the
 carve-out's noise favours most (the winner's curse). So the search stops early enough for a
-confirmation: the given config and the search's `CONFIRMED_TRIALS` best trials are trained
-again on a second carve-out (drawn with the next seed; on a split by time, the same latest
-rows with the next training seed), and the one that scores best there is returned. The
-given config is kept unless a searched one beats it on the second carve-out too.
+confirmation: the given config and the search's `CONFIRMED_TRIALS` best trials that beat it
+are trained again on a second carve-out (drawn with the next seed; on a split by time, the
+same latest rows with the next training seed), and the one that scores best there is
+returned. The given config is kept unless a searched one beats it on both carve-outs.
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ REPORT_FILE = "tuning.md"
 PLOT_FILE = "tuning_history.png"
 #: Epochs tried (the upper end bounds a trial's length).
 EPOCH_RANGE = (2, 12)
-#: The search's best trials trained again on a second carve-out, beside the given config.
+#: The search's best trials (of those beating the given config) trained again on a second
+#: carve-out, beside the given config.
 CONFIRMED_TRIALS = 2
 #: The largest share of the budget kept for the confirmation (estimated from trial 0's
 #: length, once per config it trains).
@@ -104,7 +105,8 @@ class TuningResult:
     out_dir: where the config, the table and the plot were written (or None).
     confirmation: one dict per config trained again on the second carve-out: `number` (its
         trial; 0 is the config as given), `value` (the search's carve-out), `confirmed`
-        (the second carve-out) and `seconds`; empty when no searched trial completed.
+        (the second carve-out) and `seconds`; empty when no searched trial beat the config
+        as given on the search's carve-out.
     chosen_trial: the trial whose knobs `best_config` carries (0: the config as given).
     """
 
@@ -254,8 +256,8 @@ def tune_experiment(
     """Searches `search_space` for `budget_seconds` on a validation carve-out, then confirms
     the best trials against the given config on a second carve-out.
 
-    The first trial is `config` itself, and the confirmation keeps it unless a searched
-    trial beats it on the second carve-out too. After trial 0 the search keeps time for the
+    The first trial is `config` itself, and it is kept unless a searched trial beats it on
+    the search's carve-out and again on the second one. After trial 0 the search keeps time for the
     confirmation: one trial 0's length per config it trains, at most `CONFIRMATION_SHARE`
     of the budget (a confirmation of longer trials can overrun the budget by the difference).
 
@@ -369,8 +371,13 @@ def tune_experiment(
         (r["value"] for r in records if r["number"] == 0 and r["state"] != "pruned"), None
     )
     contenders = sorted(completed, key=lambda trial: -float(trial.value or 0.0))
-    searched = [trial for trial in contenders if trial.number != 0][:CONFIRMED_TRIALS]
     given = [trial for trial in completed if trial.number == 0]
+    # Only a trial that beat the given config here may replace it, if it beats it again.
+    searched = [
+        trial
+        for trial in contenders
+        if trial.number != 0 and (not given or float(trial.value) > float(given[0].value))
+    ][:CONFIRMED_TRIALS]
     confirmation: list[dict[str, Any]] = []
     if searched and given:
         confirmation = _confirm(
@@ -382,7 +389,7 @@ def tune_experiment(
             if trial.number == max(confirmation, key=lambda c: c["confirmed"])["number"]
         )
     else:
-        chosen = contenders[0]
+        chosen = given[0] if given else contenders[0]
     fit_split_state(data, train_positions)
     best_config = _config_of(config, _trial_knobs(chosen, space))
     result = TuningResult(
