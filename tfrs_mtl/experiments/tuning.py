@@ -373,10 +373,9 @@ def tune_experiment(
     contenders = sorted(completed, key=lambda trial: -float(trial.value or 0.0))
     given = [trial for trial in completed if trial.number == 0]
     # Only a trial that beat the given config here may replace it, if it beats it again.
+    bar = float(given[0].value or 0.0) if given else -math.inf
     searched = [
-        trial
-        for trial in contenders
-        if trial.number != 0 and (not given or float(trial.value) > float(given[0].value))
+        trial for trial in contenders if trial.number != 0 and float(trial.value or 0.0) > bar
     ][:CONFIRMED_TRIALS]
     confirmation: list[dict[str, Any]] = []
     if searched and given:
@@ -467,7 +466,7 @@ def _confirm(
         found.append(
             {
                 "number": trial.number,
-                "value": float(trial.value),
+                "value": float(trial.value or 0.0),
                 "confirmed": value,
                 "seconds": time.monotonic() - began,
             }
