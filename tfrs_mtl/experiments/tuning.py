@@ -363,33 +363,24 @@ def tune_experiment(
         if trial.state.name == "COMPLETE" and trial.value is not None
     ]
     if not completed:
-        fit_split_state(data, train_positions)
         raise RuntimeError(
             f"no trial completed within {budget_seconds:.0f} s; give a larger budget"
         )
-    default = next(
-        (r["value"] for r in records if r["number"] == 0 and r["state"] != "pruned"), None
-    )
     contenders = sorted(completed, key=lambda trial: -float(trial.value or 0.0))
     given = [trial for trial in completed if trial.number == 0]
+    default = float(given[0].value or 0.0) if given else None
     # Only a trial that beat the given config here may replace it, if it beats it again.
-    bar = float(given[0].value or 0.0) if given else -math.inf
+    bar = -math.inf if default is None else default
     searched = [
         trial for trial in contenders if trial.number != 0 and float(trial.value or 0.0) > bar
     ][:CONFIRMED_TRIALS]
     confirmation: list[dict[str, Any]] = []
+    chosen = given[0] if given else contenders[0]
     if searched and given:
-        confirmation = _confirm(
-            base, [*given, *searched], space, data, train_positions, fraction, log
-        )
-        chosen = next(
-            trial
-            for trial in completed
-            if trial.number == max(confirmation, key=lambda c: c["confirmed"])["number"]
-        )
-    else:
-        chosen = given[0] if given else contenders[0]
-    fit_split_state(data, train_positions)
+        candidates = [*given, *searched]
+        confirmation = _confirm(base, candidates, space, data, train_positions, fraction, log)
+        # The first best: the given config on a tie.
+        chosen, _ = max(zip(candidates, confirmation, strict=True), key=lambda c: c[1]["confirmed"])
     best_config = _config_of(config, _trial_knobs(chosen, space))
     result = TuningResult(
         best_config,
