@@ -97,3 +97,20 @@ def test_validate_missing_folder_names_the_options(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "nope" in result.output
+
+
+@pytest.mark.parametrize("command", ["train", "quickstart"])
+def test_help_states_the_size_bounds_the_library_applies(command: str) -> None:
+    """The option help restates the catalogue bounds as numbers (the CLI does not import the
+    experiments package to build its help); it must say the bounds the run applies."""
+    from tfrs_mtl.experiments.experiment_config import (
+        MAX_FULL_CATALOGUE_ITEMS,
+        MAX_ITEM_ITEM_ITEMS,
+    )
+
+    result = CliRunner().invoke(main, [command, "--help"], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert f"at most {MAX_ITEM_ITEM_ITEMS:,} items" in text
+    if command == "train":
+        assert f"full_catalogue up to {MAX_FULL_CATALOGUE_ITEMS:,} items" in text

@@ -182,8 +182,9 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             type=FiniteFloatRange(min=0),
             default=None,
             help="Weight of EASE's item-item scores of the user's history added to the "
-            "served retrieval score (the towers train without them); 0: off. [default: on "
-            "for rated items with a history and at most 5,000 items, else off]",
+            "served retrieval score (the towers train without them); 0: off. [default: "
+            "fitted on a carve-out of the training rows where the query reads a history and "
+            "the catalogue has at most 9,000 items, else off]",
         ),
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 6]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=None),
