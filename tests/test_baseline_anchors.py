@@ -14,7 +14,8 @@ import pytest
 
 from tfrs_mtl.data import load_movielens, split
 from tfrs_mtl.evaluation import encode_pairs, evaluate_full_ranking, rmse, top100_hit
-from tfrs_mtl.evaluation.baselines import EaseBaseline, PopularityBaseline
+from tfrs_mtl.evaluation.baselines import EaseBaseline, PopularityBaseline, select_ease
+from tfrs_mtl.evaluation.baselines.ease import DEFAULT_L2_GRID
 
 TOLERANCE = 0.01
 
@@ -98,3 +99,19 @@ def test_ease_anchors(tutorial_split: dict) -> None:
     assert metrics["recall@10"] == pytest.approx(0.429, abs=TOLERANCE)
     assert metrics["ndcg@10"] == pytest.approx(0.445, abs=TOLERANCE)
     assert hit == pytest.approx(0.314, abs=TOLERANCE)
+
+
+def test_ease_lambda_climb_picks_the_full_grid_choice(tutorial_split: dict) -> None:
+    """Validation NDCG@10 rises then falls along the λ grid on MovieLens-100K, so the climb
+    from the data's own scale ends on the λ fitting every value picks, with fewer fits."""
+    options = {
+        "num_users": tutorial_split["num_users"],
+        "num_items": tutorial_split["num_items"],
+    }
+    every = select_ease(tutorial_split["train"], **options, climb=False)
+    climbed = select_ease(tutorial_split["train"], **options)
+    assert len(every.validation_scores) == len(DEFAULT_L2_GRID)
+    assert climbed.best_l2 == every.best_l2
+    assert len(climbed.validation_scores) < len(DEFAULT_L2_GRID)
+    for l2, value in climbed.validation_scores.items():
+        assert value == pytest.approx(every.validation_scores[l2])

@@ -429,7 +429,7 @@ def test_without_an_l2_the_part_scales_it_to_the_data() -> None:
     rows = model.shared_embeddings.lookup("movie_id", tf.constant(arrays["movie_id"])).numpy()
     pairs = {(users[u], r) for u, r in zip(arrays["user_id"], rows, strict=True)}
     per_item = len(pairs) / len({r for _, r in pairs})
-    expected_l2 = item_item.L2_PER_INTERACTION * per_item
+    expected_l2 = ease.L2_PER_INTERACTION * per_item
     matrix = item_item.fit_item_item(model.shared_embeddings, config, arrays)
     explicit = item_item.fit_item_item(
         model.shared_embeddings, config.replace(item_item_l2=expected_l2), arrays

@@ -17,14 +17,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfrs_mtl._ease import binary_gram, ease_weights
+from tfrs_mtl._ease import binary_gram, density_scaled_l2, ease_weights
 from tfrs_mtl.models.catalogue import key_strings
 from tfrs_mtl.models.multitask_config import MultiTaskConfig
-
-#: `item_item_l2=None`: λ is this many times the mean number of users per interacted item.
-#: On MovieLens-100K it gives the λ (about 500) the part's weight was chosen with; the EASE
-#: baseline's own choice of λ on validation splits keeps about the same ratio on the shops.
-L2_PER_INTERACTION = 10.0
 
 #: The largest item table the dense matrix is built for: 20,000 rows are 1.6 GB in float32
 #: (and twice that while the closed form inverts a copy of the Gram matrix in place).
@@ -82,14 +77,14 @@ def fit_item_item(
 
 def item_item_l2(config: MultiTaskConfig, gram: np.ndarray) -> float:
     """EASE's λ for the item-item part: `config.item_item_l2`, or with None
-    `L2_PER_INTERACTION` times the mean number of users per interacted item (the mean of
-    `gram`'s nonzero diagonal), so that λ keeps its weight against the Gram matrix whatever the
-    data's density (doubling every user leaves the matrix unchanged)."""
+    `density_scaled_l2` of the mean number of users per interacted item (the mean of `gram`'s
+    nonzero diagonal), so that λ keeps its weight against the Gram matrix whatever the data's
+    density (doubling every user leaves the matrix unchanged)."""
     if config.item_item_l2 is not None:
         return float(config.item_item_l2)
     counts = np.diagonal(gram)
     counts = counts[counts > 0]
-    return L2_PER_INTERACTION * float(counts.mean()) if counts.size else L2_PER_INTERACTION
+    return density_scaled_l2(float(counts.mean()) if counts.size else 1.0)
 
 
 def _positives_key(config: MultiTaskConfig) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tfrs_mtl._ease import binary_gram, ease_weights
+from tfrs_mtl._ease import binary_gram, density_scaled_l2, ease_weights
 from tfrs_mtl.evaluation.baselines.validation_grid import grid_on_validation
 from tfrs_mtl.evaluation.full_ranking import Pairs, as_user_item_sets
 from tfrs_mtl.evaluation.interaction_sets import UserItemSets
@@ -66,7 +66,7 @@ class EaseSelection:
     Attributes:
         model: EASE refitted on the full training pairs with `best_l2`.
         best_l2: the λ with the highest validation metric.
-        validation_scores: λ -> validation metric.
+        validation_scores: λ -> validation metric, for every λ fitted.
         metric: the metric name (e.g. `ndcg@10`).
     """
 
@@ -85,6 +85,7 @@ def select_ease(
     validation_fraction: float = 0.1,
     metric: str = "ndcg@10",
     seed: int = 0,
+    climb: bool = True,
 ) -> EaseSelection:
     """Chooses λ on a random validation split of the training pairs, then refits on all of them.
 
@@ -92,26 +93,48 @@ def select_ease(
         train_pairs: `(user_indices, item_indices)`.
         num_users: number of users.
         num_items: catalogue size.
-        l2_grid: candidate λ values.
+        l2_grid: candidate λ values, ascending.
         validation_fraction: share of training pairs held out for validation.
         metric: full-ranking metric to maximise, `<name>@<K>`.
         seed: seed of the validation split.
+        climb: climb along the grid from the value nearest (on a log scale) the data's own
+            scale (`density_scaled_l2` of the mean number of users per interacted item)
+            instead of fitting every value (`grid_on_validation`'s `start`): each fit inverts
+            an items x items matrix (6 s at 10,000 items on 2 cores), and where validation
+            NDCG is unimodal in λ the climb ends on the grid's best value after 3 to 5 fits.
     """
 
     def fitted(fit_sets: UserItemSets) -> Callable[[float], ScoreFn]:
         gram = gram_matrix(fit_sets)  # once for every λ
         return lambda l2: EaseBaseline(ease_weights(gram, float(l2)), fit_sets, float(l2)).score
 
+    grid = [float(l2) for l2 in l2_grid]
+    if grid != sorted(grid):
+        raise ValueError(f"l2_grid must be ascending, got {grid}")
+    start = None
+    if climb and grid:
+        scale = np.log(density_scaled_l2(_users_per_item(train_pairs, num_items)))
+        start = min(grid, key=lambda l2: abs(np.log(l2) - scale))
     best, scores = grid_on_validation(
         train_pairs,
-        [float(l2) for l2 in l2_grid],
+        grid,
         fitted,
         num_users=num_users,
         num_items=num_items,
         validation_fraction=validation_fraction,
         metric=metric,
         seed=seed,
+        start=start,
     )
     users, items = train_pairs
     final = EaseBaseline.fit((users, items), num_users=num_users, num_items=num_items, l2=best)
     return EaseSelection(final, best, scores, metric)
+
+
+def _users_per_item(pairs: tuple[np.ndarray, np.ndarray], num_items: int) -> float:
+    """The mean number of distinct users per interacted item (1 without pairs)."""
+    users = np.asarray(pairs[0], np.int64)
+    items = np.asarray(pairs[1], np.int64)
+    keys = np.unique(users * num_items + items)
+    interacted = np.unique(keys % num_items).size
+    return keys.size / interacted if interacted else 1.0
