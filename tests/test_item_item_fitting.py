@@ -118,6 +118,8 @@ def test_a_run_fits_the_weight_reports_it_and_serves_with_it(tmp_path: Path) -> 
     assert not config.replace(item_item_train_weight=None).fits_item_item_weight
     result = run_experiment(config, tmp_path / "run", progress=False)
     weight = result.metrics["blend_fit/item_item_weight"]
+    # The carve-out model's training is timed apart from the rest of the blend fit.
+    assert 0 < result.metrics["blend_fit/train_seconds"] < result.metrics["seconds/blend_fit"]
     # The run's config stays as given (a re-run fits again); the saved model holds the weight.
     assert ExperimentConfig.load(tmp_path / "run" / "experiment.yaml") == config
     saved = MultiTaskModel.load_model(tmp_path / "run" / "model")

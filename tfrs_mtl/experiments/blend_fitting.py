@@ -51,6 +51,8 @@ class BlendFit:
     item_item_weight: the item-item part's served weight fitted on the same carve-out
         before the blend (`tfrs_mtl.experiments.item_item_fitting`), or None when it was
         not fitted (no part, or a weight the config fixes).
+    train_seconds: wall seconds spent training the carve-out model, or None where no model
+        was trained for the fit.
     """
 
     blend: dict[str, float]
@@ -59,6 +61,7 @@ class BlendFit:
     num_users: int
     k: int
     item_item_weight: float | None = None
+    train_seconds: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -376,7 +376,8 @@ def fit_served_blend(
     fit_split_state(data, fit_positions)
     item_item_weight = None
     try:
-        fitted = train_model(config, data, fit_positions, progress=progress).model
+        trained = train_model(config, data, fit_positions, progress=progress)
+        fitted = trained.model
         if config.fits_item_item_weight and fitted.item_item is not None:
             item_item = fit_item_item_weight(fitted, data, fit_positions, held_out)
             item_item_weight = item_item.weight
@@ -407,8 +408,10 @@ def fit_served_blend(
             blend={RETRIEVAL_SCORE: 1.0},
         )
         found = fit_blend(candidates, relevant, fitted.probability_task_names)
-        found = dataclasses.replace(found, item_item_weight=item_item_weight)
-        del fitted, recommender
+        found = dataclasses.replace(
+            found, item_item_weight=item_item_weight, train_seconds=trained.seconds
+        )
+        del fitted, trained, recommender
     finally:
         fit_split_state(data, train_positions)
         # The carve-out model (and its index) sit in reference cycles: free them now, before
@@ -556,6 +559,8 @@ def train_and_evaluate(
         }
         if blend_fit.item_item_weight is not None:
             evaluation.metrics["blend_fit"]["item_item_weight"] = blend_fit.item_item_weight
+        if blend_fit.train_seconds is not None:
+            evaluation.metrics["blend_fit"]["train_seconds"] = blend_fit.train_seconds
     with times.phase("baselines"):
         baselines = run_baselines(config, data, train_positions, test_positions, log)
         if "attribute_single_task" in config.baseline_names and data.attribute_holdout is not None:
