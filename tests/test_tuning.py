@@ -15,6 +15,26 @@ def _small(ml100k_dir: Path) -> ExperimentConfig:
     return ExperimentConfig(data_dir=str(ml100k_dir), max_rows=2_000, epochs=1, baselines=())
 
 
+def _train_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trials train no model: each runs its epoch callbacks once, on a stand-in model whose
+    every epoch scores 0 (for tests that fake `_trial_value`, so a trial's value is what the
+    test says and the search's bookkeeping is what is tested)."""
+    from types import SimpleNamespace
+
+    from tfrs_mtl.experiments import tuning
+
+    def train(config, data, positions, *, progress=True, callbacks=()):  # type: ignore[no-untyped-def]
+        model = SimpleNamespace(stop_training=False)
+        for callback in callbacks:
+            callback.set_model(model)
+            callback.set_params({"epochs": config.epochs})
+            callback.on_epoch_end(0)
+        return SimpleNamespace(model=model, history={}, seconds=0.0)
+
+    monkeypatch.setattr(tuning, "_held_out_ndcg", lambda *args: lambda model: 0.0)
+    monkeypatch.setattr(tuning, "train_model", train)
+
+
 def test_a_tiny_tuning_run_writes_its_best_config_and_report(ml100k_dir, tmp_path) -> None:
     config = _small(ml100k_dir)
     result = tune_experiment(config, 600, tmp_path / "tune", max_trials=2, progress=False)
@@ -66,6 +86,7 @@ def test_the_given_config_stays_unless_a_searched_trial_wins_on_both_carve_outs(
         ]
 
     # A trial's value on the search's carve-out: its learning rate.
+    _train_nothing(monkeypatch)
     monkeypatch.setattr(tuning, "_trial_value", lambda model, config, *rest: config.learning_rate)
     monkeypatch.setattr(tuning, "_confirm", fake_confirm)
     config = _small(ml100k_dir).replace(item_item_weight=0.5)
@@ -95,6 +116,7 @@ def test_no_confirmation_when_no_searched_trial_beats_the_given_config(
     from tfrs_mtl.experiments import tuning
 
     given = _small(ml100k_dir).replace(item_item_weight=0.5)
+    _train_nothing(monkeypatch)
     monkeypatch.setattr(
         tuning,
         "_trial_value",
