@@ -13,11 +13,12 @@ in the same run: the global distribution of the training positives (popularity) 
 user's own training profile, shrunk towards it by a prior chosen on the training rows.
 
 `attributes`: the default model with `attribute_holdout=0.2` (a seeded, label-stratified
-fifth of the items has its attributes hidden in training) scores its attribute heads on
-exactly those items (`genres/*` on MovieLens, `category/*` and `price/*` on the shop), beside
-label frequency, item-kNN label propagation over co-interactions and the attribute tasks
-trained alone (`attribute_single_task`), all in the same run
-(`tfrs_mtl.experiments.attribute_evaluation`).
+fifth of the items has its attributes hidden in training) completes the attributes of
+exactly those items (`genres/*` on MovieLens, `category/*`, `brand/*` and `price/*` on the
+shop) from the closest known items in its item space, and its attribute heads predict them
+too (`<attribute>/head_*`), beside label frequency, item-kNN label propagation over
+co-interactions and the attribute tasks trained alone (`attribute_single_task`, scored both
+ways), all in the same run (`tfrs_mtl.experiments.attribute_evaluation`).
 
 `cold_items`: `cold_items=0.1` (every training interaction of a seeded tenth of the items
 removed; their test rows kept) with the attribute path (the candidate tower trained at
@@ -81,10 +82,15 @@ COLD_SCORES = (
     "warm_served_recall@10",
     "warm_served_ndcg@10",
 )
+#: The row prefix of a model's attribute heads: `heads/category/accuracy` is read from the
+#: run's `category/head_accuracy` (a model's completion in its item space is `category/*`).
+HEADS = "heads/"
 #: (row label, metric prefix) of the attribute predictions compared.
 ATTRIBUTE_PREDICTORS = (
-    ("multi-task model", ""),
-    ("attribute tasks alone", "baselines/attribute_single_task/"),
+    ("multi-task model (item space)", ""),
+    ("multi-task model's heads", HEADS),
+    ("attribute tasks alone (item space)", "baselines/attribute_single_task/"),
+    ("attribute tasks alone, their heads", f"baselines/attribute_single_task/{HEADS}"),
     ("item-kNN label propagation", "baselines/item_knn/"),
     ("label frequency", "baselines/label_frequency/"),
 )
@@ -94,10 +100,19 @@ ATTRIBUTE_SCORES: dict[str, tuple[tuple[str, bool], ...]] = {
     "synthetic-ecommerce": (
         ("category/accuracy", True),
         ("category/top5_accuracy", True),
+        ("brand/accuracy", True),
         ("price/rmse", False),
         ("price/mape", False),
     ),
 }
+
+
+def run_metric(prefix: str, score: str) -> str:
+    """The run's metric behind the row `prefix` and the score `score` (`group/metric`)."""
+    if not prefix.endswith(HEADS):
+        return f"{prefix}{score}"
+    group, metric = score.split("/", 1)
+    return f"{prefix.removesuffix(HEADS)}{group}/head_{metric}"
 
 
 def config_of(case: str, seed: int) -> ExperimentConfig:
@@ -239,10 +254,10 @@ def run_attributes_once(case: str, config: ExperimentConfig) -> dict[str, float]
     result = run_experiment(config, None, progress=False)
     tf.keras.backend.clear_session()
     return {
-        f"{prefix}{score}": result.metrics[f"{prefix}{score}"]
+        f"{prefix}{score}": result.metrics[run_metric(prefix, score)]
         for _, prefix in ATTRIBUTE_PREDICTORS
         for score, _ in ATTRIBUTE_SCORES[case]
-        if f"{prefix}{score}" in result.metrics
+        if run_metric(prefix, score) in result.metrics
     }
 
 
@@ -261,7 +276,8 @@ def summarise_attributes(case: str, runs: dict[str, dict[str, float]]) -> dict[s
                 for m in runs.values()
                 if score in m and f"{prefix}{score}" in m
             ]
-            wins[prefix][score] = sum((a > b) if higher else (a < b) for a, b in pairs)
+            if pairs:  # a predictor without this score (the heads' brand) has no row
+                wins[prefix][score] = sum((a > b) if higher else (a < b) for a, b in pairs)
     summary["model_wins"] = wins
     return summary
 
@@ -367,7 +383,7 @@ def markdown(results: dict[str, Any]) -> str:
             wins = summary["model_wins"][prefix]
             lines.append(
                 f"- model better than {label}: "
-                + ", ".join(f"{s} in {wins[s]}/{len(runs)}" for s in scores)
+                + ", ".join(f"{s} in {wins[s]}/{len(runs)}" for s in scores if s in wins)
             )
     cold = results.get("cold_cases", {})
     if cold:

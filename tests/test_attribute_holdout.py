@@ -15,6 +15,7 @@ from tfrs_mtl.cli import main
 from tfrs_mtl.config import ConfigError
 from tfrs_mtl.evaluation.attribute_completion import (
     co_interaction_neighbours,
+    embedding_neighbours,
     label_frequencies,
     most_frequent_classes,
     multiclass_completion_metrics,
@@ -221,6 +222,46 @@ def test_item_knn_recovers_planted_labels_that_label_frequency_cannot() -> None:
     assert multiclass_completion_metrics(truth, frequency, top_k=1)["accuracy"] == 0.5
 
 
+def test_embedding_neighbours_rank_known_items_by_cosine() -> None:
+    embeddings = np.array([[1.0, 0.0], [2.0, 0.1], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0], [3.0, 0.0]])
+    known = np.array([False, True, True, True, True, False])
+    neighbours, weights = embedding_neighbours(embeddings, [0, 2], known, 3, temperature=0.1)
+    # Item 5 points the same way as item 0 but is not known; the zero row is as dissimilar
+    # as an orthogonal one (ties: lower index first); item 2 is not its own neighbour.
+    assert neighbours.tolist() == [[1, 3, 2], [3, 1, 4]]
+    cosine = np.array([2.0 / np.hypot(2.0, 0.1), 1 / np.sqrt(2), 0.0])
+    assert weights[0] == pytest.approx(np.exp((cosine - cosine[0]) / 0.1))
+    second = 0.1 / np.hypot(2.0, 0.1)
+    assert weights[1, :2] == pytest.approx([1.0, np.exp((second - 1 / np.sqrt(2)) / 0.1)])
+    # Fewer known items than neighbours: padded -1 / 0; a query is never its own neighbour.
+    few, few_weights = embedding_neighbours(embeddings, [1], known, 5)
+    assert few.tolist() == [[3, 2, 4, -1, -1]] and few_weights[0, 3:].tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="temperature"):
+        embedding_neighbours(embeddings, [0], known, 3, temperature=0.0)
+
+
+def test_embedding_neighbours_find_planted_classes_that_co_interaction_misses() -> None:
+    # Two classes of items, 0-9 and 10-19, each a tight cluster in the item space; the
+    # held-out items share no user with any known item (no co-interaction neighbour).
+    rng = np.random.default_rng(0)
+    centres = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    embeddings = centres[np.arange(20) // 10] + rng.normal(0.0, 0.1, (20, 3))
+    labels = np.zeros((20, 2))
+    labels[:10, 0] = labels[10:, 1] = 1
+    heldout = np.array([0, 1, 10, 11])
+    known = np.ones(20, dtype=bool)
+    known[heldout] = False
+    fallback = label_frequencies(labels[known])
+    truth = labels[heldout].argmax(axis=1)
+    neighbours, weights = embedding_neighbours(embeddings, heldout, known)
+    voted = propagate_labels(neighbours, weights, labels, fallback)
+    assert multiclass_completion_metrics(truth, voted, top_k=1)["accuracy"] == 1.0
+    users, items = np.array([0, 0, 1, 1]), np.array([0, 1, 10, 11])
+    co_neighbours, co_weights = co_interaction_neighbours(users, items, 20, heldout, known)
+    co_voted = propagate_labels(co_neighbours, co_weights, labels, fallback)
+    assert multiclass_completion_metrics(truth, co_voted, top_k=1)["accuracy"] == 0.5
+
+
 def test_an_item_without_neighbours_gets_the_fallback() -> None:
     scores = propagate_labels(
         np.array([[1, 2], [-1, -1]]),
@@ -345,6 +386,9 @@ def test_a_small_shop_run_scores_the_held_out_items() -> None:
         "price/rmse",
         "price/mape",
         "price/seen_items_rmse",
+        "category/head_accuracy",
+        "price/head_rmse",
+        "brand/accuracy",
         "baselines/label_frequency/category/accuracy",
         "baselines/item_knn/category/top5_accuracy",
         "baselines/item_knn/brand/accuracy",

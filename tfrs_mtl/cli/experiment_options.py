@@ -242,8 +242,9 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             metavar="SHARE",
             help="Hide the attributes (genres; category, price, brand) of this share of the "
-            "training items, stratified by label, and score the attribute tasks on them "
-            "beside label-frequency and item-kNN baselines; in [0, 1). [default: 0, off]",
+            "training items, stratified by label, and score the model's completion of them "
+            "(from the closest known items in its item space; its heads' as head_*) beside "
+            "label-frequency and item-kNN baselines; in [0, 1). [default: 0, off]",
         ),
         click.option(
             "--cold-items",

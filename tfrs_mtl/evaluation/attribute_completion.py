@@ -12,6 +12,9 @@ rows of the items whose labels are known:
   item's neighbours are the `num_neighbours` known items that share the most users with it
   in the training interactions; its row is the mean of theirs weighted by the number of
   shared users (an item with no such neighbour gets the label frequencies).
+* `propagate_labels` over `embedding_neighbours`: the same vote in a model's item space. A
+  held-out item's neighbours are the `num_neighbours` known items whose embeddings are most
+  cosine-similar to its own, weighted `exp((cosine - best cosine) / temperature)`.
 
 The metrics (`multilabel_completion_metrics`, `multiclass_completion_metrics`,
 `regression_completion_metrics`) score one prediction per held-out item. numpy only.
@@ -35,6 +38,11 @@ from tfrs_mtl.evaluation.classification_metrics import multilabel_auc, multilabe
 NUM_NEIGHBOURS = 50
 #: The multi-class metric `top<k>_accuracy`.
 TOP_K = 5
+#: Temperature of `embedding_neighbours`' weights, on the cosine scale: a neighbour 0.05
+#: less similar than the closest counts e^-1 as much.
+EMBEDDING_TEMPERATURE = 0.05
+#: Query items scored per block by `embedding_neighbours` (bounds its memory).
+_QUERY_BLOCK = 512
 
 
 def label_frequencies(known_labels: np.ndarray) -> np.ndarray:
@@ -116,6 +124,64 @@ def co_interaction_neighbours(
         best = found[np.lexsort((found, -counts[found]))][:num_neighbours]
         neighbours[row, : len(best)] = best
         weights[row, : len(best)] = counts[best]
+    return neighbours, weights
+
+
+def embedding_neighbours(
+    embeddings: np.ndarray,
+    query_items: Sequence[int] | np.ndarray,
+    known: np.ndarray,
+    num_neighbours: int = NUM_NEIGHBOURS,
+    temperature: float = EMBEDDING_TEMPERATURE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The known items closest to each query item in an item space (cosine similarity).
+
+    Args:
+        embeddings: `[num_items, dim]` every item's embedding (e.g. the candidate tower's
+            output); a zero row is similar to nothing.
+        query_items: `[num_queries]` the items to find neighbours for.
+        known: `[num_items]` bool, the items whose labels may be read; a query item is never
+            its own neighbour.
+        num_neighbours: neighbours kept per query item.
+        temperature: the weights' temperature (> 0).
+
+    Returns:
+        `(neighbours, weights)`, both `[num_queries, num_neighbours]`, for `propagate_labels`:
+        the neighbours' item indices, most similar first (-1 where fewer known items exist),
+        and `exp((cosine - the closest neighbour's cosine) / temperature)` (0 for padding).
+    """
+    vectors = np.asarray(embeddings, dtype=np.float32)
+    known = np.asarray(known, dtype=bool)
+    queries = np.asarray(query_items, dtype=np.int64).reshape(-1)
+    if vectors.ndim != 2 or known.shape != (len(vectors),):
+        raise ValueError(
+            f"expected [num_items, dim] embeddings and [num_items] known, got "
+            f"{vectors.shape} and {known.shape}"
+        )
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    candidates = np.flatnonzero(known)
+    width = min(num_neighbours, len(candidates))
+    neighbours = np.full((len(queries), num_neighbours), -1, dtype=np.int64)
+    weights = np.zeros((len(queries), num_neighbours), dtype=np.float64)
+    if not width:
+        return neighbours, weights
+    for start in range(0, len(queries), _QUERY_BLOCK):
+        block = queries[start : start + _QUERY_BLOCK]
+        similarity = unit[block] @ unit[candidates].T  # [block, num_known]
+        similarity[candidates[np.newaxis, :] == block[:, np.newaxis]] = -np.inf
+        top = np.argpartition(-similarity, width - 1, axis=1)[:, :width]
+        # Most similar first; ties: lower item index first.
+        order = np.lexsort((candidates[top], -np.take_along_axis(similarity, top, 1)), axis=1)
+        top = np.take_along_axis(top, order, 1)
+        best = np.take_along_axis(similarity, top, 1).astype(np.float64)
+        valid = np.isfinite(best)
+        rows = slice(start, start + len(block))
+        neighbours[rows, :width] = np.where(valid, candidates[top], -1)
+        shifted = np.where(valid, best - best[:, :1], 0.0)
+        weights[rows, :width] = np.where(valid, np.exp(shifted / temperature), 0.0)
     return neighbours, weights
 
 

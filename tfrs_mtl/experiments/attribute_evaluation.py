@@ -1,9 +1,12 @@
 """Attribute completion scored on the held-out items of an `AttributeHoldout`.
 
-* `heldout_model_metrics`: the model's item attribute heads, one prediction per held-out
-  item. The heads read the candidate tower alone (no user), so an item's prediction is the
-  head's output on its catalogue row (`item_catalogue`, its attributes read as unknown), as
-  `recommend` would describe it: no test row and no user enters it.
+* `heldout_model_metrics`: the model's completion of every held-out attribute, one
+  prediction per held-out item: the labels of the 50 known items closest to it in the
+  model's item space (the candidate tower's output on the catalogue rows, `item_catalogue`,
+  the held-out attributes read as unknown; cosine similarity, weighted
+  `exp((cosine - best) / 0.05)`; `embedding_neighbours`). The item attribute heads' own
+  predictions on the same items are kept as `head_<metric>`. Both read the candidate tower
+  alone (no user): no test row and no user enters them.
 * `attribute_baseline_metrics`: `label_frequency` (the known items' label distribution: the
   most frequent classes, the mean price) and `item_knn` (the labels of the 50 known items
   sharing the most users with the held-out item in the training interactions, weighted by
@@ -23,6 +26,7 @@ import pandas as pd
 
 from tfrs_mtl.evaluation.attribute_completion import (
     co_interaction_neighbours,
+    embedding_neighbours,
     label_frequencies,
     most_frequent_classes,
     multiclass_completion_metrics,
@@ -61,14 +65,16 @@ def holdout_summary(holdout: AttributeHoldout) -> dict[str, float]:
 
 def item_head_outputs(
     model: MultiTaskModel, catalogue: dict[str, np.ndarray], items: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Each item attribute task's raw output on the catalogue rows `items`: logits
-    `[num_items, num_classes]`, or `[num_items]` standardized numbers for regression."""
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each item attribute task's raw output on the catalogue rows `items` (logits
+    `[num_items, num_classes]`, or `[num_items]` standardized numbers for regression), and
+    the candidate tower's output on them `[num_items, dim]`."""
     import tensorflow as tf
 
     tasks = item_attribute_tasks(model.config)
     names = {model.candidate_id_feature, *model.candidate_feature_names}
     parts: dict[str, list[np.ndarray]] = {task.name: [] for task in tasks}
+    towers: list[np.ndarray] = []
     for start in range(0, len(items), _BATCH_SIZE):
         chosen = items[start : start + _BATCH_SIZE]
         features = {}
@@ -77,49 +83,61 @@ def item_head_outputs(
                 rows = np.asarray(values)[chosen]
                 features[name] = tf.constant(rows.astype(str) if rows.dtype.kind in "OU" else rows)
         candidate = model.candidate_tower(features, training=False)
+        towers.append(np.asarray(candidate))
         for task in tasks:
             parts[task.name].append(np.asarray(model.side_head_logits(task, features, candidate)))
-    return {name: np.concatenate(values) for name, values in parts.items() if values}
+    outputs = {name: np.concatenate(values) for name, values in parts.items() if values}
+    return outputs, np.concatenate(towers)
 
 
 def heldout_model_metrics(
     model: MultiTaskModel, catalogue: dict[str, np.ndarray], holdout: AttributeHoldout
 ) -> dict[str, dict[str, float]]:
-    """`{task: metrics}` of the model's item attribute tasks on the held-out items.
+    """`{attribute: metrics}` of the model's completion of every held-out attribute (the
+    known labels of the held-out item's closest known items in the model's item space),
+    with each item attribute head's own metrics on the same items as `head_<metric>`.
 
     Args:
         model: the trained model.
         catalogue: `item_catalogue(data, model)`: candidate features in item-index order.
         holdout: the split's held-out items.
     """
-    items = holdout.heldout_items
-    if not len(items):
+    heldout_items = holdout.heldout_items
+    if not len(heldout_items):
         return {}
-    outputs = item_head_outputs(model, catalogue, items)
+    num_items = len(next(iter(catalogue.values())))
+    outputs, embeddings = item_head_outputs(model, catalogue, np.arange(num_items))
+    known = np.zeros(num_items, dtype=bool)
+    known[holdout.known_items] = True
+    neighbours, weights = embedding_neighbours(embeddings, heldout_items, known)
+    metrics: dict[str, dict[str, float]] = {}
+    for attribute in holdout.attributes:
+        scored = _propagated_scores(attribute, holdout, num_items, neighbours, weights)
+        if scored is not None:
+            metrics[attribute.name] = scored[1]
     statistics = model.task_statistics
     columns = {attribute.column: attribute for attribute in holdout.attributes}
-    metrics: dict[str, dict[str, float]] = {}
     for task in item_attribute_tasks(model.config):
         if task.name not in outputs or task.label_key not in columns:
             continue
         values = holdout.item_values[task.label_key][holdout.heldout]
-        predicted = outputs[task.name].astype(np.float64)
+        predicted = outputs[task.name][heldout_items].astype(np.float64)
         if task.target == "multi_label":
             labels = multi_hot(values, predicted.shape[1])
-            metrics[task.name] = multilabel_completion_metrics(
-                labels, predicted, predicted=predicted > 0
-            )
+            found = multilabel_completion_metrics(labels, predicted, predicted=predicted > 0)
         elif task.target == "multi_class":
             vocabulary = statistics.label_vocabularies.get(task.name)
             if vocabulary is None:  # integer classes
                 labels = np.asarray(values, dtype=np.int64)
             else:
                 labels = pd.Index(vocabulary).get_indexer(pd.Index(key_strings(values)))
-            metrics[task.name] = multiclass_completion_metrics(labels, predicted)
+            found = multiclass_completion_metrics(labels, predicted)
         else:
             mean = statistics.label_means.get(task.name, 0.0)
             std = statistics.label_stds.get(task.name, 1.0)
-            metrics[task.name] = regression_completion_metrics(values, predicted * std + mean)
+            found = regression_completion_metrics(values, predicted * std + mean)
+        group = metrics.setdefault(columns[task.label_key].name, {})
+        group.update((f"head_{key}", value) for key, value in found.items())
     return metrics
 
 
@@ -156,21 +174,23 @@ def attribute_baseline_metrics(
         HOLDOUT_GROUP: {"share_with_neighbours": float(with_neighbours.mean())}
     }
     for attribute in holdout.attributes:
-        scored = _baseline_scores(attribute, holdout, data.num_items, neighbours, weights)
+        scored = _propagated_scores(attribute, holdout, data.num_items, neighbours, weights)
         if scored is not None:
             frequency[attribute.name], knn[attribute.name] = scored
     return {"label_frequency": frequency, "item_knn": knn}
 
 
-def _baseline_scores(
+def _propagated_scores(
     attribute: ItemAttribute,
     holdout: AttributeHoldout,
     num_items: int,
     neighbours: np.ndarray,
     weights: np.ndarray,
 ) -> tuple[dict[str, float], dict[str, float]] | None:
-    """The label-frequency and item-kNN metrics of one attribute (None: no known item has
-    a label to learn from)."""
+    """The label-frequency metrics of one attribute, and those of its labels propagated
+    from each held-out item's `neighbours` (`propagate_labels`; as a set of genres: those
+    holding more than half the weight, and the best-scored one always). None: no known item
+    has a label to learn from."""
     values = holdout.item_values[attribute.column]
     known_rows = ~holdout.heldout
     if attribute.target == "multi_label":

@@ -275,10 +275,12 @@ class ExperimentConfig(Config):
             (`tfrs_mtl.experiments.attribute_holdout`). Their interactions still train
             every other task, but the attribute tasks get no loss from them (batch rows
             and catalogue term) and every tower and head reads their attributes as
-            unknown. The attribute metrics (`genres/*`, `category/*`, `price/*`) are then
-            one prediction per held-out item, beside the label-frequency and item-kNN
-            baselines (`baselines/label_frequency/...`, `baselines/item_knn/...`); the
-            per-row scores on test rows of the other items become `seen_items_*`. 0: off.
+            unknown. The attribute metrics (`genres/*`, `category/*`, `brand/*`,
+            `price/*`) are then one prediction per held-out item, completed from the
+            closest known items in the model's item space (the heads' own predictions:
+            `head_*`), beside the label-frequency and item-kNN baselines
+            (`baselines/label_frequency/...`, `baselines/item_knn/...`); the per-row scores
+            on test rows of the other items become `seen_items_*`. 0: off.
         cold_items: the share of the training catalogue's items whose every training
             interaction is removed (chosen per split, seeded by `seed`; their test rows
             stay): items the model never trained on, served from their attributes. Scored

@@ -17,12 +17,14 @@
   attributes `rmse` (in label units).
 * An interest task per test user: `kl` against the user's held-out class distribution and
   `training_profile_kl` (`tfrs_mtl.experiments.interest_evaluation`).
-* With an attribute holdout (`data.attribute_holdout`), each item attribute task is scored
-  on the held-out items instead, one prediction per item
-  (`tfrs_mtl.experiments.attribute_evaluation`: `genres/micro_f1`, `macro_f1`, `auc`;
-  `category/accuracy`, `top5_accuracy`; `price/rmse`, `mape`), and its per-row metrics on
-  the test rows of the items whose labels trained become `seen_items_<metric>`
-  (`genres/seen_items_auc`); `attribute_holdout/num_items` counts the held-out items.
+* With an attribute holdout (`data.attribute_holdout`), every held-out attribute is scored
+  on the held-out items instead, one prediction per item, completed from the closest known
+  items in the model's item space (`tfrs_mtl.experiments.attribute_evaluation`:
+  `genres/micro_f1`, `macro_f1`, `auc`; `category/accuracy`, `top5_accuracy`; `brand/*`;
+  `price/rmse`, `mape`); each attribute head's own predictions of those items become
+  `head_<metric>` and its per-row metrics on the test rows of the items whose labels
+  trained `seen_items_<metric>` (`genres/seen_items_auc`); `attribute_holdout/num_items`
+  counts the held-out items.
 * With cold items (`data.cold_items`), `cold_items/*` (`tfrs_mtl.experiments.cold_items`).
 """
 
@@ -346,6 +348,8 @@ def _holdout_task_metrics(
         found.update((f"seen_items_{key}", value) for key, value in seen_rows.items())
         if found:
             metrics[name] = found
+    # Held-out attributes no task predicts (the shop's brand), completed in the item space.
+    metrics.update((name, found) for name, found in heldout.items() if name not in metrics)
     metrics[HOLDOUT_GROUP] = holdout_summary(holdout)
     return metrics
 
