@@ -18,7 +18,9 @@ exactly those items (`genres/*` on MovieLens, `category/*`, `brand/*` and `price
 shop) from the closest known items in its item space, and its attribute heads predict them
 too (`<attribute>/head_*`), beside label frequency, item-kNN label propagation over
 co-interactions and the attribute tasks trained alone (`attribute_single_task`, scored both
-ways), all in the same run (`tfrs_mtl.experiments.attribute_evaluation`).
+ways), all in the same run (`tfrs_mtl.experiments.attribute_evaluation`); on the shop also
+the price predicted as the mean of the item's true category, a reference that reads the
+category the holdout hides.
 
 `cold_items`: `cold_items=0.1` (every training interaction of a seeded tenth of the items
 removed; their test rows kept) with the attribute path (the candidate tower trained at
@@ -93,6 +95,7 @@ ATTRIBUTE_PREDICTORS = (
     ("attribute tasks alone, their heads", f"baselines/attribute_single_task/{HEADS}"),
     ("item-kNN label propagation", "baselines/item_knn/"),
     ("label frequency", "baselines/label_frequency/"),
+    ("its category's mean price (the hidden category given)", "baselines/category_given/"),
 )
 #: Per case: the attribute scores, each with whether higher is better.
 ATTRIBUTE_SCORES: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -307,7 +310,8 @@ def _table(
     scores: tuple[str, ...] | list[str],
 ) -> list[str]:
     """A case's heading and its table: a row per predictor (label, metric prefix), mean ±
-    std over the runs of each score ("-" where the predictor has none), then a blank line."""
+    std over the runs of each score ("-" where the predictor has none; no row where it has
+    none of them), then a blank line."""
     summary, runs = found["summary"], found["runs"]
     lines = [
         "",
@@ -323,7 +327,8 @@ def _table(
             else "-"
             for s in scores
         ]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        if set(cells) != {"-"}:  # a predictor of none of these scores has no row
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
@@ -381,6 +386,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += _table(case, found, ATTRIBUTE_PREDICTORS, scores)
         for label, prefix in ATTRIBUTE_PREDICTORS[1:]:
             wins = summary["model_wins"][prefix]
+            if not wins:  # a predictor of none of this case's scores
+                continue
             lines.append(
                 f"- model better than {label}: "
                 + ", ".join(f"{s} in {wins[s]}/{len(runs)}" for s in scores if s in wins)

@@ -14,6 +14,7 @@ from test_multitask_model import _tensors, ecommerce_arrays, movielens_arrays
 from tfrs_mtl.cli import main
 from tfrs_mtl.config import ConfigError
 from tfrs_mtl.evaluation.attribute_completion import (
+    class_means,
     co_interaction_neighbours,
     embedding_neighbours,
     label_frequencies,
@@ -262,6 +263,18 @@ def test_embedding_neighbours_find_planted_classes_that_co_interaction_misses() 
     assert multiclass_completion_metrics(truth, co_voted, top_k=1)["accuracy"] == 0.5
 
 
+def test_class_means_average_the_known_items_of_each_class() -> None:
+    values = np.array([10.0, 20.0, 30.0, 1000.0, 5.0, 7.0])
+    classes = np.array(["a", "a", "b", "a", "c", "d"])
+    known = np.array([True, True, True, False, False, True])
+    # Item 3's own value is not read; class c has no known item: the known mean.
+    predicted = class_means(values, classes, known)
+    assert predicted.tolist() == [15.0, 15.0, 30.0, 15.0, 16.75, 7.0]
+    assert class_means(values, classes, known, fallback=0.0)[4] == 0.0
+    with pytest.raises(ValueError, match="no known item"):
+        class_means(values, classes, np.zeros(6, dtype=bool))
+
+
 def test_an_item_without_neighbours_gets_the_fallback() -> None:
     scores = propagate_labels(
         np.array([[1, 2], [-1, -1]]),
@@ -393,6 +406,7 @@ def test_a_small_shop_run_scores_the_held_out_items() -> None:
         "baselines/item_knn/category/top5_accuracy",
         "baselines/item_knn/brand/accuracy",
         "baselines/label_frequency/price/mape",
+        "baselines/category_given/price/rmse",
     ):
         assert key in metrics, key
     # The served catalogue and the model read the held-out items' brands as unknown.

@@ -16,6 +16,10 @@ rows of the items whose labels are known:
   held-out item's neighbours are the `num_neighbours` known items whose embeddings are most
   cosine-similar to its own, weighted `exp((cosine - best cosine) / temperature)`.
 
+`class_means` is a reference that reads more than any predictor gets: a number (a price)
+predicted as the mean of the known items of the item's own class (its category), which
+the holdout hides too.
+
 The metrics (`multilabel_completion_metrics`, `multiclass_completion_metrics`,
 `regression_completion_metrics`) score one prediction per held-out item. numpy only.
 
@@ -209,6 +213,37 @@ def propagate_labels(
     weighted = np.einsum("qk,qkc->qc", weights, rows)
     averaged = np.divide(weighted, total, out=np.zeros_like(weighted), where=total > 0)
     return np.where(total > 0, averaged, np.asarray(fallback, dtype=np.float64)[np.newaxis])
+
+
+def class_means(
+    values: np.ndarray, classes: np.ndarray, known: np.ndarray, fallback: float | None = None
+) -> np.ndarray:
+    """`[num_items]` each item's prediction of a number (a price) as the mean value of the
+    known items of its class (a category); `fallback` (default: the known items' mean)
+    for a class no known item has.
+
+    Args:
+        values: `[num_items]` numbers; only the known items' are read.
+        classes: `[num_items]` class labels (any hashable values).
+        known: `[num_items]` bool, the items whose values may be read.
+        fallback: see above.
+
+    Raises:
+        ValueError: mismatched shapes, or no known item.
+    """
+    numbers = np.asarray(values, dtype=np.float64).reshape(-1)
+    labels = np.asarray(classes).reshape(-1)
+    known = np.asarray(known, dtype=bool).reshape(-1)
+    if not numbers.shape == labels.shape == known.shape:
+        raise ValueError(f"{numbers.size} values, {labels.size} classes, {known.size} known")
+    if not known.any():
+        raise ValueError("no known item to average")
+    classes_known, codes = np.unique(labels[known], return_inverse=True)
+    means = np.bincount(codes, weights=numbers[known]) / np.bincount(codes)
+    position = np.searchsorted(classes_known, labels).clip(0, len(classes_known) - 1)
+    found = classes_known[position] == labels
+    default = float(numbers[known].mean()) if fallback is None else float(fallback)
+    return np.where(found, means[position], default)
 
 
 def multilabel_completion_metrics(

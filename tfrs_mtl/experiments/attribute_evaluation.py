@@ -11,7 +11,10 @@
   most frequent classes, the mean price) and `item_knn` (the labels of the 50 known items
   sharing the most users with the held-out item in the training interactions, weighted by
   that count; as a set of genres: those held by more than half the weight, and the
-  best-scored one always), both from `tfrs_mtl.evaluation.attribute_completion`.
+  best-scored one always), both from `tfrs_mtl.evaluation.attribute_completion`; and,
+  where the items have a `category`, `category_given` for every numeric attribute: the
+  mean of the known items of the held-out item's own category, a reference that reads the
+  category the holdout hides from the model.
 * `single_task_config`: the `attribute_single_task` baseline's experiment, retrieval and the
   item attribute tasks alone.
 
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from tfrs_mtl.evaluation.attribute_completion import (
+    class_means,
     co_interaction_neighbours,
     embedding_neighbours,
     label_frequencies,
@@ -44,6 +48,8 @@ from tfrs_mtl.tasks import TaskConfig
 _BATCH_SIZE = 4096
 #: The metric group of the holdout's own numbers (`attribute_holdout/num_items`).
 HOLDOUT_GROUP = "attribute_holdout"
+#: The class column the `category_given` reference averages numeric attributes within.
+REFERENCE_CLASS = "category"
 
 
 def item_attribute_tasks(config: MultiTaskConfig) -> list[TaskConfig]:
@@ -158,7 +164,9 @@ def attribute_baseline_metrics(
     of `data.attribute_holdout`, from the known items' labels and the training
     interactions (retrieval positives); `item_knn` also reports, as
     `attribute_holdout/share_with_neighbours`, the share of held-out items that have a
-    co-interacted known item (the others get the label frequencies)."""
+    co-interacted known item (the others get the label frequencies). Where the holdout
+    hides a `category`, `category_given` scores each numeric attribute as the mean of the
+    known items of the held-out item's true category (`class_means`)."""
     holdout = data.attribute_holdout
     if holdout is None or not holdout.heldout.any():
         return {}
@@ -177,7 +185,30 @@ def attribute_baseline_metrics(
         scored = _propagated_scores(attribute, holdout, data.num_items, neighbours, weights)
         if scored is not None:
             frequency[attribute.name], knn[attribute.name] = scored
-    return {"label_frequency": frequency, "item_knn": knn}
+    found = {"label_frequency": frequency, "item_knn": knn}
+    given = _category_given(holdout)
+    if given:
+        found["category_given"] = given
+    return found
+
+
+def _category_given(holdout: AttributeHoldout) -> dict[str, dict[str, float]]:
+    """`{numeric attribute: metrics}` of the `category_given` reference ({} without a
+    `category` among the held-out attributes)."""
+    if REFERENCE_CLASS not in {attribute.column for attribute in holdout.attributes}:
+        return {}
+    categories = np.asarray(holdout.item_values[REFERENCE_CLASS]).astype(str)
+    known = ~holdout.heldout
+    found: dict[str, dict[str, float]] = {}
+    for attribute in holdout.attributes:
+        if attribute.target != "regression":
+            continue
+        values = np.asarray(holdout.item_values[attribute.column], dtype=np.float64)
+        predicted = class_means(values, categories, known)
+        found[attribute.name] = regression_completion_metrics(
+            values[holdout.heldout], predicted[holdout.heldout]
+        )
+    return found
 
 
 def _propagated_scores(
