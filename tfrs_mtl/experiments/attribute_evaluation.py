@@ -24,10 +24,14 @@ Metrics per attribute: multi-label (genres) `micro_f1`, `macro_f1`, `auc`; multi
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from tfrs_mtl.evaluation.attribute_completion import (
+    EMBEDDING_TEMPERATURE,
+    NUM_NEIGHBOURS,
     class_means,
     co_interaction_neighbours,
     embedding_neighbours,
@@ -97,7 +101,12 @@ def item_head_outputs(
 
 
 def heldout_model_metrics(
-    model: MultiTaskModel, catalogue: dict[str, np.ndarray], holdout: AttributeHoldout
+    model: MultiTaskModel,
+    catalogue: dict[str, np.ndarray],
+    holdout: AttributeHoldout,
+    *,
+    num_neighbours: int = NUM_NEIGHBOURS,
+    temperature: float = EMBEDDING_TEMPERATURE,
 ) -> dict[str, dict[str, float]]:
     """`{attribute: metrics}` of the model's completion of every held-out attribute (the
     known labels of the held-out item's closest known items in the model's item space),
@@ -107,6 +116,8 @@ def heldout_model_metrics(
         model: the trained model.
         catalogue: `item_catalogue(data, model)`: candidate features in item-index order.
         holdout: the split's held-out items.
+        num_neighbours: known items read per held-out item (`embedding_neighbours`).
+        temperature: their weights' temperature.
     """
     heldout_items = holdout.heldout_items
     if not len(heldout_items):
@@ -115,12 +126,14 @@ def heldout_model_metrics(
     outputs, embeddings = item_head_outputs(model, catalogue, np.arange(num_items))
     known = np.zeros(num_items, dtype=bool)
     known[holdout.known_items] = True
-    neighbours, weights = embedding_neighbours(embeddings, heldout_items, known)
+    neighbours, weights = embedding_neighbours(
+        embeddings, heldout_items, known, num_neighbours=num_neighbours, temperature=temperature
+    )
     metrics: dict[str, dict[str, float]] = {}
     for attribute in holdout.attributes:
-        scored = _propagated_scores(attribute, holdout, num_items, neighbours, weights)
-        if scored is not None:
-            metrics[attribute.name] = scored[1]
+        found_labels = _attribute_labels(attribute, holdout, num_items)
+        if found_labels is not None:
+            metrics[attribute.name] = _propagated_metrics(found_labels, neighbours, weights)
     statistics = model.task_statistics
     columns = {attribute.column: attribute for attribute in holdout.attributes}
     for task in item_attribute_tasks(model.config):
@@ -182,9 +195,10 @@ def attribute_baseline_metrics(
         HOLDOUT_GROUP: {"share_with_neighbours": float(with_neighbours.mean())}
     }
     for attribute in holdout.attributes:
-        scored = _propagated_scores(attribute, holdout, data.num_items, neighbours, weights)
-        if scored is not None:
-            frequency[attribute.name], knn[attribute.name] = scored
+        found_labels = _attribute_labels(attribute, holdout, data.num_items)
+        if found_labels is not None:
+            frequency[attribute.name] = _frequency_metrics(found_labels)
+            knn[attribute.name] = _propagated_metrics(found_labels, neighbours, weights)
     found = {"label_frequency": frequency, "item_knn": knn}
     given = _category_given(holdout)
     if given:
@@ -211,17 +225,28 @@ def _category_given(holdout: AttributeHoldout) -> dict[str, dict[str, float]]:
     return found
 
 
-def _propagated_scores(
-    attribute: ItemAttribute,
-    holdout: AttributeHoldout,
-    num_items: int,
-    neighbours: np.ndarray,
-    weights: np.ndarray,
-) -> tuple[dict[str, float], dict[str, float]] | None:
-    """The label-frequency metrics of one attribute, and those of its labels propagated
-    from each held-out item's `neighbours` (`propagate_labels`; as a set of genres: those
-    holding more than half the weight, and the best-scored one always). None: no known item
-    has a label to learn from."""
+@dataclasses.dataclass(frozen=True)
+class _AttributeLabels:
+    """One attribute's labels as rows of numbers: `[num_items, num_columns]` over every item
+    (multi-hot classes, or the number; zero rows for the items outside the catalogue), the
+    known catalogue items' rows, and the held-out items' true rows."""
+
+    attribute: ItemAttribute
+    item_labels: np.ndarray
+    known: np.ndarray
+    truth: np.ndarray
+
+    @property
+    def frequencies(self) -> np.ndarray:
+        """`[num_columns]` the known items' label frequencies (the mean number)."""
+        return label_frequencies(self.known)
+
+
+def _attribute_labels(
+    attribute: ItemAttribute, holdout: AttributeHoldout, num_items: int
+) -> _AttributeLabels | None:
+    """The labels of `attribute`; None when no known item has one to learn from (a class
+    only held-out items have is no column: its items count as misses)."""
     values = holdout.item_values[attribute.column]
     known_rows = ~holdout.heldout
     if attribute.target == "multi_label":
@@ -238,34 +263,49 @@ def _propagated_scores(
         return None
     item_labels = np.zeros((num_items, labels.shape[1]))
     item_labels[holdout.catalogue_items] = labels
-    frequencies = label_frequencies(labels[known_rows])
-    num_heldout = int(holdout.heldout.sum())
-    frequency_scores = np.repeat(frequencies[np.newaxis], num_heldout, axis=0)
-    knn_scores = propagate_labels(neighbours, weights, item_labels, frequencies)
-    truth = labels[holdout.heldout]
-    if attribute.target == "multi_label":
-        top = most_frequent_classes(labels[known_rows])
-        alone = weights.sum(axis=1) == 0
-        best = knn_scores == knn_scores.max(axis=1, keepdims=True)
+    return _AttributeLabels(attribute, item_labels, labels[known_rows], labels[holdout.heldout])
+
+
+def _completion_metrics(
+    labels: _AttributeLabels, scores: np.ndarray, predicted_set: np.ndarray | None = None
+) -> dict[str, float]:
+    """The metrics of `scores` `[num_heldout, num_columns]` against the held-out items' true
+    labels; a multi-label attribute's predicted sets are `predicted_set` (bool, same shape)."""
+    truth = labels.truth
+    if labels.attribute.target == "multi_label":
+        return multilabel_completion_metrics(truth, scores, predicted=predicted_set)
+    if labels.attribute.target == "multi_class":
+        return multiclass_completion_metrics(
+            np.where(truth.any(axis=1), truth.argmax(axis=1), -1), scores
+        )
+    return regression_completion_metrics(truth[:, 0], scores[:, 0])
+
+
+def _frequency_metrics(labels: _AttributeLabels) -> dict[str, float]:
+    """`label_frequency`'s metrics: every held-out item given the known items' label
+    frequencies (as a set of genres: `most_frequent_classes`)."""
+    rows = len(labels.truth)
+    scores = np.repeat(labels.frequencies[np.newaxis], rows, axis=0)
+    top = np.repeat(most_frequent_classes(labels.known)[np.newaxis], rows, axis=0)
+    return _completion_metrics(labels, scores, top)
+
+
+def _propagated_metrics(
+    labels: _AttributeLabels, neighbours: np.ndarray, weights: np.ndarray
+) -> dict[str, float]:
+    """The metrics of the labels propagated to each held-out item from its `neighbours`
+    (`propagate_labels`; the label frequencies where it has none; as a set of genres: those
+    holding more than half the weight, and the best-scored one always)."""
+    frequencies = labels.frequencies
+    scores = propagate_labels(neighbours, weights, labels.item_labels, frequencies)
+    predicted_set = None
+    if labels.attribute.target == "multi_label":
+        top = most_frequent_classes(labels.known)
+        without = weights.sum(axis=1) == 0
+        best = scores == scores.max(axis=1, keepdims=True)
         # A class the neighbours' majority holds, and the best-scored class always.
-        knn_predicted = np.where(alone[:, np.newaxis], top[np.newaxis], (knn_scores > 0.5) | best)
-        return (
-            multilabel_completion_metrics(
-                truth, frequency_scores, predicted=np.repeat(top[np.newaxis], num_heldout, 0)
-            ),
-            multilabel_completion_metrics(truth, knn_scores, predicted=knn_predicted),
-        )
-    if attribute.target == "multi_class":
-        # A held-out class no known item has is never predicted: its items count as misses.
-        codes = np.where(truth.any(axis=1), truth.argmax(axis=1), -1)
-        return (
-            multiclass_completion_metrics(codes, frequency_scores),
-            multiclass_completion_metrics(codes, knn_scores),
-        )
-    return (
-        regression_completion_metrics(truth[:, 0], frequency_scores[:, 0]),
-        regression_completion_metrics(truth[:, 0], knn_scores[:, 0]),
-    )
+        predicted_set = np.where(without[:, np.newaxis], top[np.newaxis], (scores > 0.5) | best)
+    return _completion_metrics(labels, scores, predicted_set)
 
 
 def single_task_config(
