@@ -40,10 +40,6 @@ the mean ± std over seeds of each score, and in how many seeds the model beat e
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -53,6 +49,7 @@ import tfrs_mtl  # noqa: F401  (selects Keras 2 before TensorFlow loads)
 # isort: split
 import numpy as np
 import tensorflow as tf
+from result_files import run_meta, write_results
 
 from tfrs_mtl.experiments import ExperimentConfig, dataset_tasks, run_experiment
 
@@ -448,21 +445,15 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{case} cold items seed {seed}: {shown}", flush=True)
             cold_cases[case] = {"runs": runs, "summary": summarise_cold(runs)}
     results = {
-        "meta": {
-            "command": " ".join(["benchmarks/prediction_quality.py", *sys.argv[1:]]),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, shared with other jobs",
-            "tensorflow": tf.__version__,
-            "total_seconds": time.perf_counter() - started,
-        },
+        "meta": run_meta("benchmarks/prediction_quality.py", started),
         "cases": cases,
         "attribute_cases": attribute_cases,
         "cold_cases": cold_cases,
     }
-    stem = RESULTS / ("prediction_quality" + (f"_{args.tag}" if args.tag else ""))
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     table = markdown(results)
-    stem.with_suffix(".md").write_text(table)
+    write_results(
+        RESULTS / ("prediction_quality" + (f"_{args.tag}" if args.tag else "")), results, table
+    )
     print(table)
 
 

@@ -23,10 +23,8 @@ on the machine named in the results; run nothing else beside it.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -35,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from result_files import run_meta, write_results
 from served_quality import SYNTHETIC_SIZES
 
 RESULTS = Path(__file__).parent / "results"
@@ -171,20 +170,11 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(run_case(case, SYNTHETIC_SIZES[case], args.seed, Path(folder)))
             print(json.dumps(rows[-1]), flush=True)
     results = {
-        "meta": {
-            "command": " ".join(["benchmarks/run_cost.py", *sys.argv[1:]]),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "tensorflow": importlib.metadata.version("tensorflow"),
-            "seed": args.seed,
-            "total_seconds": time.perf_counter() - started,
-        },
+        "meta": run_meta("benchmarks/run_cost.py", started, seed=args.seed),
         "cases": rows,
     }
-    stem = RESULTS / ("run_cost" + (f"_{args.tag}" if args.tag else ""))
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     table = markdown(results)
-    stem.with_suffix(".md").write_text(table)
+    write_results(RESULTS / ("run_cost" + (f"_{args.tag}" if args.tag else "")), results, table)
     print(table)
 
 

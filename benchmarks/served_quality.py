@@ -31,13 +31,11 @@ are of one process on a shared 2-core machine.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from result_files import run_meta, write_results
 
 import tfrs_mtl  # noqa: F401  (selects Keras 2 before TensorFlow loads)
 
@@ -285,20 +283,11 @@ def main(argv: list[str] | None = None) -> None:
             }
             print(f"{case} {name}: {shown}", flush=True)
         cases[case] = {"runs": runs, "summary": summarise(runs)}
-    results = {
-        "meta": {
-            "command": " ".join(["benchmarks/served_quality.py", *sys.argv[1:]]),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, shared with other jobs",
-            "tensorflow": tf.__version__,
-            "total_seconds": time.perf_counter() - started,
-        },
-        "cases": cases,
-    }
-    stem = RESULTS / ("served_quality" + (f"_{args.tag}" if args.tag else ""))
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    results = {"meta": run_meta("benchmarks/served_quality.py", started), "cases": cases}
     table = markdown(results)
-    stem.with_suffix(".md").write_text(table)
+    write_results(
+        RESULTS / ("served_quality" + (f"_{args.tag}" if args.tag else "")), results, table
+    )
     print(table)
 
 

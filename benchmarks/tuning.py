@@ -23,10 +23,6 @@ so a busier machine runs fewer trials.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +31,7 @@ from typing import Any
 import tfrs_mtl  # noqa: F401  (selects Keras 2 before TensorFlow loads)
 
 # isort: split
+import result_files
 import tensorflow as tf
 
 from tfrs_mtl.experiments import ExperimentConfig
@@ -200,10 +197,8 @@ def markdown(results: dict[str, Any]) -> str:
 def write_results(dataset: str, found: dict[str, Any], meta: dict[str, Any]) -> str:
     """Writes `tuning_<dataset>_seed<seed>.{json,md}` and returns the markdown."""
     results = {"meta": meta, "datasets": {dataset: found}}
-    stem = RESULTS / f"tuning_{dataset}_seed{meta['seed']}"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     table = markdown(results)
-    stem.with_suffix(".md").write_text(table)
+    result_files.write_results(RESULTS / f"tuning_{dataset}_seed{meta['seed']}", results, table)
     return table
 
 
@@ -220,15 +215,9 @@ def main(argv: list[str] | None = None) -> None:
     for dataset in args.datasets:
         started = time.perf_counter()
         found = run_dataset(dataset, budget, args.seed)
-        meta = {
-            "command": " ".join(["benchmarks/tuning.py", *sys.argv[1:]]),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, shared with other jobs",
-            "tensorflow": tf.__version__,
-            "budget": args.budget,
-            "seed": args.seed,
-            "total_seconds": time.perf_counter() - started,
-        }
+        meta = result_files.run_meta(
+            "benchmarks/tuning.py", started, budget=args.budget, seed=args.seed
+        )
         print(write_results(dataset, found, meta), flush=True)
 
 
