@@ -11,6 +11,7 @@ import os
 import click
 
 import tfrs_mtl
+from tfrs_mtl.cli.attribute_command import complete_attributes_command
 from tfrs_mtl.cli.command_group import CommandGroup
 from tfrs_mtl.cli.data_commands import data
 from tfrs_mtl.cli.quickstart_command import quickstart
@@ -47,5 +48,6 @@ main.add_command(export)
 main.add_command(recommend)
 main.add_command(quickstart)
 main.add_command(tune)
+main.add_command(complete_attributes_command)
 
 __all__ = ["main"]

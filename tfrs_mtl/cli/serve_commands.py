@@ -57,17 +57,11 @@ def export(
     already in the catalogue are refused; ids the model never trained on are embedded from
     their other features.
     """
-    from tfrs_mtl.models import Catalogue, MultiTaskModel
     from tfrs_mtl.serving import IndexConfig, Recommender
 
     folder = checked_export_folder(out, "--out", overwrite=overwrite)
-    refuse_incomplete_run(model_dir, "--model")
-    quiet_tensorflow_warnings()
     run = Path(model_dir)
-    model_path = run / "model" if (run / "model" / "config.json").is_file() else run
-    if not (model_path / "config.json").is_file():
-        fail(f"--model {model_dir}: neither a run folder nor a model folder (no config.json)")
-    model = MultiTaskModel.load_model(model_path)
+    model, catalogue = load_run_model(model_dir)
     index_config = IndexConfig()
     manifest = run / RUN_EXPORT / "manifest.json"
     if manifest.is_file():  # the index the run served (tuned, when it was)
@@ -78,11 +72,7 @@ def export(
         index_config = load_run_config(run).index
     if index_kind is not None:
         index_config = index_config.replace(kind=index_kind)
-    catalogue_path = run / "item_catalogue.npz"
-    catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else model.catalogue
-    if catalogue is None:
-        fail(f"{model_dir}: no item catalogue (item_catalogue.npz or the model's catalogue)")
-    recommender = Recommender(model, catalogue.features, index_config, progress=False)
+    recommender = Recommender(model, catalogue, index_config, progress=False)
     if add_items is not None:
         from tfrs_mtl.serving.catalogue_encoding import read_items
 
@@ -108,6 +98,26 @@ def export(
     click.echo(
         f"exported {recommender.num_items} items ({recommender.index.config.kind}) to {written}"
     )
+
+
+def load_run_model(model_dir: str) -> tuple[Any, dict[str, Any]]:
+    """The trained `MultiTaskModel` of a run folder (or a model folder) and its item
+    catalogue (`item_catalogue.npz`, else the model's own); fails in one line naming
+    `--model` when the folder holds neither or the run is incomplete."""
+    from tfrs_mtl.models import Catalogue, MultiTaskModel
+
+    refuse_incomplete_run(model_dir, "--model")
+    quiet_tensorflow_warnings()
+    run = Path(model_dir)
+    model_path = run / "model" if (run / "model" / "config.json").is_file() else run
+    if not (model_path / "config.json").is_file():
+        fail(f"--model {model_dir}: neither a run folder nor a model folder (no config.json)")
+    model = MultiTaskModel.load_model(model_path)
+    catalogue_path = run / "item_catalogue.npz"
+    catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else model.catalogue
+    if catalogue is None:
+        fail(f"{model_dir}: no item catalogue (item_catalogue.npz or the model's catalogue)")
+    return model, dict(catalogue.features)
 
 
 def _export_folder(path: str) -> Path:

@@ -215,6 +215,17 @@ def propagate_labels(
     return np.where(total > 0, averaged, np.asarray(fallback, dtype=np.float64)[np.newaxis])
 
 
+def label_sets(scores: np.ndarray, has_neighbours: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """`[num_queries, num_classes]` bool: a multi-label attribute's propagated scores as
+    sets, the classes holding more than half the neighbours' weight and the best-scored
+    class always; `fallback` `[num_classes]` bool (`most_frequent_classes`) for a query item
+    without neighbours (`has_neighbours` `[num_queries]` False)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    best = scores == scores.max(axis=1, keepdims=True)
+    found = (scores > 0.5) | best
+    return np.where(np.asarray(has_neighbours)[:, np.newaxis], found, fallback[np.newaxis])
+
+
 def class_means(
     values: np.ndarray, classes: np.ndarray, known: np.ndarray, fallback: float | None = None
 ) -> np.ndarray:

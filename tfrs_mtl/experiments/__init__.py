@@ -1,7 +1,8 @@
 """tfrs_mtl.experiments: the jobs the CLI and notebooks run.
 
 `run_experiment` trains, indexes, evaluates (beside baselines) and writes a run folder;
-`evaluate_experiment` re-scores one; `cross_validate_experiment` runs every fold.
+`evaluate_experiment` re-scores one; `cross_validate_experiment` runs every fold;
+`complete_attributes` fills an item table's missing attributes from a trained model.
 
 Example:
     >>> from tfrs_mtl.experiments import ExperimentConfig, run_experiment
@@ -9,6 +10,7 @@ Example:
     >>> result.metrics["retrieval/recall@10"], result.metrics["rating/rmse"]  # doctest: +SKIP
 """
 
+from tfrs_mtl.experiments.attribute_predictions import complete_attributes
 from tfrs_mtl.experiments.experiment_config import (
     BASELINE_ALIASES,
     BASELINES,
@@ -32,6 +34,7 @@ __all__ = [
     "ExperimentConfig",
     "ExperimentResult",
     "ServingData",
+    "complete_attributes",
     "cross_validate_experiment",
     "dataset_tasks",
     "evaluate_experiment",

@@ -36,6 +36,7 @@ from tfrs_mtl.evaluation.attribute_completion import (
     co_interaction_neighbours,
     embedding_neighbours,
     label_frequencies,
+    label_sets,
     most_frequent_classes,
     multiclass_completion_metrics,
     multilabel_completion_metrics,
@@ -300,11 +301,8 @@ def _propagated_metrics(
     scores = propagate_labels(neighbours, weights, labels.item_labels, frequencies)
     predicted_set = None
     if labels.attribute.target == "multi_label":
-        top = most_frequent_classes(labels.known)
-        without = weights.sum(axis=1) == 0
-        best = scores == scores.max(axis=1, keepdims=True)
-        # A class the neighbours' majority holds, and the best-scored class always.
-        predicted_set = np.where(without[:, np.newaxis], top[np.newaxis], (scores > 0.5) | best)
+        has_neighbours = np.where(neighbours >= 0, weights, 0.0).sum(axis=1) > 0
+        predicted_set = label_sets(scores, has_neighbours, most_frequent_classes(labels.known))
     return _completion_metrics(labels, scores, predicted_set)
 
 

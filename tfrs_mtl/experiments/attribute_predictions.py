@@ -1,13 +1,44 @@
-"""`predicted_attributes`: what the model's attribute heads say about items (e.g. genres)."""
+"""What a trained model says about items' attributes.
+
+* `complete_attributes`: fills the attributes an item table lacks (a new or badly tagged
+  product's category, brand, price; a movie's genres) from the labelled items closest to
+  each item in the model's item space: the completion `--attribute-holdout` scores.
+* `predicted_attributes`: what the model's attribute heads say about items (e.g. genres).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any, Literal, get_args
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
+from tfrs_mtl.evaluation.attribute_completion import (
+    EMBEDDING_TEMPERATURE,
+    NUM_NEIGHBOURS,
+    embedding_neighbours,
+    label_frequencies,
+    label_sets,
+    most_frequent_classes,
+    propagate_labels,
+)
+from tfrs_mtl.experiments.attribute_evaluation import item_head_outputs
 from tfrs_mtl.models import MultiTaskModel
+
+#: How a column is completed: a weighted mean, the class with the most weight, a set.
+AttributeKind = Literal["number", "class", "classes"]
+_KINDS = get_args(AttributeKind)
+_TARGET_KINDS: dict[str, AttributeKind] = {
+    "regression": "number",
+    "multi_class": "class",
+    "multi_label": "classes",
+}
+#: The column added beside each completed attribute: True where the value was completed.
+COMPLETED_SUFFIX = "_completed"
+#: The column beside a class attribute: the completed class's share of the neighbours' weight.
+SHARE_SUFFIX = "_share"
 
 _GENRE_NAMES: tuple[str, ...] | None = None
 
@@ -79,3 +110,157 @@ def predicted_attributes(
             for row in range(len(item_ids))
         ]
     return described
+
+
+def complete_attributes(
+    model: MultiTaskModel,
+    catalogue: Mapping[str, np.ndarray],
+    items: pd.DataFrame,
+    *,
+    kinds: Mapping[str, AttributeKind] | None = None,
+    num_neighbours: int = NUM_NEIGHBOURS,
+    temperature: float = EMBEDDING_TEMPERATURE,
+) -> pd.DataFrame:
+    """Fills the missing attribute values of an item table from the labelled items closest
+    to each item in the model's item space (the candidate tower's output, cosine
+    similarity, weights `exp((cosine - best) / temperature)`; `embedding_neighbours`).
+
+    Per column: a `number` (a price) is the neighbours' weighted mean; a `class` (a
+    category, a brand) the one holding the most weight; `classes` (a list per item: genres)
+    those holding more than half the weight, and the best one always. An item with no
+    labelled neighbour gets the labelled items' mean, most frequent class or classes. Only the rows
+    of `items` are read: its labelled rows are the examples, its other rows are completed.
+
+    Example:
+        >>> items = pd.DataFrame({"item_id": ids, "category": [..., None, ...]})
+        >>> filled = complete_attributes(result.model, result.catalogue, items)
+        >>> filled[filled["category_completed"]]  # doctest: +SKIP
+
+    Args:
+        model: the trained model.
+        catalogue: candidate features of every item, with the id feature
+            (`ExperimentResult.catalogue`).
+        items: one row per item: the id column (`model.candidate_id_feature`) and the
+            attribute columns; a missing value (None, NaN; an empty list in a list column) is
+            completed.
+        kinds: a column's kind (`number`, `class`, `classes`) where it is not the model's:
+            a column named as an attribute task's labels takes that task's (regression:
+            `number`; multi-class: `class`; multi-label: `classes`); any other column is
+            `classes` when a value is a list, `number` when its dtype is float, else `class`.
+        num_neighbours: labelled items read per completed item.
+        temperature: their weights' temperature (> 0).
+
+    Returns:
+        A copy of `items`, every missing value filled (a column with no labelled row stays
+        as it is), with `<column>_completed` (bool) after each attribute column and, for a
+        class column, `<column>_share`: the completed class's share of the weight (NaN on
+        labelled rows).
+
+    Raises:
+        ValueError: the id column is missing, an id is repeated or not in the catalogue, or
+            a kind is unknown.
+    """
+    id_column = model.candidate_id_feature
+    if id_column not in items:
+        raise ValueError(f"complete_attributes: items has no {id_column!r} column")
+    ids = items[id_column].astype(str).to_numpy()
+    if len(set(ids)) != len(ids):
+        repeated = pd.Index(ids)[pd.Index(ids).duplicated()].unique()[:5].tolist()
+        raise ValueError(f"complete_attributes: ids repeated in items, e.g. {repeated}")
+    catalogue_ids = pd.Index(np.asarray(catalogue[id_column]).astype(str))
+    rows = catalogue_ids.get_indexer(pd.Index(ids))
+    if (rows < 0).any():
+        unknown = ids[rows < 0][:5].tolist()
+        raise ValueError(
+            f"complete_attributes: {int((rows < 0).sum())} id(s) not in the catalogue, "
+            f"e.g. {unknown}; add them first (Recommender.add_items)"
+        )
+    embeddings = item_head_outputs(model, dict(catalogue), rows)[1] if len(rows) else None
+    task_kinds = {
+        task.label_key: _TARGET_KINDS[task.target]
+        for task in model.config.tasks
+        if task.kind == "attribute" and task.source_side == "candidate"
+    }
+    filled = items.copy()
+    for column in [name for name in items.columns if name != id_column]:
+        values = items[column].to_list()
+        missing = np.array([_is_missing(value) for value in values], dtype=bool)
+        kind = (kinds or {}).get(column) or task_kinds.get(column) or _kind(items[column], values)
+        if kind not in _KINDS:
+            raise ValueError(f"complete_attributes: kind {kind!r} of {column!r} is not {_KINDS}")
+        completed = np.zeros(len(values), dtype=bool)
+        share = np.full(len(values), np.nan)
+        if missing.any() and (~missing).any() and embeddings is not None:
+            neighbours, weights = embedding_neighbours(
+                embeddings,
+                np.flatnonzero(missing),
+                ~missing,
+                num_neighbours=num_neighbours,
+                temperature=temperature,
+            )
+            found, found_share = _completed_values(kind, values, missing, neighbours, weights)
+            column_values = list(values)
+            for position, value in zip(np.flatnonzero(missing), found, strict=True):
+                column_values[position] = value
+            filled[column] = pd.Series(column_values, index=items.index, dtype=object)
+            if pd.api.types.is_numeric_dtype(items[column]):
+                filled[column] = filled[column].astype(items[column].dtype)
+            completed = missing
+            if found_share is not None:
+                share[missing] = found_share
+        at = list(filled.columns).index(column) + 1
+        filled.insert(at, f"{column}{COMPLETED_SUFFIX}", completed)
+        if kind == "class":
+            filled.insert(at + 1, f"{column}{SHARE_SUFFIX}", share)
+    return filled
+
+
+def _is_missing(value: Any) -> bool:
+    if isinstance(value, list | tuple | np.ndarray):
+        return len(value) == 0
+    return value is None or bool(pd.isna(value)) or value == ""
+
+
+def _kind(column: pd.Series, values: list[Any]) -> AttributeKind:
+    """A column's kind by its values: `classes` when one is a list, `number` for a float
+    dtype, else `class`."""
+    if any(isinstance(value, list | tuple | np.ndarray) for value in values):
+        return "classes"
+    if pd.api.types.is_float_dtype(column):
+        return "number"
+    return "class"
+
+
+def _completed_values(
+    kind: AttributeKind,
+    values: list[Any],
+    missing: np.ndarray,
+    neighbours: np.ndarray,
+    weights: np.ndarray,
+) -> tuple[list[Any], np.ndarray | None]:
+    """The completed values of the missing rows, and (a class column) each one's share."""
+    labelled = [value for value, gone in zip(values, missing, strict=True) if not gone]
+    if kind == "number":
+        numbers = np.zeros((len(values), 1))
+        numbers[~missing, 0] = np.asarray(labelled, dtype=np.float64)
+        fallback = label_frequencies(numbers[~missing])
+        scores = propagate_labels(neighbours, weights, numbers, fallback)
+        return scores[:, 0].tolist(), None
+    if kind == "classes":
+        classes = sorted({item for value in labelled for item in value}, key=str)
+    else:
+        classes = sorted(set(labelled), key=str)
+    position = {value: index for index, value in enumerate(classes)}
+    matrix = np.zeros((len(values), len(classes)))
+    for row, value in enumerate(values):
+        if not missing[row]:
+            members = value if kind == "classes" else [value]
+            matrix[row, [position[member] for member in members]] = 1.0
+    fallback = label_frequencies(matrix[~missing])
+    scores = propagate_labels(neighbours, weights, matrix, fallback)
+    if kind == "classes":
+        has_neighbours = weights.sum(axis=1) > 0
+        chosen = label_sets(scores, has_neighbours, most_frequent_classes(matrix[~missing]))
+        return [[classes[c] for c in np.flatnonzero(row)] for row in chosen], None
+    best = np.argmax(scores, axis=1)
+    return [classes[c] for c in best], scores[np.arange(len(best)), best]
