@@ -444,3 +444,29 @@ def test_export_adds_new_items_from_a_csv_and_refuses_known_ids(
                      "--add-items", str(known))  # fmt: skip
     assert refused.exit_code != 0 and "already in the catalogue" in refused.output
     assert not (tmp_path / "no" / "manifest.json").exists()
+
+
+def test_complete_attributes_reads_a_movie_tables_genres_as_lists(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    """The column may be named after the task (`genres`) rather than its labels
+    (`movie_genres`); its CSV cells are '|'-separated lists, completed as sets."""
+    import pandas as pd
+
+    from tfrs_mtl.models import Catalogue
+
+    ids = Catalogue.load(run_dir / "item_catalogue.npz").features["movie_id"].astype(str)
+    names = ("Drama", "Comedy|Romance", "Action|Thriller")
+    genres = [names[index % 3] if index % 5 else "" for index in range(len(ids))]
+    source = tmp_path / "movies.csv"
+    pd.DataFrame({"movie_id": ids, "genres": genres}).to_csv(source, index=False)
+    target = tmp_path / "filled.csv"
+    result = invoke("complete-attributes", "--model", str(run_dir), "--items", str(source),
+                    "--output", str(target))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    filled = pd.read_csv(target, dtype=str, keep_default_na=False)
+    assert "genres_share" not in filled  # a set, not one class
+    completed = filled[filled["genres_completed"] == "True"]
+    assert len(completed) == sum(1 for value in genres if not value)
+    known = {"Drama", "Comedy", "Romance", "Action", "Thriller"}
+    assert all(value and set(value.split("|")) <= known for value in completed["genres"])

@@ -67,9 +67,10 @@ def complete_attributes_command(
     model, catalogue = load_run_model(model_dir)
     id_column = model.candidate_id_feature
     list_columns = {
-        task.label_key
+        key
         for task in model.config.tasks
         if task.kind == "attribute" and task.target == "multi_label"
+        for key in (task.name, task.label_key)
     }
     if suffix == ".csv":
         items = pd.read_csv(items_path, dtype={id_column: str})

@@ -144,7 +144,8 @@ def complete_attributes(
             attribute columns; a missing value (None, NaN; an empty list in a list column) is
             completed.
         kinds: a column's kind (`number`, `class`, `classes`) where it is not the model's:
-            a column named as an attribute task's labels takes that task's (regression:
+            a column named as an attribute task or its labels (`genres`, `movie_genres`)
+            takes that task's (regression:
             `number`; multi-class: `class`; multi-label: `classes`); any other column is
             `classes` when a value is a list, `number` when its dtype is float, else `class`.
         num_neighbours: labelled items read per completed item.
@@ -177,9 +178,10 @@ def complete_attributes(
         )
     embeddings = item_head_outputs(model, dict(catalogue), rows)[1] if len(rows) else None
     task_kinds = {
-        task.label_key: _TARGET_KINDS[task.target]
+        key: _TARGET_KINDS[task.target]
         for task in model.config.tasks
         if task.kind == "attribute" and task.source_side == "candidate"
+        for key in (task.name, task.label_key)
     }
     filled = items.copy()
     for column in [name for name in items.columns if name != id_column]:
