@@ -38,6 +38,7 @@ import tensorflow as tf
 from result_files import run_meta, write_results
 
 from tfrs_mtl.evaluation.attribute_completion import EMBEDDING_TEMPERATURE, NUM_NEIGHBOURS
+from tfrs_mtl.evaluation.metrics_schema import flatten_task_metrics
 from tfrs_mtl.experiments import ExperimentConfig
 from tfrs_mtl.experiments.attribute_evaluation import (
     attribute_baseline_metrics,
@@ -66,15 +67,6 @@ def cell_name(neighbours: int, temperature: float) -> str:
     return f"{neighbours}, {temperature:g}"
 
 
-def flat(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
-    """`{attribute: {metric: value}}` -> `{"attribute/metric": value}`."""
-    return {
-        f"{group}/{name}": float(value)
-        for group, values in metrics.items()
-        for name, value in values.items()
-    }
-
-
 def holdout_config(case: str, seed: int) -> ExperimentConfig:
     return ExperimentConfig(
         dataset=case,
@@ -100,7 +92,7 @@ def completion_grid(case: str, seed: int) -> dict[str, dict[str, float]]:
     found: dict[str, dict[str, float]] = {}
     for neighbours in NEIGHBOURS:
         for temperature in TEMPERATURES:
-            scores = flat(
+            scores = flatten_task_metrics(
                 heldout_model_metrics(
                     model,
                     catalogue,
@@ -116,7 +108,8 @@ def completion_grid(case: str, seed: int) -> dict[str, dict[str, float]]:
     found["heads"] = {
         key.replace("/head_", "/"): value for key, value in scores.items() if "/head_" in key
     }
-    found["item_knn"] = flat(attribute_baseline_metrics(data, train_positions)["item_knn"])
+    baselines = attribute_baseline_metrics(data, train_positions)
+    found["item_knn"] = flatten_task_metrics(baselines["item_knn"])
     tf.keras.backend.clear_session()
     return found
 

@@ -55,7 +55,7 @@ def complete_attributes_command(
     import pandas as pd
 
     from tfrs_mtl.cli.serve_commands import load_run_model
-    from tfrs_mtl.experiments.attribute_predictions import complete_attributes
+    from tfrs_mtl.experiments.attribute_predictions import attribute_kinds, complete_attributes
 
     target = checked_output_file(output, "--output", overwrite=overwrite)
     problem = file_problem(items_path)
@@ -66,12 +66,7 @@ def complete_attributes_command(
         fail(f"--items {items_path}: expected a .csv or .parquet file, got {suffix!r}")
     model, catalogue = load_run_model(model_dir)
     id_column = model.candidate_id_feature
-    list_columns = {
-        key
-        for task in model.config.tasks
-        if task.kind == "attribute" and task.target == "multi_label"
-        for key in (task.name, task.label_key)
-    }
+    list_columns = {column for column, kind in attribute_kinds(model).items() if kind == "classes"}
     if suffix == ".csv":
         items = pd.read_csv(items_path, dtype={id_column: str})
         for column in list_columns & set(items.columns):

@@ -215,15 +215,39 @@ def propagate_labels(
     return np.where(total > 0, averaged, np.asarray(fallback, dtype=np.float64)[np.newaxis])
 
 
-def label_sets(scores: np.ndarray, has_neighbours: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """`[num_queries, num_classes]` bool: a multi-label attribute's propagated scores as
-    sets, the classes holding more than half the neighbours' weight and the best-scored
-    class always; `fallback` `[num_classes]` bool (`most_frequent_classes`) for a query item
-    without neighbours (`has_neighbours` `[num_queries]` False)."""
-    scores = np.asarray(scores, dtype=np.float64)
+def propagated_labels(
+    neighbours: np.ndarray,
+    weights: np.ndarray,
+    item_labels: np.ndarray,
+    known_labels: np.ndarray,
+    *,
+    as_sets: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The completion of one attribute: each query item's neighbours' label rows averaged
+    with `weights` (`propagate_labels`), the known items' label frequencies where it has
+    none; with `as_sets` (a multi-label attribute) also each item's predicted classes, those
+    holding more than half the weight and the best-scored one always
+    (`most_frequent_classes` for an item without neighbours).
+
+    Args:
+        neighbours, weights: `[num_queries, k]` (`embedding_neighbours`,
+            `co_interaction_neighbours`).
+        item_labels: `[num_items, num_columns]` every item's label row.
+        known_labels: `[num_known, num_columns]` the label rows of the known items.
+        as_sets: also return the predicted sets.
+
+    Returns:
+        `(scores [num_queries, num_columns], sets [num_queries, num_columns] bool or None)`.
+    """
+    known_labels = np.asarray(known_labels, dtype=np.float64)
+    scores = propagate_labels(neighbours, weights, item_labels, label_frequencies(known_labels))
+    if not as_sets:
+        return scores, None
+    has_neighbours = np.where(np.asarray(neighbours) >= 0, weights, 0.0).sum(axis=1) > 0
     best = scores == scores.max(axis=1, keepdims=True)
     found = (scores > 0.5) | best
-    return np.where(np.asarray(has_neighbours)[:, np.newaxis], found, fallback[np.newaxis])
+    fallback = most_frequent_classes(known_labels)
+    return scores, np.where(has_neighbours[:, np.newaxis], found, fallback[np.newaxis])
 
 
 def class_means(

@@ -25,6 +25,7 @@ Metrics per attribute: multi-label (genres) `micro_f1`, `macro_f1`, `auc`; multi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,11 +37,10 @@ from tfrs_mtl.evaluation.attribute_completion import (
     co_interaction_neighbours,
     embedding_neighbours,
     label_frequencies,
-    label_sets,
     most_frequent_classes,
     multiclass_completion_metrics,
     multilabel_completion_metrics,
-    propagate_labels,
+    propagated_labels,
     regression_completion_metrics,
 )
 from tfrs_mtl.experiments.attribute_holdout import AttributeHoldout, ItemAttribute
@@ -75,14 +75,18 @@ def holdout_summary(holdout: AttributeHoldout) -> dict[str, float]:
 
 
 def item_head_outputs(
-    model: MultiTaskModel, catalogue: dict[str, np.ndarray], items: np.ndarray
+    model: MultiTaskModel,
+    catalogue: dict[str, np.ndarray],
+    items: np.ndarray,
+    tasks: Sequence[TaskConfig] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Each item attribute task's raw output on the catalogue rows `items` (logits
     `[num_items, num_classes]`, or `[num_items]` standardized numbers for regression), and
-    the candidate tower's output on them `[num_items, dim]`."""
+    the candidate tower's output on them `[num_items, dim]`. `tasks`: the heads to run
+    (None: every item attribute task; empty: the tower alone)."""
     import tensorflow as tf
 
-    tasks = item_attribute_tasks(model.config)
+    tasks = item_attribute_tasks(model.config) if tasks is None else tasks
     names = {model.candidate_id_feature, *model.candidate_feature_names}
     parts: dict[str, list[np.ndarray]] = {task.name: [] for task in tasks}
     towers: list[np.ndarray] = []
@@ -297,12 +301,13 @@ def _propagated_metrics(
     """The metrics of the labels propagated to each held-out item from its `neighbours`
     (`propagate_labels`; the label frequencies where it has none; as a set of genres: those
     holding more than half the weight, and the best-scored one always)."""
-    frequencies = labels.frequencies
-    scores = propagate_labels(neighbours, weights, labels.item_labels, frequencies)
-    predicted_set = None
-    if labels.attribute.target == "multi_label":
-        has_neighbours = np.where(neighbours >= 0, weights, 0.0).sum(axis=1) > 0
-        predicted_set = label_sets(scores, has_neighbours, most_frequent_classes(labels.known))
+    scores, predicted_set = propagated_labels(
+        neighbours,
+        weights,
+        labels.item_labels,
+        labels.known,
+        as_sets=labels.attribute.target == "multi_label",
+    )
     return _completion_metrics(labels, scores, predicted_set)
 
 

@@ -19,12 +19,9 @@ from tfrs_mtl.evaluation.attribute_completion import (
     EMBEDDING_TEMPERATURE,
     NUM_NEIGHBOURS,
     embedding_neighbours,
-    label_frequencies,
-    label_sets,
-    most_frequent_classes,
-    propagate_labels,
+    propagated_labels,
 )
-from tfrs_mtl.experiments.attribute_evaluation import item_head_outputs
+from tfrs_mtl.experiments.attribute_evaluation import item_attribute_tasks, item_head_outputs
 from tfrs_mtl.models import MultiTaskModel
 
 #: How a column is completed: a weighted mean, the class with the most weight, a set.
@@ -176,13 +173,8 @@ def complete_attributes(
             f"complete_attributes: {int((rows < 0).sum())} id(s) not in the catalogue, "
             f"e.g. {unknown}; add them first (Recommender.add_items)"
         )
-    embeddings = item_head_outputs(model, dict(catalogue), rows)[1] if len(rows) else None
-    task_kinds = {
-        key: _TARGET_KINDS[task.target]
-        for task in model.config.tasks
-        if task.kind == "attribute" and task.source_side == "candidate"
-        for key in (task.name, task.label_key)
-    }
+    embeddings = item_head_outputs(model, dict(catalogue), rows, ())[1] if len(rows) else None
+    task_kinds = attribute_kinds(model)
     filled = items.copy()
     for column in [name for name in items.columns if name != id_column]:
         values = items[column].to_list()
@@ -217,6 +209,16 @@ def complete_attributes(
     return filled
 
 
+def attribute_kinds(model: MultiTaskModel) -> dict[str, AttributeKind]:
+    """The kind of each column the model's item attribute tasks predict, by the task's name
+    and by its label key (`genres` and `movie_genres`: `classes`)."""
+    return {
+        key: _TARGET_KINDS[task.target]
+        for task in item_attribute_tasks(model.config)
+        for key in (task.name, task.label_key)
+    }
+
+
 def _is_missing(value: Any) -> bool:
     if isinstance(value, list | tuple | np.ndarray):
         return len(value) == 0
@@ -245,8 +247,7 @@ def _completed_values(
     if kind == "number":
         numbers = np.zeros((len(values), 1))
         numbers[~missing, 0] = np.asarray(labelled, dtype=np.float64)
-        fallback = label_frequencies(numbers[~missing])
-        scores = propagate_labels(neighbours, weights, numbers, fallback)
+        scores, _ = propagated_labels(neighbours, weights, numbers, numbers[~missing])
         return scores[:, 0].tolist(), None
     if kind == "classes":
         classes = sorted({item for value in labelled for item in value}, key=str)
@@ -258,11 +259,10 @@ def _completed_values(
         if not missing[row]:
             members = value if kind == "classes" else [value]
             matrix[row, [position[member] for member in members]] = 1.0
-    fallback = label_frequencies(matrix[~missing])
-    scores = propagate_labels(neighbours, weights, matrix, fallback)
-    if kind == "classes":
-        has_neighbours = weights.sum(axis=1) > 0
-        chosen = label_sets(scores, has_neighbours, most_frequent_classes(matrix[~missing]))
+    scores, chosen = propagated_labels(
+        neighbours, weights, matrix, matrix[~missing], as_sets=kind == "classes"
+    )
+    if chosen is not None:
         return [[classes[c] for c in np.flatnonzero(row)] for row in chosen], None
     best = np.argmax(scores, axis=1)
     return [classes[c] for c in best], scores[np.arange(len(best)), best]
