@@ -18,6 +18,9 @@ HEADLINE_METRICS = (
 )
 BASELINE_PREFIX = "baselines/"
 SERVED_PREFIX = "served/"
+#: An attribute head's score on items whose labels it trained on (`genres/seen_items_auc`):
+#: a lookup's score, kept in metrics.json, not shown beside the predictions' metrics.
+SEEN_ITEMS_INFIX = "/seen_items_"
 #: A run's phases in the order they run (`seconds/<phase>` in metrics.json).
 PHASE_ORDER = {
     name: position
@@ -35,6 +38,7 @@ def _rows(metrics: Mapping[str, float]) -> list[str]:
         if k not in HEADLINE_METRICS
         and not k.startswith(("retrieval/", "index/", SERVED_PREFIX, "blend_fit/", "seconds/"))
         and not k.endswith("macro_f1")
+        and SEEN_ITEMS_INFIX not in k
     )
     return [k for k in HEADLINE_METRICS if k in metrics] + others
 

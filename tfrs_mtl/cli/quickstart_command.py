@@ -78,11 +78,10 @@ def quickstart(
     retrieval, engagement, click/cart/purchase and attributes on e-commerce), fits the served
     blend on a validation carve-out of the training rows, builds the ScaNN index, prints what
     `recommend` serves and stage 1 alone beside the baselines, ten recommendations for a
-    sample user with every task's score, and writes the report."""
+    sample user with every ranking task's score, and writes the report."""
     from tfrs_mtl.config import ConfigError
     from tfrs_mtl.data import DataError, DataNotFoundError
     from tfrs_mtl.experiments import BASELINES, ExperimentConfig, recommend_users, run_experiment
-    from tfrs_mtl.experiments.attribute_predictions import predicted_attributes
     from tfrs_mtl.experiments.experiment_config import default_baselines
     from tfrs_mtl.experiments.run_outputs import IncompleteRunError, run_folder_state
     from tfrs_mtl.serving import load
@@ -122,10 +121,6 @@ def quickstart(
     user = user_id if user_id is not None else str(serving.user_ids[0])
     exported = load(folder / "export")  # the saved artifact, as a server would load it
     table = recommend_users(exported, serving, [user], k=SAMPLE_SIZE)
-    for task, values in predicted_attributes(
-        result.model, result.catalogue, list(table["item_id"])
-    ).items():
-        table[f"predicted_{task}"] = values
     known = "known user" if serving.knows(user) else "unknown user: OOV path"
     click.echo("")
     click.echo(

@@ -13,8 +13,11 @@
   `recall@K` / `ndcg@K` of what the index returns (training items removed), and
   `recall@10_vs_exact`, the share of the exact top 10 the index returns.
 * Every other task on the test rows: `rating/rmse`, `rating/mae`; binary tasks `auc`,
-  `log_loss`; multi-label attributes `auc`, `micro_f1`; multi-class `accuracy`; regression
-  attributes `rmse` (in label units).
+  `log_loss`. An item attribute head scored on the test rows scores items whose labels it
+  trained on (a lookup a table of the training labels matches), so its metrics are named
+  `seen_items_<metric>`: multi-label `seen_items_auc`, `seen_items_micro_f1`; multi-class
+  `seen_items_accuracy`; regression `seen_items_rmse` (in label units). The attributes'
+  predictions are scored only with an attribute holdout (below).
 * An interest task per test user: `kl` against the user's held-out class distribution and
   `training_profile_kl` (`tfrs_mtl.experiments.interest_evaluation`).
 * With an attribute holdout (`data.attribute_holdout`), every held-out attribute is scored
@@ -22,9 +25,8 @@
   items in the model's item space (`tfrs_mtl.experiments.attribute_evaluation`:
   `genres/micro_f1`, `macro_f1`, `auc`; `category/accuracy`, `top5_accuracy`; `brand/*`;
   `price/rmse`, `mape`); each attribute head's own predictions of those items become
-  `head_<metric>` and its per-row metrics on the test rows of the items whose labels
-  trained `seen_items_<metric>` (`genres/seen_items_auc`); `attribute_holdout/num_items`
-  counts the held-out items.
+  `head_<metric>`, and its `seen_items_<metric>` are scored on the test rows of the other
+  items; `attribute_holdout/num_items` counts the held-out items.
 * With cold items (`data.cold_items`), `cold_items/*` (`tfrs_mtl.experiments.cold_items`).
 """
 
@@ -85,6 +87,9 @@ from tfrs_mtl.serving.catalogue_encoding import (
 )
 
 INDEX_K = 10
+#: The prefix of an item attribute head's metrics on test rows of items whose labels it
+#: trained on (`genres/seen_items_auc`): the name says it is not a prediction's score.
+SEEN_ITEMS_PREFIX = "seen_items_"
 _BATCH_SIZE = 8192
 #: Users per block of the index metrics.
 _INDEX_BLOCK = 2048
@@ -161,7 +166,8 @@ def task_metrics(
     outputs: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Metrics of every task scored per row on the test rows (see the module docstring):
-    not retrieval, nor interest (scored per user: `interest_metrics`).
+    not retrieval, nor interest (scored per user: `interest_metrics`); an item attribute
+    task's are `seen_items_<metric>`.
 
     Args:
         model: the trained model.
@@ -203,6 +209,11 @@ def task_metrics(
             mean = statistics.label_means.get(task.name, 0.0)
             std = statistics.label_stds.get(task.name, 1.0)
             metrics[task.name] = {"rmse": rmse(labels, predicted * std + mean)}
+    for task in item_attribute_tasks(model.config):
+        if task.name in metrics:
+            metrics[task.name] = {
+                f"{SEEN_ITEMS_PREFIX}{key}": value for key, value in metrics[task.name].items()
+            }
     return metrics
 
 
@@ -324,8 +335,8 @@ def _holdout_task_metrics(
     outputs: Mapping[str, np.ndarray],
 ) -> dict[str, dict[str, float]]:
     """`task_metrics` with every item attribute task scored on the held-out items, its
-    per-row metrics kept, as `seen_items_<metric>`, for the test rows of the catalogue items
-    whose labels trained."""
+    per-row `seen_items_<metric>` kept for the test rows of the catalogue items whose labels
+    trained."""
     holdout = data.attribute_holdout
     assert holdout is not None
     metrics = task_metrics(model, test_arrays, outputs)
@@ -345,7 +356,7 @@ def _holdout_task_metrics(
         metrics.pop(name, None)
         found = dict(heldout.get(name, {}))
         seen_rows = seen_metrics.get(name, {})
-        found.update((f"seen_items_{key}", value) for key, value in seen_rows.items())
+        found.update(seen_rows)
         if found:
             metrics[name] = found
     # Held-out attributes no task predicts (the shop's brand), completed in the item space.
