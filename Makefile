@@ -13,7 +13,6 @@ ifeq ($(origin TFRS_MTL_DATA_DIR), undefined)
   endif
 endif
 export TF_USE_LEGACY_KERAS := 1
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: demo test test-slow test-notebooks test-beam lint install
 
