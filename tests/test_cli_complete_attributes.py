@@ -69,6 +69,12 @@ def test_an_unknown_item_or_file_is_refused_in_one_line(tiny_run: Path, tmp_path
         main, [*arguments, str(tmp_path / "o.csv"), "--items", str(tmp_path / "none.csv")]
     )
     assert absent.exit_code != 0 and "--items" in absent.output
+    export = [*arguments[:2], str(tiny_run / "export"), *arguments[3:]]
+    from_export = CliRunner().invoke(
+        main, [*export, str(tmp_path / "o.csv"), "--items", str(source)]
+    )
+    assert from_export.exit_code != 0 and "an export folder" in from_export.output
+    assert "the run folder that wrote it" in from_export.output
     assert not (tmp_path / "o.csv").exists()
 
 

@@ -111,6 +111,12 @@ def load_run_model(model_dir: str) -> tuple[Any, dict[str, Any]]:
     run = Path(model_dir)
     model_path = run / "model" if (run / "model" / "config.json").is_file() else run
     if not (model_path / "config.json").is_file():
+        if (run / "manifest.json").is_file():
+            # An export serves the item index; the towers and heads stay in the run folder.
+            fail(
+                f"--model {model_dir}: an export folder, which holds no trained model; pass "
+                f"the run folder that wrote it (the one holding model/)"
+            )
         fail(f"--model {model_dir}: neither a run folder nor a model folder (no config.json)")
     model = MultiTaskModel.load_model(model_path)
     catalogue_path = run / "item_catalogue.npz"
