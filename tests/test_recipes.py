@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tfrs_mtl.data import DATASET_NAMES
+from tfrs_mtl.evaluation.baselines.ease import DEFAULT_L2_GRID
 from tfrs_mtl.experiments import ExperimentConfig, dataset_tasks
 from tfrs_mtl.experiments.experiment_config import BASELINES, default_baselines
 from tfrs_mtl.experiments.recipes import ECOMMERCE, MOVIELENS, RECIPES, recipe_for
@@ -252,6 +253,10 @@ def test_the_dense_baselines_leave_the_defaults_on_a_large_catalogue(
         small.replace(baselines=("ease",)), data, train, test, lines.append
     )
     assert found.names == ("ease",) and "ease" in found.metrics
+    # The λ it was fitted with is reported and logged: one of the validation grid's values.
+    l2 = found.metrics["ease"]["selection"]["l2"]
+    assert l2 in DEFAULT_L2_GRID
+    assert any(f"EASE's λ {l2:g}" in line for line in lines), lines
 
 
 def test_retrieval_negatives_follow_the_catalogue_size(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,8 @@ retrieval metrics, when it runs, sit beside them under `item_knn/retrieval/*`), 
 the holdout hides a category, `category_given` predicts each numeric attribute (price) as
 the mean of the held-out item's own category (a reference: the model never reads it). With cold
 items, `category_popularity` ranks them (`category_popularity/cold_items/*`;
-`tfrs_mtl.experiments.cold_items`).
+`tfrs_mtl.experiments.cold_items`). EASE's λ, chosen on a validation split of the training
+rows, is reported as `ease/selection/l2`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ Log = Callable[[str], None]
 
 #: The baseline fitted to ratings (biased MF): run only where the data have them.
 RATING_ONLY_BASELINE = "matrix_factorization"
+#: EASE's group of what it was fitted with: `baselines/ease/selection/l2`, the λ chosen on a
+#: validation split of the training rows.
+EASE_SELECTION_GROUP = "selection"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,6 +138,10 @@ def run_baselines(
         for name, scored in results.metrics.items():
             # `item_knn` may already hold its attribute predictions.
             metrics[name] = {**metrics.get(name, {}), **scored}
+        if results.ease_l2 is not None:
+            # What the EASE row was fitted with: λ chosen on a validation split of training.
+            log(f"baselines: EASE's λ {results.ease_l2:g}, chosen on a validation split")
+            metrics["ease"][EASE_SELECTION_GROUP] = {"l2": results.ease_l2}
         curves.update(results.recall_curves)
         if "popularity" in classic and data.interest_profiles is not None:
             found = popularity_interest_metrics(data, train_positions, test_positions)
