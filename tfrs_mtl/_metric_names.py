@@ -25,3 +25,7 @@ LIST_METRIC_NAMES: tuple[str, ...] = (
         for name in ("recall", "ndcg")
     ),
 )
+#: The prefix of an item attribute head's metrics on test rows of items whose labels it
+#: trained on (`genres/seen_items_auc`): a lookup's score, named so that it is not read as a
+#: prediction's (`genres/auc` is one only with an attribute holdout).
+SEEN_ITEMS_PREFIX = "seen_items_"

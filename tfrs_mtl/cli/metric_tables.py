@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tfrs_mtl._metric_names import LIST_METRIC_NAMES
+from tfrs_mtl._metric_names import LIST_METRIC_NAMES, SEEN_ITEMS_PREFIX
 
 #: What `recommend` serves first (`served/*`), then stage 1 alone (`retrieval/*`).
 LIST_METRICS = LIST_METRIC_NAMES
@@ -18,9 +18,6 @@ HEADLINE_METRICS = (
 )
 BASELINE_PREFIX = "baselines/"
 SERVED_PREFIX = "served/"
-#: An attribute head's score on items whose labels it trained on (`genres/seen_items_auc`):
-#: a lookup's score, kept in metrics.json, not shown beside the predictions' metrics.
-SEEN_ITEMS_INFIX = "/seen_items_"
 #: A run's phases in the order they run (`seconds/<phase>` in metrics.json).
 PHASE_ORDER = {
     name: position
@@ -38,7 +35,8 @@ def _rows(metrics: Mapping[str, float]) -> list[str]:
         if k not in HEADLINE_METRICS
         and not k.startswith(("retrieval/", "index/", SERVED_PREFIX, "blend_fit/", "seconds/"))
         and not k.endswith("macro_f1")
-        and SEEN_ITEMS_INFIX not in k
+        # A lookup's score (kept in metrics.json) is not shown beside the predictions'.
+        and f"/{SEEN_ITEMS_PREFIX}" not in k
     )
     return [k for k in HEADLINE_METRICS if k in metrics] + others
 

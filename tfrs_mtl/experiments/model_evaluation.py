@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tfrs_mtl._metric_names import SEEN_ITEMS_PREFIX
 from tfrs_mtl.evaluation import (
     binary_auc,
     evaluate_retrieved,
@@ -87,9 +88,6 @@ from tfrs_mtl.serving.catalogue_encoding import (
 )
 
 INDEX_K = 10
-#: The prefix of an item attribute head's metrics on test rows of items whose labels it
-#: trained on (`genres/seen_items_auc`): the name says it is not a prediction's score.
-SEEN_ITEMS_PREFIX = "seen_items_"
 _BATCH_SIZE = 8192
 #: Users per block of the index metrics.
 _INDEX_BLOCK = 2048
