@@ -257,6 +257,9 @@ def test_the_dense_baselines_leave_the_defaults_on_a_large_catalogue(
     l2 = found.metrics["ease"]["selection"]["l2"]
     assert l2 in DEFAULT_L2_GRID
     assert any(f"EASE's λ {l2:g}" in line for line in lines), lines
+    # Each λ fitted on the way is a progress line, the chosen one among them.
+    fits = [line for line in lines if line.startswith("baselines: EASE λ ")]
+    assert len(fits) >= 2 and any(f"EASE λ {l2:g}: validation NDCG@10" in f for f in fits)
 
 
 def test_retrieval_negatives_follow_the_catalogue_size(monkeypatch: pytest.MonkeyPatch) -> None:

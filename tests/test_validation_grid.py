@@ -13,7 +13,10 @@ GRID = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0)
 
 
 def _search(
-    monkeypatch: pytest.MonkeyPatch, curve: dict[float, float], start: float | None
+    monkeypatch: pytest.MonkeyPatch,
+    curve: dict[float, float],
+    start: float | None,
+    on_score=None,
 ) -> tuple[float, dict[float, float], list[float]]:
     """Runs the search with each value's validation NDCG@10 read from `curve`; returns the
     choice, the scores reported and the values fitted, in order."""
@@ -33,6 +36,7 @@ def _search(
         num_users=30,
         num_items=20,
         start=start,
+        on_score=on_score,
     )
     return best, scores, fitted
 
@@ -70,3 +74,12 @@ def test_a_climb_stays_where_no_neighbour_scores_higher(monkeypatch: pytest.Monk
 def test_a_start_outside_the_grid_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match=r"start=30\.0 is not a value of the grid"):
         _search(monkeypatch, dict.fromkeys(GRID, 0.0), 30.0)
+
+
+def test_each_value_is_reported_once_as_it_is_scored(monkeypatch: pytest.MonkeyPatch) -> None:
+    curve = {value: 1.0 - abs(np.log(value) - np.log(200.0)) / 10 for value in GRID}
+    reported: list[tuple[float, float, float]] = []
+    best, scores, fitted = _search(monkeypatch, curve, 20.0, lambda *call: reported.append(call))
+    assert [value for value, _, _ in reported] == fitted
+    assert all(score == curve[value] and seconds >= 0 for value, score, seconds in reported)
+    assert best == 200.0 and len(reported) == len(scores)

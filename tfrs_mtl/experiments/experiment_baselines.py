@@ -134,6 +134,7 @@ def run_baselines(
             list_metrics=lambda lists, users: list_metrics(
                 lists, users, data, train_positions, test_positions
             ),
+            log=log,
         )
         for name, scored in results.metrics.items():
             # `item_knn` may already hold its attribute predictions.

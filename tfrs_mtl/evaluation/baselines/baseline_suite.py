@@ -56,6 +56,7 @@ def evaluate_baselines(
     ease_l2: float | None = None,
     seed: int = 0,
     list_metrics: ListMetrics | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> BaselineResults:
     """Fits the named baselines on the training pairs and evaluates them on the test pairs.
 
@@ -73,6 +74,8 @@ def evaluate_baselines(
         list_metrics: more metrics of each baseline's ranked lists, added to its
             `retrieval` metrics: called with the top `LIST_DEPTH` items `[n, LIST_DEPTH]` of
             every test user (training items masked) and those users `[n]`.
+        log: receives a line per λ EASE fits while it chooses one (each an items x items
+            inverse: the suite's longest wait on a large catalogue).
     """
     unknown = sorted(set(names) - set(BASELINE_NAMES))
     if unknown:
@@ -114,7 +117,11 @@ def evaluate_baselines(
     if "ease" in names:
         if ease_l2 is None:
             ease = select_ease(
-                train_pairs, num_users=num_users, num_items=num_items, seed=seed
+                train_pairs,
+                num_users=num_users,
+                num_items=num_items,
+                seed=seed,
+                on_score=None if log is None else _ease_progress(log),
             ).model
         else:
             ease = EaseBaseline.fit(
@@ -136,3 +143,10 @@ def evaluate_baselines(
         )
         add("matrix_factorization", factorization.score, factorization.predict_rating)
     return BaselineResults(metrics, curves, chosen_l2)
+
+
+def _ease_progress(log: Callable[[str], None]) -> Callable[[float, float, float], None]:
+    def report(l2: float, value: float, seconds: float) -> None:
+        log(f"baselines: EASE λ {l2:g}: validation NDCG@10 {value:.4f} ({seconds:.1f} s)")
+
+    return report

@@ -8,6 +8,7 @@ value with the best score wins. The caller refits on every pair.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -31,6 +32,7 @@ def grid_on_validation(
     metric: str = "ndcg@10",
     seed: int = 0,
     start: Value | None = None,
+    on_score: Callable[[Value, float, float], None] | None = None,
 ) -> tuple[Value, dict[Value, float]]:
     """`(best value, {value: validation metric})`, the scores of the values tried in grid
     order.
@@ -50,6 +52,8 @@ def grid_on_validation(
             value are scored and the climb moves to the better one while it scores higher
             (ties stay). Where the metric is unimodal along the grid it ends on the grid's
             best value, scoring 3 values plus one per step instead of all of them.
+        on_score: called as each value is scored, with the value, its validation metric
+            and the seconds its fit and scoring took (a caller's progress line).
     """
     if not 0.0 < validation_fraction < 1.0:
         raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
@@ -67,6 +71,7 @@ def grid_on_validation(
 
     def score(index: int) -> float:
         if index not in by_index:
+            began = time.perf_counter()
             result = evaluate_full_ranking(
                 fitted(grid[index]),
                 fit_sets,
@@ -76,6 +81,8 @@ def grid_on_validation(
                 ks=(cutoff,),
             )
             by_index[index] = result.metrics[metric]
+            if on_score is not None:
+                on_score(grid[index], by_index[index], time.perf_counter() - began)
         return by_index[index]
 
     if start is None:
