@@ -116,3 +116,38 @@ def test_a_column_without_labels_or_gaps_stays_and_bad_tables_are_refused(traine
         complete_attributes(model, catalogue, truth.drop(columns=[id_column]))
     with pytest.raises(ValueError, match="kind"):
         complete_attributes(model, catalogue, truth, kinds={"price": "colour"})  # type: ignore[dict-item]
+
+
+def test_items_the_catalogue_lacks_are_placed_by_the_features_the_tower_reads(
+    trained_shop,
+) -> None:
+    model, catalogue, holdout = trained_shop
+    truth, items = _item_table(model, catalogue, holdout)
+    assert "brand" in model.candidate_feature_names  # the shop's tower reads the brand
+    brands = np.asarray(holdout.item_values["brand"]).astype(str)
+    items["brand"] = brands
+    id_column = model.candidate_id_feature
+    # Two new products of the first two labelled items' brands, twice each, nothing known.
+    labelled = np.flatnonzero(~holdout.heldout)[:2]
+    new = pd.DataFrame(
+        {
+            id_column: ["new-0", "new-1", "new-2", "new-3"],
+            "category": None,
+            "price": np.nan,
+            "brand": [brands[labelled[0]], brands[labelled[1]]] * 2,
+        }
+    )
+    alone = complete_attributes(model, catalogue, items)
+    filled = complete_attributes(model, catalogue, pd.concat([items, new], ignore_index=True))
+    # The catalogue's own gaps are filled as before: new rows carry no label to read.
+    pd.testing.assert_frame_equal(filled.head(len(items)), alone)
+    added = filled.tail(len(new)).reset_index(drop=True)
+    assert added["category_completed"].all() and added["price_completed"].all()
+    assert np.isfinite(added["price"].to_numpy(np.float64)).all()
+    assert set(added["category"]) <= set(truth["category"])
+    # The same features place two new items at the same point: the same completion.
+    assert added["category"].tolist()[:2] == added["category"].tolist()[2:]
+    assert added["price"].tolist()[:2] == pytest.approx(added["price"].tolist()[2:], rel=1e-5)
+    # Without the tower's features a new item cannot be placed: refused, naming them.
+    with pytest.raises(ValueError, match=r"not in the catalogue.*lacks \['brand'\]"):
+        complete_attributes(model, catalogue, new.drop(columns=["brand"]))

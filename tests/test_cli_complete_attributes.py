@@ -64,6 +64,7 @@ def test_an_unknown_item_or_file_is_refused_in_one_line(tiny_run: Path, tmp_path
     arguments = ["complete-attributes", "--model", str(tiny_run), "--output"]
     result = CliRunner().invoke(main, [*arguments, str(tmp_path / "o.csv"), "--items", str(source)])
     assert result.exit_code != 0 and "not in the catalogue" in result.output
+    assert "the features the candidate tower reads" in result.output
     assert len(result.output.strip().splitlines()) == 1
     absent = CliRunner().invoke(
         main, [*arguments, str(tmp_path / "o.csv"), "--items", str(tmp_path / "none.csv")]
@@ -81,3 +82,20 @@ def test_an_unknown_item_or_file_is_refused_in_one_line(tiny_run: Path, tmp_path
 def test_a_csv_list_cell_is_split_on_the_separator() -> None:
     assert _split("Drama|Comedy") == ["Drama", "Comedy"]
     assert _split("") == [] and _split(float("nan")) == []
+
+
+def test_a_new_item_in_a_csv_is_completed_from_its_brand(tiny_run: Path, tmp_path: Path) -> None:
+    features = Catalogue.load(tiny_run / "item_catalogue.npz").features
+    table = _items(tiny_run)
+    table["brand"] = features["brand"].astype(str)  # read back from CSV as integers
+    new = {"item_id": "new-product", "category": "", "price": np.nan, "brand": table["brand"][0]}
+    source = tmp_path / "items.csv"
+    pd.concat([table, pd.DataFrame([new])], ignore_index=True).to_csv(source, index=False)
+    target = tmp_path / "completed.csv"
+    arguments = ["--model", str(tiny_run), "--items", str(source), "--output", str(target)]
+    result = CliRunner().invoke(main, ["complete-attributes", *arguments])
+    assert result.exit_code == 0, result.output
+    completed = pd.read_csv(target, dtype={"item_id": str}).set_index("item_id")
+    assert completed.loc["new-product", "category"] in ("a", "b")
+    assert completed.loc["new-product", "category_completed"]
+    assert np.isfinite(completed.loc["new-product", "price"])

@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
 from tfrs_mtl.evaluation.attribute_completion import (
     EMBEDDING_TEMPERATURE,
@@ -21,6 +22,8 @@ from tfrs_mtl.evaluation.attribute_completion import (
 )
 from tfrs_mtl.experiments.attribute_evaluation import item_attribute_tasks, item_head_outputs
 from tfrs_mtl.models import MultiTaskModel
+from tfrs_mtl.models.catalogue import key_strings
+from tfrs_mtl.serving.catalogue_encoding import prepare_catalogue
 
 #: How a column is completed: a weighted mean, the class with the most weight, a set.
 AttributeKind = Literal["number", "class", "classes"]
@@ -54,6 +57,10 @@ def complete_attributes(
     those holding more than half the weight, and the best one always. An item with no
     labelled neighbour gets the labelled items' mean, most frequent class or classes. Only the rows
     of `items` are read: its labelled rows are the examples, its other rows are completed.
+    An item the catalogue lacks (a new product) is embedded from the table's columns of the
+    features the candidate tower reads (the shop's brand and price), its id through the
+    out-of-vocabulary row, as `Recommender.add_items` does; a missing class reads its
+    feature's out-of-vocabulary row, a missing number the catalogue's median.
 
     Example:
         >>> items = pd.DataFrame({"item_id": ids, "category": [..., None, ...]})
@@ -82,8 +89,9 @@ def complete_attributes(
         labelled rows).
 
     Raises:
-        ValueError: the id column is missing, an id is repeated or not in the catalogue, or
-            a kind is unknown.
+        ValueError: the id column is missing, an id is repeated, an id is not in the
+            catalogue and the table lacks a feature the candidate tower reads (or the tower
+            reads the id alone: nothing places a new item), or a kind is unknown.
     """
     id_column = model.candidate_id_feature
     if id_column not in items:
@@ -94,13 +102,12 @@ def complete_attributes(
         raise ValueError(f"complete_attributes: ids repeated in items, e.g. {repeated}")
     catalogue_ids = pd.Index(np.asarray(catalogue[id_column]).astype(str))
     rows = catalogue_ids.get_indexer(pd.Index(ids))
+    catalogue = dict(catalogue)
     if (rows < 0).any():
-        unknown = ids[rows < 0][:5].tolist()
-        raise ValueError(
-            f"complete_attributes: {int((rows < 0).sum())} id(s) not in the catalogue, "
-            f"e.g. {unknown}; add them first (Recommender.add_items)"
-        )
-    embeddings = item_head_outputs(model, dict(catalogue), rows, ())[1] if len(rows) else None
+        new = rows < 0
+        catalogue = _with_new_items(model, catalogue, items[new], ids[new])
+        rows[new] = len(catalogue_ids) + np.arange(int(new.sum()))
+    embeddings = item_head_outputs(model, catalogue, rows, ())[1] if len(rows) else None
     task_kinds = attribute_kinds(model)
     filled = items.copy()
     for column in [name for name in items.columns if name != id_column]:
@@ -134,6 +141,53 @@ def complete_attributes(
         if kind == "class":
             filled.insert(at + 1, f"{column}{SHARE_SUFFIX}", share)
     return filled
+
+
+def _with_new_items(
+    model: MultiTaskModel,
+    catalogue: dict[str, np.ndarray],
+    new_items: pd.DataFrame,
+    new_ids: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """`catalogue` with the rows of items it lacks appended, built from the table's columns
+    of the features the candidate tower reads (an id it did not train on reads its
+    out-of-vocabulary row, as `Recommender.add_items` embeds one; a missing class its
+    feature's, a missing number the catalogue's median)."""
+    id_column = model.candidate_id_feature
+    features = [name for name in model.candidate_feature_names if name != id_column]
+    lacking = [name for name in features if name not in new_items]
+    if not features or lacking:
+        reads = f"reads {features}" if features else "reads the item id alone"
+        raise ValueError(
+            f"complete_attributes: {len(new_ids)} id(s) not in the catalogue, e.g. "
+            f"{new_ids[:5].tolist()}; a new item is placed by the features the candidate "
+            f"tower reads, and it {reads}" + (f" (the table lacks {lacking})" if features else "")
+        )
+    signature = model.feature_signature("candidate")
+    columns: dict[str, np.ndarray] = {id_column: new_ids}
+    for name in features:
+        values = new_items[name].to_numpy()
+        spec = signature.get(name)
+        if spec is not None and spec.dtype == tf.string:
+            # A missing class reads the feature's out-of-vocabulary row.
+            values = key_strings(pd.Series(values).fillna("").astype(str).to_numpy())
+        elif spec is not None and spec.dtype.is_floating:
+            # A missing number (the price being completed) reads the catalogue's median, as
+            # a held-out item's does (`--attribute-holdout`).
+            numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
+            values = np.where(np.isnan(numbers), np.nanmedian(catalogue[name]), numbers)
+        columns[name] = values
+    prepared = prepare_catalogue(model, columns)
+    combined = dict(catalogue)
+    for name, values in prepared.items():
+        known = np.asarray(catalogue[name])
+        if known.ndim != values.ndim or known.shape[1:] != values.shape[1:]:
+            raise ValueError(
+                f"complete_attributes: the new items' {name!r} has shape {values.shape[1:]}, "
+                f"the catalogue's {known.shape[1:]}"
+            )
+        combined[name] = np.concatenate([known, values.astype(known.dtype, copy=False)])
+    return combined
 
 
 def attribute_kinds(model: MultiTaskModel) -> dict[str, AttributeKind]:
