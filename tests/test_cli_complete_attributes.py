@@ -95,6 +95,7 @@ def test_a_new_item_in_a_csv_is_completed_from_its_brand(tiny_run: Path, tmp_pat
     arguments = ["--model", str(tiny_run), "--items", str(source), "--output", str(target)]
     result = CliRunner().invoke(main, ["complete-attributes", *arguments])
     assert result.exit_code == 0, result.output
+    assert "1 new, placed by their features" in result.output
     completed = pd.read_csv(target, dtype={"item_id": str}).set_index("item_id")
     assert completed.loc["new-product", "category"] in ("a", "b")
     assert completed.loc["new-product", "category_completed"]

@@ -54,6 +54,7 @@ def complete_attributes_command(
     Example: tfrs-mtl complete-attributes --model runs/shop --items items.csv
     --output completed.csv
     """
+    import numpy as np
     import pandas as pd
 
     from tfrs_mtl.cli.serve_commands import load_run_model
@@ -101,7 +102,10 @@ def complete_attributes_command(
         if column.endswith("_completed") and completed[column].dtype == bool
     }
     counts = ", ".join(f"{column} {count}" for column, count in filled.items())
-    click.echo(f"completed {len(completed)} items ({counts} values filled) -> {target}")
+    known = set(np.asarray(catalogue[id_column]).astype(str))
+    new = sum(item not in known for item in items[id_column].astype(str))
+    placed = f"; {new} new, placed by their features" if new else ""
+    click.echo(f"completed {len(completed)} items ({counts} values filled{placed}) -> {target}")
 
 
 def _split(value: Any) -> list[str]:
