@@ -47,9 +47,8 @@ def complete_attributes_command(
     candidate tower reads (the shop's brand and price), which the table must then hold.
     Per column: a number (price) is the neighbours' weighted mean, a class (category,
     brand) the one with the most weight, a list (genres) the classes holding more than half
-    of it. The output adds
-    `<column>_completed` (true where filled) and, for a class, `<column>_share` (the
-    completed class's share of the weight).
+    of it. The output adds `<column>_completed` (true where filled) and, for a class,
+    `<column>_share` (the completed class's share of the weight).
 
     Example: tfrs-mtl complete-attributes --model runs/shop --items items.csv
     --output completed.csv
