@@ -127,11 +127,13 @@ def test_items_the_catalogue_lacks_are_placed_by_the_features_the_tower_reads(
     brands = np.asarray(holdout.item_values["brand"]).astype(str)
     items["brand"] = brands
     id_column = model.candidate_id_feature
-    # Two new products of the first two labelled items' brands, twice each, nothing known.
+    # Two new products of the first two labelled items' brands, twice each, nothing known;
+    # the second two ids begin with the longest catalogue id: they must stay new ids.
     labelled = np.flatnonzero(~holdout.heldout)[:2]
+    longest = max(np.asarray(catalogue[id_column]).astype(str), key=len)
     new = pd.DataFrame(
         {
-            id_column: ["new-0", "new-1", "new-2", "new-3"],
+            id_column: ["new-0", "new-1", f"{longest}-new-2", f"{longest}-new-3"],
             "category": None,
             "price": np.nan,
             "brand": [brands[labelled[0]], brands[labelled[1]]] * 2,

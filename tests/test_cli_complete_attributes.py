@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from tfrs_mtl.cli import main
@@ -89,14 +90,20 @@ def test_a_new_item_in_a_csv_is_completed_from_its_brand(tiny_run: Path, tmp_pat
     table = _items(tiny_run)
     table["brand"] = features["brand"].astype(str)  # read back from CSV as integers
     new = {"item_id": "new-product", "category": "", "price": np.nan, "brand": table["brand"][0]}
+    # An id that begins with the longest catalogue id is a new id too, placed the same way.
+    longest = max(table["item_id"], key=len)
+    twin = {**new, "item_id": f"{longest}-new"}
     source = tmp_path / "items.csv"
-    pd.concat([table, pd.DataFrame([new])], ignore_index=True).to_csv(source, index=False)
+    pd.concat([table, pd.DataFrame([new, twin])], ignore_index=True).to_csv(source, index=False)
     target = tmp_path / "completed.csv"
     arguments = ["--model", str(tiny_run), "--items", str(source), "--output", str(target)]
     result = CliRunner().invoke(main, ["complete-attributes", *arguments])
     assert result.exit_code == 0, result.output
-    assert "1 new, placed by their features" in result.output
+    assert "2 new, placed by their features" in result.output
     completed = pd.read_csv(target, dtype={"item_id": str}).set_index("item_id")
     assert completed.loc["new-product", "category"] in ("a", "b")
     assert completed.loc["new-product", "category_completed"]
     assert np.isfinite(completed.loc["new-product", "price"])
+    twin_row, new_row = completed.loc[f"{longest}-new"], completed.loc["new-product"]
+    assert twin_row["category"] == new_row["category"]
+    assert twin_row["price"] == pytest.approx(new_row["price"], rel=1e-5)

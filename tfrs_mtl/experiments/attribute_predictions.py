@@ -186,7 +186,13 @@ def _with_new_items(
                 f"complete_attributes: the new items' {name!r} has shape {values.shape[1:]}, "
                 f"the catalogue's {known.shape[1:]}"
             )
-        combined[name] = np.concatenate([known, values.astype(known.dtype, copy=False)])
+        if known.dtype.kind in "OUS":
+            # Text as text, at the wider of the two widths: a catalogue read from its file
+            # holds fixed-width strings, into which a longer new id would be cut short
+            # (and could become a catalogue id).
+            combined[name] = np.concatenate([known.astype(str), values.astype(str)])
+        else:
+            combined[name] = np.concatenate([known, values.astype(known.dtype, copy=False)])
     return combined
 
 
