@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from servable_fixtures import FakeServableModel, make_catalogue
 
-from tfrs_mtl.serving.catalogue_encoding import encode_catalogue, prepare_catalogue
+from tfrs_mtl.serving.catalogue_encoding import encode_catalogue, prepare_catalogue, read_items
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +63,45 @@ def test_progress_bar_is_shown_by_default(model, capsys) -> None:
     columns = prepare_catalogue(model, make_catalogue(30))
     encode_catalogue(model.candidate_encoder, columns, ("movie_id", "movie_genres"), batch_size=10)
     assert "Encoding catalogue" in capsys.readouterr().err
+
+
+class _PricedItems:
+    """The catalogue side of a model whose items have a price (a float feature)."""
+
+    candidate_id_feature = "item_id"
+    candidate_feature_names = ("item_id", "price")
+
+    def feature_signature(self, side: str) -> dict[str, tf.TensorSpec]:
+        assert side == "candidate"
+        return {
+            "item_id": tf.TensorSpec([None], tf.string),
+            "price": tf.TensorSpec([None], tf.float32),
+        }
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_missing_or_infinite_number_is_refused_naming_the_items(bad: float) -> None:
+    """A NaN price would reach the ranking stack and come out as an arbitrary score."""
+    catalogue = {
+        "item_id": np.array(["a", "b", "c"], dtype=object),
+        "price": np.array([1.5, bad, 3.0]),
+    }
+    with pytest.raises(
+        ValueError,
+        match=r"'price' is missing \(NaN\) or infinite for 1 item\(s\), e.g. item_id \['b'\]",
+    ):
+        prepare_catalogue(_PricedItems(), catalogue)
+    catalogue["price"][1] = 2.0
+    assert prepare_catalogue(_PricedItems(), catalogue)["price"].dtype == np.float32
+
+
+def test_an_empty_number_cell_of_an_item_file_reads_as_missing(tmp_path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("item_id,price\na,1.5\nb,\n")
+    items = read_items(path, _PricedItems())
+    assert items["price"][0] == np.float32(1.5) and np.isnan(items["price"][1])
+    with pytest.raises(ValueError, match="'price' is missing"):
+        prepare_catalogue(_PricedItems(), items)
+    path.write_text("item_id,price\na,1.5\nb,cheap\n")
+    with pytest.raises(ValueError, match="column 'price' cannot be read as float32"):
+        read_items(path, _PricedItems())

@@ -243,6 +243,11 @@ def test_added_items_are_served_as_if_they_had_been_in_the_catalogue(model, tmp_
     catalogue["movie_id"][-1] = "brand-new"  # an id the model never trained on
     exact = IndexConfig(kind="brute_force")
     grown = Recommender(model, _rows(catalogue, slice(0, 50)), exact, progress=False)
+    queries = make_queries(["u1", "u2", "u3"])
+    # Serve before adding, as a running service does: every signature is traced then.
+    grown.recommend(queries, k=10, num_candidates=50, blend={"rating": 1.0})
+    grown.retrieve(queries, k=10)
+    grown.score(queries, np.tile(catalogue["movie_id"][:2], (3, 1)))
     added = grown.add_items(_rows(catalogue, slice(50, None)))
     assert added.num_added == NUM_ITEMS - 50
     assert added.unknown_ids == ("brand-new",)
@@ -250,11 +255,17 @@ def test_added_items_are_served_as_if_they_had_been_in_the_catalogue(model, tmp_
     assert grown.num_items == whole.num_items == NUM_ITEMS
     np.testing.assert_array_equal(grown.catalogue_ids, whole.catalogue_ids)
     np.testing.assert_allclose(grown.candidate_embeddings, whole.candidate_embeddings, atol=1e-6)
-    queries = make_queries(["u1", "u2", "u3"])
     ours = grown.recommend(queries, k=10, num_candidates=NUM_ITEMS, blend={"rating": 1.0})
     theirs = whole.recommend(queries, k=10, num_candidates=NUM_ITEMS, blend={"rating": 1.0})
     np.testing.assert_array_equal(ours.item_ids, theirs.item_ids)
     assert np.isin(ours.item_ids, catalogue["movie_id"][50:]).any()  # the new items reach lists
+    everything = grown.retrieve(queries, k=NUM_ITEMS)
+    np.testing.assert_array_equal(
+        everything.item_ids, whole.retrieve(queries, k=NUM_ITEMS).item_ids
+    )
+    new_ids = np.tile(catalogue["movie_id"][50:], (3, 1))
+    for task, scores in grown.score(queries, new_ids).items():
+        np.testing.assert_allclose(scores, whole.score(queries, new_ids)[task], rtol=1e-5)
     # The export carries them.
     from tfrs_mtl.serving import load
 

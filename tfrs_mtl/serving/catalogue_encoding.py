@@ -39,7 +39,8 @@ def prepare_catalogue(
 
     Raises:
         ValueError: naming the missing column, the column of the wrong length or dtype, the
-            duplicated id, or the id equal to the exclusion padding id.
+            missing (NaN) or infinite number, the duplicated id, or the id equal to the
+            exclusion padding id.
     """
     signature = model.feature_signature("candidate")
     id_feature = model.candidate_id_feature
@@ -75,6 +76,18 @@ def prepare_catalogue(
             )
         columns[name] = values
     ids = columns[id_feature]
+    for name, values in columns.items():
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            # The towers and the ranking stack would turn NaN into an arbitrary score.
+            bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+            shown = [
+                value.decode() if isinstance(value, bytes) else value for value in ids[bad][:5]
+            ]
+            raise ValueError(
+                f"catalogue column {name!r} is missing (NaN) or infinite for {int(bad.sum())} "
+                f"item(s), e.g. {id_feature} {shown}; give those items a value "
+                f"(`tfrs-mtl complete-attributes` completes a missing one) or leave them out"
+            )
     unique, counts = np.unique(ids, return_counts=True)
     if (counts > 1).any():
         raise ValueError(f"catalogue ids must be unique; repeated: {unique[counts > 1][:5]}")
@@ -93,6 +106,8 @@ def read_items(path: str | Path, model: ServableModel) -> dict[str, np.ndarray]:
 
     A multi-valued feature (genres, ...) is a list column in Parquet and `|`-separated values
     in CSV (`"3|7"`, empty for none); it is padded to the widest row with the padding id.
+    An empty cell of a number column (a price) reads as missing (NaN), which `add_items`
+    refuses, naming the items (`prepare_catalogue`).
 
     Raises:
         ValueError: an unknown suffix, a missing column, or a value the column cannot hold.
@@ -117,6 +132,8 @@ def read_items(path: str | Path, model: ServableModel) -> dict[str, np.ndarray]:
         spec = signature.get(name)
         values = frame[name].to_numpy()
         dtype = tf.string if spec is None else spec.dtype
+        if dtype.is_floating and suffix == ".csv":
+            values = np.where(values == "", "nan", values)  # an empty cell: a missing number
         if spec is not None and spec.shape.rank == 2:
             rows = [
                 [v for v in str(cell).split("|") if v] if isinstance(cell, str) else list(cell)

@@ -156,6 +156,9 @@ class Recommender(RecommenderBase):
             candidate_embeddings=embeddings,
             probability_task_names=tuple(model.probability_task_names),
         )
+        # Requests served so far looked up the previous graph's functions (its index and
+        # catalogue): without this, `add_items` would change nothing a served request sees.
+        self._forget_concrete_functions()
 
     def add_items(self, items: Mapping[str, np.ndarray], *, progress: bool = False) -> AddedItems:
         """Adds items to the catalogue without retraining: embeds them with the trained

@@ -54,6 +54,11 @@ class RecommenderBase:
             functions[name] = self._serving_function(name).get_concrete_function()
         return functions[name]
 
+    def _forget_concrete_functions(self) -> None:
+        """Drops the concrete functions looked up so far: a recommender whose graph was
+        rebuilt (`Recommender.add_items`) must not keep serving the old one."""
+        self.__dict__.pop("_concrete_functions", None)
+
     def _run_recommend(self, *inputs: Any) -> Mapping[str, Any]:
         return self._concrete_function("recommend")(*inputs)
 
