@@ -153,3 +153,9 @@ def test_items_the_catalogue_lacks_are_placed_by_the_features_the_tower_reads(
     # Without the tower's features a new item cannot be placed: refused, naming them.
     with pytest.raises(ValueError, match=r"not in the catalogue.*lacks \['brand'\]"):
         complete_attributes(model, catalogue, new.drop(columns=["brand"]))
+    # The shop's price is read by the ranking stack alone: a table without prices places new
+    # items all the same, at the same points.
+    assert "price" not in model.candidate_tower.encoded_feature_names
+    unpriced = pd.concat([items, new], ignore_index=True).drop(columns=["price"])
+    filled_unpriced = complete_attributes(model, catalogue, unpriced)
+    assert filled_unpriced.tail(len(new))["category"].tolist() == added["category"].tolist()

@@ -23,7 +23,7 @@ from tfrs_mtl.evaluation.attribute_completion import (
 from tfrs_mtl.experiments.attribute_evaluation import item_attribute_tasks, item_head_outputs
 from tfrs_mtl.models import MultiTaskModel
 from tfrs_mtl.models.catalogue import key_strings
-from tfrs_mtl.serving.catalogue_encoding import prepare_catalogue
+from tfrs_mtl.serving.catalogue_encoding import padding_id_for, prepare_catalogue
 
 #: How a column is completed: a weighted mean, the class with the most weight, a set.
 AttributeKind = Literal["number", "class", "classes"]
@@ -58,9 +58,10 @@ def complete_attributes(
     labelled neighbour gets the labelled items' mean, most frequent class or classes. Only the rows
     of `items` are read: its labelled rows are the examples, its other rows are completed.
     An item the catalogue lacks (a new product) is embedded from the table's columns of the
-    features the candidate tower reads (the shop's brand and price), its id through the
-    out-of-vocabulary row, as `Recommender.add_items` does; a missing class reads its
-    feature's out-of-vocabulary row, a missing number the catalogue's median.
+    features the candidate tower reads (the shop's brand; its price is read by the ranking
+    stack alone), its id through the out-of-vocabulary row, as `Recommender.add_items`
+    does; a missing class reads its feature's out-of-vocabulary row, a missing number the
+    catalogue's median.
 
     Example:
         >>> items = pd.DataFrame({"item_id": ids, "category": [..., None, ...]})
@@ -152,22 +153,31 @@ def _with_new_items(
     """`catalogue` with the rows of items it lacks appended, built from the table's columns
     of the features the candidate tower reads (an id it did not train on reads its
     out-of-vocabulary row, as `Recommender.add_items` embeds one; a missing class its
-    feature's, a missing number the catalogue's median)."""
+    feature's, a missing number the catalogue's median). The catalogue's other columns
+    (read by the ranking stack alone: the shop's price) cannot move an item in the item
+    space; the table's values are kept where it has them, else they read as missing."""
     id_column = model.candidate_id_feature
-    features = [name for name in model.candidate_feature_names if name != id_column]
-    lacking = [name for name in features if name not in new_items]
-    if not features or lacking:
-        reads = f"reads {features}" if features else "reads the item id alone"
+    reads = [name for name in model.candidate_tower.encoded_feature_names if name != id_column]
+    lacking = [name for name in reads if name not in new_items]
+    if not reads or lacking:
+        what = f"reads {reads}" if reads else "reads the item id alone"
         raise ValueError(
             f"complete_attributes: {len(new_ids)} id(s) not in the catalogue, e.g. "
             f"{new_ids[:5].tolist()}; a new item is placed by the features the candidate "
-            f"tower reads, and it {reads}" + (f" (the table lacks {lacking})" if features else "")
+            f"tower reads, and it {what}" + (f" (the table lacks {lacking})" if reads else "")
         )
     signature = model.feature_signature("candidate")
     columns: dict[str, np.ndarray] = {id_column: new_ids}
-    for name in features:
-        values = new_items[name].to_numpy()
+    for name in [name for name in model.candidate_feature_names if name != id_column]:
+        known = np.asarray(catalogue[name])
         spec = signature.get(name)
+        if name in new_items:
+            values = new_items[name].to_numpy()
+        elif known.ndim == 1:
+            values = np.full(len(new_ids), None, dtype=object)
+        else:  # a multi-valued column the table lacks: no values (all padding)
+            padding = padding_id_for(spec.dtype if spec is not None else tf.string)
+            values = np.full((len(new_ids), *known.shape[1:]), padding, dtype=known.dtype)
         if spec is not None and spec.dtype == tf.string:
             # A missing class reads the feature's out-of-vocabulary row.
             values = key_strings(pd.Series(values).fillna("").astype(str).to_numpy())
@@ -175,7 +185,7 @@ def _with_new_items(
             # A missing number (the price being completed) reads the catalogue's median, as
             # a held-out item's does (`--attribute-holdout`).
             numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
-            values = np.where(np.isnan(numbers), np.nanmedian(catalogue[name]), numbers)
+            values = np.where(np.isnan(numbers), np.nanmedian(known), numbers)
         columns[name] = values
     prepared = prepare_catalogue(model, columns)
     combined = dict(catalogue)
