@@ -95,10 +95,14 @@ def served_lists(
         users: the query features of every user, in user-index order (`user_table`).
         user_indices: `[n]` the users to serve.
         exclude: per user (user-index order), the item ids never to return.
-        k: items per list.
-        num_candidates: stage 1's candidates per user.
+        k: items per list (at most the catalogue's size).
+        num_candidates: stage 1's candidates per user (at most the catalogue's size).
         blend: the blend (None: the recommender's default).
     """
+    # A list cannot be longer than the catalogue: clipped here, as `recommend` would clip it
+    # (with a warning meant for a caller who asked for more).
+    k = min(k, recommender.num_items)
+    num_candidates = min(num_candidates, recommender.num_items)
     positions = pd.Index(data.item_ids)
     rows: list[np.ndarray] = []
     scores: dict[str, list[np.ndarray]] = {}
