@@ -116,6 +116,15 @@ def test_a_column_without_labels_or_gaps_stays_and_bad_tables_are_refused(traine
         complete_attributes(model, catalogue, truth.drop(columns=[id_column]))
     with pytest.raises(ValueError, match="kind"):
         complete_attributes(model, catalogue, truth, kinds={"price": "colour"})  # type: ignore[dict-item]
+    # A price that is no finite number would be averaged into the completions near it.
+    second = truth[id_column].iloc[1]
+    for bad in ("cheap", np.inf):
+        table = truth.astype({"price": object})
+        table.loc[table.index[0], "price"] = None  # a gap to complete
+        table.loc[table.index[1], "price"] = bad
+        message = rf"'price' is a number column but 1 value\(s\) are not finite .* {second}: "
+        with pytest.raises(ValueError, match=message):
+            complete_attributes(model, catalogue, table)
 
 
 def test_items_the_catalogue_lacks_are_placed_by_the_features_the_tower_reads(

@@ -117,6 +117,8 @@ def complete_attributes(
         kind = (kinds or {}).get(column) or task_kinds.get(column) or _kind(items[column], values)
         if kind not in _KINDS:
             raise ValueError(f"complete_attributes: kind {kind!r} of {column!r} is not {_KINDS}")
+        if kind == "number":
+            _check_numbers(column, values, missing, ids)
         completed = np.zeros(len(values), dtype=bool)
         share = np.full(len(values), np.nan)
         if missing.any() and (~missing).any() and embeddings is not None:
@@ -214,6 +216,20 @@ def attribute_kinds(model: MultiTaskModel) -> dict[str, AttributeKind]:
         for task in item_attribute_tasks(model.config)
         for key in (task.name, task.label_key)
     }
+
+
+def _check_numbers(column: str, values: list[Any], missing: np.ndarray, ids: np.ndarray) -> None:
+    """Refuses a number column whose given values are not finite numbers (text, infinity):
+    read as labels, they would be averaged into every completion near them."""
+    given = pd.Series(values, dtype=object)[~missing]
+    numbers = pd.to_numeric(given, errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        examples = [f"{ids[row]}: {value!r}" for row, value in given[bad].head(3).items()]
+        raise ValueError(
+            f"complete_attributes: column {column!r} is a number column but {int(bad.sum())} "
+            f"value(s) are not finite numbers, e.g. {', '.join(examples)}"
+        )
 
 
 def _is_missing(value: Any) -> bool:
