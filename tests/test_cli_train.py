@@ -430,6 +430,8 @@ def test_export_adds_new_items_from_a_csv_and_refuses_known_ids(
             else:
                 row[name] = value.decode() if isinstance(value, bytes) else str(value)
         rows.append(row)
+    # The run's display column: one new title, one left blank.
+    rows[0]["movie_title"], rows[1]["movie_title"] = "A Film Nobody Has Rated (2026)", ""
     items = tmp_path / "new_items.csv"
     import pandas as pd
 
@@ -441,6 +443,12 @@ def test_export_adds_new_items_from_a_csv_and_refuses_known_ids(
     assert "added 2 items" in result.output and "90001" in result.output  # unknown to the model
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["catalogue"]["num_items"] == len(features["movie_id"]) + 2
+    # `recommend` on the export names the new items by the file's titles (none: blank).
+    everything = invoke("recommend", "--model", str(target), "--user-id", "1", "-k",
+                        str(len(features["movie_id"]) + 2), "--include-seen", "--json")  # fmt: skip
+    assert everything.exit_code == 0, everything.output
+    shown = {row["item_id"]: row["item"] for row in json.loads(everything.output)}
+    assert shown["90001"] == "A Film Nobody Has Rated (2026)" and shown["90002"] == ""
     # An id the catalogue holds is refused, and nothing is written.
     known = tmp_path / "known.csv"
     pd.DataFrame([{**rows[0], "movie_id": first["movie_id"]}]).to_csv(known, index=False)

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +73,12 @@ def checked_export_folder(path: str, option: str, *, overwrite: bool) -> Path:
     return folder
 
 
-def write_export_folder(recommender: Any, folder: Path, serving_data: Path | None) -> Path:
-    """Exports `recommender` and copies `serving_data` beside it, then swaps the whole folder
-    in for `folder` (under its lock: another export to it is told who writes it); nothing of
-    it appears unless all of it was written."""
+def write_export_folder(recommender: Any, folder: Path, serving_data: Any | None) -> Path:
+    """Exports `recommender` and writes `serving_data` (a `ServingData`) beside it, then
+    swaps the whole folder in for `folder` (under its lock: another export to it is told who
+    writes it); nothing of it appears unless all of it was written."""
     from tfrs_mtl.experiments.run_lock import output_lock, sibling_lock_path
+    from tfrs_mtl.experiments.serving_data import FILE_NAME
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     with (
@@ -87,7 +87,7 @@ def write_export_folder(recommender: Any, folder: Path, serving_data: Path | Non
     ):
         recommender.save(staging)
         if serving_data is not None:
-            shutil.copyfile(serving_data, staging / serving_data.name)
+            serving_data.save(staging / FILE_NAME)
     return folder
 
 

@@ -55,8 +55,10 @@ def export(
     (serving_data.npz) are copied beside it; from a bare model folder the catalogue is the
     model's training items. `--add-items` adds new items to it (`Recommender.add_items`): ids
     already in the catalogue are refused; ids the model never trained on are embedded from
-    their other features.
+    their other features; the file's display column (movie_title, category), where it has
+    one, labels them in `recommend`'s output.
     """
+    from tfrs_mtl.experiments import ServingData
     from tfrs_mtl.serving import IndexConfig, Recommender
 
     folder = checked_export_folder(out, "--out", overwrite=overwrite)
@@ -73,6 +75,7 @@ def export(
     if index_kind is not None:
         index_config = index_config.replace(kind=index_kind)
     recommender = Recommender(model, catalogue, index_config, progress=False)
+    serving = ServingData.load(run / SERVING_DATA) if (run / SERVING_DATA).is_file() else None
     if add_items is not None:
         from tfrs_mtl.serving.catalogue_encoding import read_items
 
@@ -80,9 +83,13 @@ def export(
         if problem is not None:
             fail(f"--add-items {add_items}: {problem}")
         try:
-            added = recommender.add_items(read_items(add_items, model))
+            items = read_items(add_items, model)
+            added = recommender.add_items(items)
         except ValueError as error:
             fail(f"--add-items {add_items}: {error}")
+        if serving is not None:
+            new_ids = items[model.candidate_id_feature]
+            serving = serving.with_items(new_ids, _display_labels(run, add_items, len(new_ids)))
         unknown = len(added.unknown_ids)
         click.echo(
             f"added {added.num_added} items from {add_items}"
@@ -93,8 +100,7 @@ def export(
                 else ""
             )
         )
-    serving_data = run / SERVING_DATA if (run / SERVING_DATA).is_file() else None
-    written = write_export_folder(recommender, folder, serving_data)
+    written = write_export_folder(recommender, folder, serving)
     click.echo(
         f"exported {recommender.num_items} items ({recommender.index.config.kind}) to {written}"
     )
@@ -124,6 +130,30 @@ def load_run_model(model_dir: str) -> tuple[Any, dict[str, Any]]:
     if catalogue is None:
         fail(f"{model_dir}: no item catalogue (item_catalogue.npz or the model's catalogue)")
     return model, dict(catalogue.features)
+
+
+def _display_labels(run: Path, items_path: str, num_items: int) -> list[str]:
+    """The added items' display labels (the run's `movie_title`, `category`) from their
+    file's column of that name; "" for each when the file or the run has none."""
+    import pandas as pd
+
+    from tfrs_mtl.experiments import load_run_config
+
+    column = None
+    if (run / "experiment.yaml").is_file():
+        try:
+            column = load_run_config(run).recipe.display_column
+        except ValueError:  # a dataset registered in the process that trained it
+            column = None
+    if column is None:
+        return [""] * num_items
+    if Path(items_path).suffix.lower() == ".csv":
+        frame = pd.read_csv(items_path, dtype=str, keep_default_na=False)
+    else:
+        frame = pd.read_parquet(items_path)
+    if column not in frame:
+        return [""] * num_items
+    return ["" if pd.isna(label) else str(label) for label in frame[column]]
 
 
 def _export_folder(path: str) -> Path:

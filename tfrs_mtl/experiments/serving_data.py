@@ -94,6 +94,20 @@ class ServingData:
     def label(self, item_id: str) -> str:
         return self._labels.get(str(item_id), "")
 
+    def with_items(
+        self, item_ids: Sequence[Any] | np.ndarray, item_labels: Sequence[str]
+    ) -> ServingData:
+        """A copy with items added to the catalogue's ids and labels (items added to an
+        export's index: `tfrs-mtl export --add-items`)."""
+        return ServingData(
+            self.query_id_feature,
+            self.users,
+            self.seen_items,
+            self.seen_offsets,
+            np.concatenate([self.item_ids, np.asarray(item_ids).astype(str)]),
+            np.concatenate([self.item_labels, np.asarray(item_labels).astype(str)]),
+        )
+
     def save(self, path: str | Path) -> Path:
         """Writes the `.npz` atomically (temporary file, then rename)."""
         path = Path(path)
