@@ -158,6 +158,9 @@ def test_items_the_catalogue_lacks_are_placed_by_the_features_the_tower_reads(
     assert set(added["category"]) <= set(truth["category"])
     # The same features place two new items at the same point: the same completion.
     assert added["category"].tolist()[:2] == added["category"].tolist()[2:]
+    # Their neighbours are the labelled items of their brand (each of the generator's
+    # brands belongs to one category): the new items get their brand's category.
+    assert added["category"].tolist()[:2] == truth["category"].to_numpy()[labelled].tolist()
     assert added["price"].tolist()[:2] == pytest.approx(added["price"].tolist()[2:], rel=1e-5)
     # Without the tower's features a new item cannot be placed: refused, naming them.
     with pytest.raises(ValueError, match=r"not in the catalogue.*lacks \['brand'\]"):

@@ -44,7 +44,8 @@ def complete_attributes_command(
     in the model's item space (the completion `--attribute-holdout` scores).
 
     An item the run's catalogue lacks (a new product) is placed by the features the
-    candidate tower reads (the shop's brand), which the table must then hold.
+    candidate tower reads (the shop's brand), which the table must then hold; its
+    neighbours are the labelled items of the same brand where there are any.
     Per column: a number (price) is the neighbours' weighted mean, a class (category,
     brand) the one with the most weight, a list (genres) the classes holding more than half
     of it. The output adds `<column>_completed` (true where filled) and, for a class,

@@ -61,7 +61,8 @@ def complete_attributes(
     features the candidate tower reads (the shop's brand; its price is read by the ranking
     stack alone), its id through the out-of-vocabulary row, as `Recommender.add_items`
     does; a missing class reads its feature's out-of-vocabulary row, a missing number the
-    catalogue's median.
+    catalogue's median. Its neighbours are the labelled items sharing its values of the
+    tower's single-valued class features (its brand) where any do, else all of them.
 
     Example:
         >>> items = pd.DataFrame({"item_id": ids, "category": [..., None, ...]})
@@ -104,11 +105,12 @@ def complete_attributes(
     catalogue_ids = pd.Index(np.asarray(catalogue[id_column]).astype(str))
     rows = catalogue_ids.get_indexer(pd.Index(ids))
     catalogue = dict(catalogue)
-    if (rows < 0).any():
-        new = rows < 0
+    new = rows < 0
+    if new.any():
         catalogue = _with_new_items(model, catalogue, items[new], ids[new])
         rows[new] = len(catalogue_ids) + np.arange(int(new.sum()))
     embeddings = item_head_outputs(model, catalogue, rows, ())[1] if len(rows) else None
+    places = _class_places(model, catalogue, rows, new)
     task_kinds = attribute_kinds(model)
     filled = items.copy()
     for column in [name for name in items.columns if name != id_column]:
@@ -122,12 +124,8 @@ def complete_attributes(
         completed = np.zeros(len(values), dtype=bool)
         share = np.full(len(values), np.nan)
         if missing.any() and (~missing).any() and embeddings is not None:
-            neighbours, weights = embedding_neighbours(
-                embeddings,
-                np.flatnonzero(missing),
-                ~missing,
-                num_neighbours=num_neighbours,
-                temperature=temperature,
+            neighbours, weights = _neighbours(
+                embeddings, missing, places, num_neighbours, temperature
             )
             found, found_share = _completed_values(kind, values, missing, neighbours, weights)
             column_values = list(values)
@@ -144,6 +142,66 @@ def complete_attributes(
         if kind == "class":
             filled.insert(at + 1, f"{column}{SHARE_SUFFIX}", share)
     return filled
+
+
+def _class_places(
+    model: MultiTaskModel, catalogue: Mapping[str, np.ndarray], rows: np.ndarray, new: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(wanted, keys)` per row of the table: `keys` the values of the single-valued class
+    features the candidate tower reads (the shop's brand), joined; `wanted` the same for a
+    new item holding them all, None for the other rows (catalogue items, new items missing
+    one; every row when the tower reads no such feature)."""
+    id_column = model.candidate_id_feature
+    names = [
+        name
+        for name in model.candidate_tower.encoded_feature_names
+        if name != id_column
+        and np.asarray(catalogue[name]).ndim == 1
+        and np.asarray(catalogue[name]).dtype.kind in "OSU"
+    ]
+    wanted = np.full(len(rows), None, dtype=object)
+    if not names:
+        return wanted, wanted.copy()
+    values = [key_strings(np.asarray(catalogue[name])[rows]) for name in names]
+    keys = np.array(["\x1f".join(parts) for parts in zip(*values, strict=True)], dtype=object)
+    placed = new & np.all([column != "" for column in values], axis=0)
+    wanted[placed] = keys[placed]
+    return wanted, keys
+
+
+def _neighbours(
+    embeddings: np.ndarray,
+    missing: np.ndarray,
+    places: tuple[np.ndarray, np.ndarray],
+    num_neighbours: int,
+    temperature: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`embedding_neighbours` of every missing row among the labelled rows; a new item's
+    among the labelled rows that share its class features (`_class_places`) when any do:
+    with no interactions, its place in the item space comes from those features alone, and
+    the items that have them are the direct evidence."""
+    wanted, keys = places
+    queries = np.flatnonzero(missing)
+    labelled = ~missing
+    neighbours = np.full((len(queries), num_neighbours), -1, dtype=np.int64)
+    weights = np.zeros((len(queries), num_neighbours))
+    groups: dict[object, list[int]] = {}
+    for position, query in enumerate(queries):
+        groups.setdefault(wanted[query], []).append(position)
+    for place, positions in groups.items():
+        candidates = labelled
+        if place is not None:
+            sharing = labelled & (keys == place)
+            candidates = sharing if sharing.any() else labelled
+        found, found_weights = embedding_neighbours(
+            embeddings,
+            queries[positions],
+            candidates,
+            num_neighbours=num_neighbours,
+            temperature=temperature,
+        )
+        neighbours[positions], weights[positions] = found, found_weights
+    return neighbours, weights
 
 
 def _with_new_items(
