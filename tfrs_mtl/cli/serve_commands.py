@@ -82,14 +82,18 @@ def export(
         problem = file_problem(add_items)
         if problem is not None:
             fail(f"--add-items {add_items}: {problem}")
+        label_column = _display_column(run)
         try:
-            items = read_items(add_items, model)
+            items = read_items(
+                add_items, model, text_columns=[label_column] if label_column else []
+            )
             added = recommender.add_items(items)
         except ValueError as error:
             fail(f"--add-items {add_items}: {error}")
         if serving is not None:
             new_ids = items[model.candidate_id_feature]
-            serving = serving.with_items(new_ids, _display_labels(run, add_items, len(new_ids)))
+            labels = items[label_column] if label_column in items else [""] * len(new_ids)
+            serving = serving.with_items(new_ids, labels)
         unknown = len(added.unknown_ids)
         click.echo(
             f"added {added.num_added} items from {add_items}"
@@ -132,28 +136,17 @@ def load_run_model(model_dir: str) -> tuple[Any, dict[str, Any]]:
     return model, dict(catalogue.features)
 
 
-def _display_labels(run: Path, items_path: str, num_items: int) -> list[str]:
-    """The added items' display labels (the run's `movie_title`, `category`) from their
-    file's column of that name; "" for each when the file or the run has none."""
-    import pandas as pd
-
+def _display_column(run: Path) -> str | None:
+    """The item column a run shows beside recommendations (`movie_title`, `category`), or
+    None (no run config, or a dataset registered in the process that trained it)."""
     from tfrs_mtl.experiments import load_run_config
 
-    column = None
-    if (run / "experiment.yaml").is_file():
-        try:
-            column = load_run_config(run).recipe.display_column
-        except ValueError:  # a dataset registered in the process that trained it
-            column = None
-    if column is None:
-        return [""] * num_items
-    if Path(items_path).suffix.lower() == ".csv":
-        frame = pd.read_csv(items_path, dtype=str, keep_default_na=False)
-    else:
-        frame = pd.read_parquet(items_path)
-    if column not in frame:
-        return [""] * num_items
-    return ["" if pd.isna(label) else str(label) for label in frame[column]]
+    if not (run / "experiment.yaml").is_file():
+        return None
+    try:
+        return load_run_config(run).recipe.display_column
+    except ValueError:
+        return None
 
 
 def _export_folder(path: str) -> Path:

@@ -95,7 +95,7 @@ class ServingData:
         return self._labels.get(str(item_id), "")
 
     def with_items(
-        self, item_ids: Sequence[Any] | np.ndarray, item_labels: Sequence[str]
+        self, item_ids: Sequence[Any] | np.ndarray, item_labels: Sequence[str] | np.ndarray
     ) -> ServingData:
         """A copy with items added to the catalogue's ids and labels (items added to an
         export's index: `tfrs-mtl export --add-items`)."""

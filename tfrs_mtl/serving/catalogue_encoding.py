@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +100,13 @@ def prepare_catalogue(
     return columns
 
 
-def read_items(path: str | Path, model: ServableModel) -> dict[str, np.ndarray]:
+def read_items(
+    path: str | Path, model: ServableModel, *, text_columns: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
     """Reads new catalogue items from a CSV or Parquet file (by suffix) for
-    `Recommender.add_items`: one row per item, a column per candidate feature.
+    `Recommender.add_items`: one row per item, a column per candidate feature, and each of
+    `text_columns` the file has (a display label: `movie_title`) as text, "" where empty
+    (`add_items` drops the columns it does not read).
 
     A multi-valued feature (genres, ...) is a list column in Parquet and `|`-separated values
     in CSV (`"3|7"`, empty for none); it is padded to the widest row with the padding id.
@@ -155,6 +159,11 @@ def read_items(path: str | Path, model: ServableModel) -> dict[str, np.ndarray]:
             raise ValueError(
                 f"{path}: column {name!r} cannot be read as {dtype.name}: {error}"
             ) from None
+    for name in text_columns:
+        if name in frame.columns and name not in items:
+            items[name] = np.array(
+                ["" if pd.isna(value) else str(value) for value in frame[name]], dtype=object
+            )
     return items
 
 
