@@ -35,7 +35,7 @@ import tfrs_mtl  # noqa: F401  (selects Keras 2 before TensorFlow loads)
 # isort: split
 import numpy as np
 import tensorflow as tf
-from result_files import run_meta, write_results
+from result_files import run_line, run_meta, write_results
 
 from tfrs_mtl.evaluation.attribute_completion import EMBEDDING_TEMPERATURE, NUM_NEIGHBOURS
 from tfrs_mtl.evaluation.metrics_schema import flatten_task_metrics
@@ -142,8 +142,7 @@ def markdown(results: dict[str, Any]) -> str:
         "# The item-space attribute completion: neighbours and temperature, chosen on "
         "validation holdouts",
         "",
-        f"`{meta['command']}` ({meta['date_utc']}, {meta['machine']}, TensorFlow "
-        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s). Seeds {meta['seeds']}: "
+        f"{run_line(meta)}. Seeds {meta['seeds']}: "
         "validation holdouts no reported benchmark uses; the default model trained once per "
         "case and seed with `attribute_holdout=0.2`, every cell completed from the same item "
         "space. Columns: neighbours, temperature.",

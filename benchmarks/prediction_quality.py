@@ -49,7 +49,7 @@ import tfrs_mtl  # noqa: F401  (selects Keras 2 before TensorFlow loads)
 # isort: split
 import numpy as np
 import tensorflow as tf
-from result_files import run_meta, write_results
+from result_files import run_line, run_meta, write_results
 
 from tfrs_mtl.experiments import ExperimentConfig, dataset_tasks, run_experiment
 
@@ -334,8 +334,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Side predictions against lookups of the training data",
         "",
-        f"`{meta['command']}` ({meta['date_utc']}, {meta['machine']}, TensorFlow "
-        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s); mean ± std over seeds.",
+        f"{run_line(meta)}; mean ± std over seeds.",
     ]
     if results["cases"]:
         lines += [

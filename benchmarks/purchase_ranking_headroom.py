@@ -42,7 +42,7 @@ import tfrs_mtl  # noqa: F401  (selects Keras 2 before TensorFlow loads)
 
 import numpy as np
 import tensorflow as tf
-from result_files import run_meta, write_results
+from result_files import run_line, run_meta, write_results
 from served_quality import SYNTHETIC_SIZES
 
 from tfrs_mtl.data.synthetic import generate_synthetic_ecommerce
@@ -161,8 +161,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Purchase head room on the synthetic shop: planted signals in place of the ranker",
         "",
-        f"`{meta['command']}` ({meta['date_utc']}, {meta['machine']}, TensorFlow "
-        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s). Seeds {meta['seeds']}. "
+        f"{run_line(meta)}. Seeds {meta['seeds']}. "
         f"Purchase Recall@20 over stage 1's top 20 of the same {meta['num_candidates']} "
         "candidates per test user. Planted columns: stage 1's standardised score plus a "
         "planted signal's at the best weight (chosen on the test rows: a ceiling, not a "

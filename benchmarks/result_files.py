@@ -38,6 +38,15 @@ def run_meta(program: str, started: float, **extra: Any) -> dict[str, Any]:
     }
 
 
+def run_line(meta: dict[str, Any]) -> str:
+    """How the run was made, for its markdown: the command, then the date, machine,
+    TensorFlow version and seconds of `run_meta`, in parentheses."""
+    return (
+        f"`{meta['command']}` ({meta['date_utc']}, {meta['machine']}, TensorFlow "
+        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s)"
+    )
+
+
 def write_results(stem: Path, results: dict[str, Any], table: str) -> None:
     """Writes `results` as `<stem>.json` (values JSON cannot hold as their `str`) and `table`
     as `<stem>.md`."""

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from result_files import run_meta, write_results
+from result_files import run_line, run_meta, write_results
 from served_quality import SYNTHETIC_SIZES
 
 RESULTS = Path(__file__).parent / "results"
@@ -120,8 +120,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# What a default `tfrs-mtl train` costs, by catalogue size",
         "",
-        f"`{meta['command']}` ({meta['date_utc']}, {meta['machine']}, TensorFlow "
-        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s). Each case is one child "
+        f"{run_line(meta)}. Each case is one child "
         "process running `tfrs-mtl train` with the library's defaults on the synthetic shop; "
         "wall is the child's, process start to exit; peak is its maximum resident set.",
         "",

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from result_files import run_meta, write_results
+from result_files import run_line, run_meta, write_results
 
 import tfrs_mtl  # noqa: F401  (selects Keras 2 before TensorFlow loads)
 
@@ -165,8 +165,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Served lists against stage 1, by dataset",
         "",
-        f"`{meta['command']}` ({meta['date_utc']}, {meta['machine']}, TensorFlow "
-        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s). Library defaults; the served "
+        f"{run_line(meta)}. Library defaults; the served "
         "blend fitted per run on a 20% carve-out of the training rows; mean ± std over runs.",
     ]
     for case, found in results["cases"].items():

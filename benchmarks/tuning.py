@@ -99,8 +99,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Tuned against default: validation carve-out and test",
         "",
-        f"`{meta['command']}` ({meta['date_utc']}, {meta['machine']}, TensorFlow "
-        f"{meta['tensorflow']}, {meta['total_seconds']:.0f} s). Budget {meta['budget']} of "
+        f"{result_files.run_line(meta)}. Budget {meta['budget']} of "
         f"wall time per dataset, seed {meta['seed']}. Validation: stage-1 NDCG@10 on a 20% "
         "carve-out of the training rows (what the search maximises), then on a second "
         "carve-out (the next seed), where the search's best trials that beat the default "
