@@ -394,6 +394,9 @@ def test_retrieval_options_reach_the_model_config() -> None:
     off = build_config(**none, item_item_weight=0.0).model_config()
     assert off.item_item_weight == 0.0
     assert build_config(**none, item_item_weight=0.2).model_config().item_item_weight == 0.2
+    assert default.item_item_recency == 0.0  # fitted per run where histories have times
+    recent = build_config(**none, item_item_weight=0.2, item_item_recency=0.5).model_config()
+    assert recent.item_item_recency == 0.5
 
 
 def test_bad_config_file_names_the_file_and_key(tmp_path: Path) -> None:

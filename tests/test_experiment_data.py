@@ -143,6 +143,22 @@ def test_user_table_serves_the_full_training_history() -> None:
     assert users[HISTORY_FEATURE].tolist() == [[1, 2, 3], [2, -1, -1]]
 
 
+def test_with_timestamps_a_served_history_lists_the_oldest_first() -> None:
+    data = _movielens_like()
+    times = np.array([30, 10, 20, 5, 1, 99], np.int64)
+    timed = dataclasses.replace(data, frame=data.frame.assign(timestamp=times))
+    train = np.array([0, 1, 2, 3, 4])
+    fit_user_histories(timed, train)
+    model = SimpleNamespace(query_feature_names=("user_id", HISTORY_FEATURE))
+    users = user_table(timed, model, train)  # type: ignore[arg-type]
+    assert users[HISTORY_FEATURE].tolist() == [[2, 3, 1], [4, 2, -1]]
+    # A row without a time leaves the histories in row order.
+    untimed = timed.frame.assign(timestamp=pd.array([30, 10, None, 5, 1, 99], dtype="Int64"))
+    timed = dataclasses.replace(data, frame=untimed)
+    fit_user_histories(timed, train)
+    assert timed.histories is not None and timed.histories.times is None
+
+
 @pytest.mark.slow
 def test_movielens_split_histories_never_hold_a_test_item(ml100k_dir: str) -> None:
     config = ExperimentConfig(dataset="movielens-100k", data_dir=ml100k_dir)

@@ -448,3 +448,42 @@ def test_without_an_l2_the_part_scales_it_to_the_data() -> None:
     np.testing.assert_allclose(
         item_item.fit_item_item(model.shared_embeddings, config, doubled), matrix, atol=1e-5
     )
+
+
+def test_with_recency_a_history_value_weighs_by_how_many_values_follow_it() -> None:
+    from tfrs_mtl.layers import ItemItemPart
+
+    model = _model()
+    part = ItemItemPart(
+        model.shared_embeddings,
+        "user_history",
+        "movie_id",
+        weight=2.0,
+        train_weight=0.0,
+        recency=0.5,
+    )
+    # Oldest first, -1 padded; movie 3 listed twice keeps its later (larger) weight.
+    history = np.array([[3, 5, 3, 7, -1], [9, -1, -1, -1, -1], [-1, -1, -1, -1, -1]], np.int64)
+    rows = model.shared_embeddings.lookup("user_history", tf.constant([3, 5, 7, 9])).numpy()
+    row = dict(zip((3, 5, 7, 9), rows, strict=True))
+    weights = part.history_weights({"user_history": tf.constant(history)}).numpy()
+    expected = np.zeros((3, part.width), np.float32)
+    expected[0, row[3]] = 2.0**-0.5  # one value (7) after its last listing
+    expected[0, row[5]] = 3.0**-0.5
+    expected[0, row[7]] = 1.0
+    expected[1, row[9]] = 1.0
+    np.testing.assert_allclose(weights, expected, rtol=1e-6)
+    served = part.query_columns({"user_history": tf.constant(history)}, training=False).numpy()
+    np.testing.assert_allclose(served, 2.0 * expected, rtol=1e-6)
+    part.set_recency(0.0)
+    flat = part.history_weights({"user_history": tf.constant(history)}).numpy()
+    np.testing.assert_array_equal(flat, (expected > 0).astype(np.float32))
+    # The recency is part of the config (an export serves it), and must be >= 0.
+    part.set_recency(0.75)
+    assert ItemItemPart.from_config(part.get_config()).recency == 0.75
+    with pytest.raises(ValueError, match="recency=-1"):
+        part.set_recency(-1.0)
+    with pytest.raises(ValueError, match="train_weight=0"):
+        model.item_item.set_recency(0.5)  # trained with the part: its histories are unordered
+    with pytest.raises(ConfigError, match="item_item_recency"):
+        _config().replace(item_item_recency=-0.5)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tfrs_mtl.config import ConfigError
 from tfrs_mtl.evaluation import evaluate_full_ranking
 from tfrs_mtl.experiments import ExperimentConfig
 from tfrs_mtl.experiments.experiment_data import (
@@ -66,7 +67,7 @@ def test_each_weight_scores_what_the_model_serves_at_it(carved: Any) -> None:
     part = model.item_item
     assert part is not None and part.train_weight == 0
     grid = (0.0, 0.5, 4.0, 32.0)
-    found = fit_item_item_weight(model, data, fit, held, grid=grid)
+    found = fit_item_item_weight(model, data, fit, held, grid=grid, recency_grid=(0.0,))
     assert sorted(found.ndcg) == list(grid)
     try:
         for weight in grid:
@@ -77,6 +78,53 @@ def test_each_weight_scores_what_the_model_serves_at_it(carved: Any) -> None:
     # The weights score differently here (the part is not inert), and the best one is kept.
     assert len({round(n, 6) for n in found.ndcg.values()}) > 1
     assert found.ndcg[found.weight] == max(found.ndcg.values())
+
+
+def test_with_recency_each_weight_scores_what_the_model_serves_at_it(carved: Any) -> None:
+    model, data, fit, held = carved
+    part = model.item_item
+    grid = (0.0, 4.0, 32.0)
+    found = fit_item_item_weight(model, data, fit, held, grid=grid, recency_grid=(1.0,))
+    flat = fit_item_item_weight(model, data, fit, held, grid=grid, recency_grid=(0.0,))
+    assert found.recency == 1.0 and list(found.recency_ndcg) == [1.0]
+    assert part.recency == 0.0  # the fit leaves the part as it was
+    try:
+        part.set_recency(1.0)
+        for weight in grid:
+            part.set_weight(weight)
+            assert found.ndcg[weight] == pytest.approx(_served_ndcg(model, data, fit, held), 1e-4)
+    finally:
+        part.set_weight(0.5)
+        part.set_recency(0.0)
+    # Recency changes what the part adds (the served histories are ordered by time).
+    assert found.ndcg[0.0] == flat.ndcg[0.0] and found.ndcg[32.0] != flat.ndcg[32.0]
+
+
+def test_recency_is_fitted_where_histories_are_ordered_by_time(carved: Any) -> None:
+    import dataclasses
+
+    from tfrs_mtl.experiments.item_item_fitting import RECENCY_GRID
+
+    model, data, fit, held = carved
+    grid = (0.0, 4.0)
+    histories = data.histories
+    # The shop's rows are (user, item) pairs without one time each: unordered histories.
+    assert histories.times is None
+    untimed = fit_item_item_weight(model, data, fit, held, grid=grid)
+    assert untimed.recency == 0.0 and list(untimed.recency_ndcg) == [0.0]
+    times = np.random.default_rng(0).permutation(len(histories.items))
+    object.__setattr__(data, "histories", dataclasses.replace(histories, times=times))
+    try:
+        timed = fit_item_item_weight(model, data, fit, held, grid=grid)
+    finally:
+        object.__setattr__(data, "histories", histories)
+    assert list(timed.recency_ndcg) == list(RECENCY_GRID)
+    best = max(timed.recency_ndcg.values())
+    assert timed.recency == min(r for r, n in timed.recency_ndcg.items() if n == best)
+    assert timed.recency_ndcg[timed.recency] == max(timed.ndcg.values())
+    assert len(set(timed.recency_ndcg.values())) > 1
+    with pytest.raises(ValueError, match="recency_grid"):
+        fit_item_item_weight(model, data, fit, held, grid=grid, recency_grid=(-1.0,))
 
 
 def test_ties_keep_the_default_else_the_smaller_weight_and_bad_grids_are_refused(
@@ -124,15 +172,24 @@ def test_a_run_fits_the_weight_reports_it_and_serves_with_it(tmp_path: Path) -> 
     assert ExperimentConfig.load(tmp_path / "run" / "experiment.yaml") == config
     saved = MultiTaskModel.load_model(tmp_path / "run" / "model")
     assert saved.config.item_item_weight == weight
+    recency = result.metrics["blend_fit/item_item_recency"]
     served = result.model.item_item
     if weight == 0:
         assert served is None
     else:
         assert served is not None and served.weight == weight
-    # A weight the config fixes is served as given, and not fitted.
-    fixed = run_experiment(config.replace(item_item_weight=0.3), None, progress=False)
+        assert saved.config.item_item_recency == recency == served.recency
+        assert saved.item_item.recency == recency
+    # A weight and recency the config fixes are served as given, and not fitted.
+    fixed = run_experiment(
+        config.replace(item_item_weight=0.3, item_item_recency=0.75), None, progress=False
+    )
     assert "blend_fit/item_item_weight" not in fixed.metrics
-    assert fixed.model.item_item.weight == 0.3
+    assert "blend_fit/item_item_recency" not in fixed.metrics
+    assert (fixed.model.item_item.weight, fixed.model.item_item.recency) == (0.3, 0.75)
+    assert config.replace(item_item_weight=0.3).model_config().item_item_recency == 0.0
+    with pytest.raises(ConfigError, match="item_item_train_weight=0"):
+        config.replace(item_item_recency=0.5, item_item_train_weight=None)
 
 
 def test_the_carve_out_model_is_freed_once_the_blend_is_fitted(monkeypatch: Any) -> None:

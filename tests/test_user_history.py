@@ -40,6 +40,23 @@ def test_training_histories_keep_a_seeded_subset_in_history_order() -> None:
     assert all(row[0] < row[1] for row in first.tolist())
 
 
+def test_with_times_full_histories_list_the_oldest_first() -> None:
+    # user 0 rated 10 at t=5, 20 at t=1, 30 at t=5 (a tie keeps row order), 40 at t=3.
+    users, items = np.array([0, 1, 0, 0, 0]), np.array([10, 20, 20, 30, 40])
+    timed = UserHistories.fit(users, items, num_users=3, times=np.array([5, 9, 1, 5, 3]))
+    assert timed.full(np.array([0, 1, 2])).tolist() == [
+        [20, 40, 10, 30],
+        [20, -1, -1, -1],
+        [-1, -1, -1, -1],
+    ]
+    # Training rows' histories are the untimed ones (row order), whatever the times.
+    untimed = UserHistories.fit(users, items, num_users=3)
+    rows = np.array([0, 0, 1]), np.array([20, 99, 20])
+    np.testing.assert_array_equal(
+        timed.for_training(*rows, 3, seed=0), untimed.for_training(*rows, 3, seed=0)
+    )
+
+
 def test_unknown_user_has_an_empty_history() -> None:
     assert _histories().full(np.array([7])).tolist() == [[-1]]
 

@@ -186,6 +186,15 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "fitted on a carve-out of the training rows where the query reads a history and "
             "the catalogue has at most 9,000 items, else off]",
         ),
+        click.option(
+            "--item-item-recency",
+            type=FiniteFloatRange(min=0),
+            default=None,
+            help="How much the item-item scores lean on the user's latest items: the "
+            "history item followed by r others weighs (1 + r) ** -RECENCY; 0: all alike. "
+            "[default: fitted with the item-item weight where the rows have timestamps, "
+            "else 0]",
+        ),
         click.option("--epochs", type=click.IntRange(min=1), default=None, help="[default: 6]"),
         click.option("--batch-size", type=click.IntRange(min=1), default=None),
         click.option("--optimizer", type=click.Choice(("adam", "adagrad")), default=None),
@@ -297,6 +306,7 @@ def build_config(
     history_dropout: float | None = None,
     user_id_dropout: float | None = None,
     item_item_weight: float | None = None,
+    item_item_recency: float | None = None,
     blend_text: str | None = None,
     blend_target: str | None = None,
     preset: str | None = None,
@@ -341,6 +351,7 @@ def build_config(
         "history_dropout": history_dropout,
         "user_id_dropout": user_id_dropout,
         "item_item_weight": item_item_weight,
+        "item_item_recency": item_item_recency,
         "epochs": epochs,
         "batch_size": batch_size,
         "optimizer": optimizer,

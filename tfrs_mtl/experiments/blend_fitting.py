@@ -51,6 +51,8 @@ class BlendFit:
     item_item_weight: the item-item part's served weight fitted on the same carve-out
         before the blend (`tfrs_mtl.experiments.item_item_fitting`), or None when it was
         not fitted (no part, or a weight the config fixes).
+    item_item_recency: the part's recency fitted with that weight (0 where the histories
+        are not ordered by time), or None when the weight was not fitted.
     train_seconds: wall seconds spent training the carve-out model, or None where no model
         was trained for the fit.
     """
@@ -61,6 +63,7 @@ class BlendFit:
     num_users: int
     k: int
     item_item_weight: float | None = None
+    item_item_recency: float | None = None
     train_seconds: float | None = None
 
 

@@ -219,6 +219,13 @@ class ExperimentConfig(Config):
             weight is then fitted on the run's validation carve-out
             (`fits_item_item_weight`; 0 there turns it off), or `DEFAULT_ITEM_ITEM_WEIGHT`
             where no carve-out is fitted.
+        item_item_recency: >= 0: with the item-item part, how much its query leans on the
+            user's latest items (`MultiTaskConfig.item_item_recency`: the history item
+            followed by `r` others weighs `(1 + r) ** -item_item_recency`; histories are
+            ordered by the rows' timestamps). None (default): fitted with the part's served
+            weight on the validation carve-out where the data have timestamps
+            (`fits_item_item_weight`; 0 there, as without timestamps, weighs every item
+            alike), else 0.
         item_item_train_weight: the item-item part's weight in training steps
             (`MultiTaskConfig.item_item_train_weight`). 0 (default): the towers and heads
             train without it and it is added to the served retrieval score only (the
@@ -323,6 +330,7 @@ class ExperimentConfig(Config):
     identity_embeddings: bool = True
     history_clusters: int = 2
     item_item_weight: float | None = None
+    item_item_recency: float | None = None
     item_item_train_weight: float | None = 0.0
     tower_hidden_dims: tuple[int, ...] = ()
     use_l2_norm: bool = True
@@ -445,6 +453,16 @@ class ExperimentConfig(Config):
         require(
             self.item_item_weight is None or self.item_item_weight >= 0,
             f"item_item_weight={self.item_item_weight} must be >= 0 (0: off, None: auto)",
+        )
+        require(
+            self.item_item_recency is None or self.item_item_recency >= 0,
+            f"item_item_recency={self.item_item_recency} must be >= 0 (None: fitted)",
+        )
+        require(
+            not self.item_item_recency or self.item_item_train_weight == 0,
+            f"item_item_recency={self.item_item_recency} weighs served histories, which are "
+            "ordered by time; training rows' histories are not: it needs "
+            f"item_item_train_weight=0 (got {self.item_item_train_weight})",
         )
         require(
             self.item_item_train_weight is None or self.item_item_train_weight >= 0,
@@ -708,6 +726,8 @@ class ExperimentConfig(Config):
             "use_l2_norm": self.use_l2_norm,
             "use_bias_dimension": self.retrieval_item_bias and self.recipe.reads_history,
         }
+        if preset.item_item_weight:
+            preset = preset.replace(item_item_recency=self.item_item_recency or 0.0)
         return preset.replace(
             tasks=tasks,
             query_tower=preset.query_tower.replace(**shape),

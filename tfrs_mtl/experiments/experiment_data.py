@@ -347,8 +347,13 @@ def fit_user_histories(data: ExperimentData, train_positions: np.ndarray) -> Non
     """
     keep = data.positives(train_positions)
     items = integer_item_ids(data.frame[data.item_key].to_numpy()[keep])
+    times = None
+    if "timestamp" in data.frame:
+        stamps = data.frame["timestamp"].iloc[keep]
+        # Rows without a time (sampled impressions) leave the histories unordered.
+        times = None if stamps.isna().any() else stamps.to_numpy(np.int64)
     # The dataclass is frozen for its data; the histories follow the split in use.
-    histories = UserHistories.fit(data.user_index[keep], items, data.num_users)
+    histories = UserHistories.fit(data.user_index[keep], items, data.num_users, times)
     object.__setattr__(data, "histories", histories)
 
 

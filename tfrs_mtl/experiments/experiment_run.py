@@ -374,19 +374,29 @@ def fit_served_blend(
         f"{ranked_by})"
     )
     fit_split_state(data, fit_positions)
-    item_item_weight = None
+    item_item_weight = item_item_recency = None
     try:
         trained = train_model(config, data, fit_positions, progress=progress)
         fitted = trained.model
         if config.fits_item_item_weight and fitted.item_item is not None:
-            item_item = fit_item_item_weight(fitted, data, fit_positions, held_out)
-            item_item_weight = item_item.weight
+            recencies = None if config.item_item_recency is None else (config.item_item_recency,)
+            item_item = fit_item_item_weight(
+                fitted, data, fit_positions, held_out, recency_grid=recencies
+            )
+            item_item_weight, item_item_recency = item_item.weight, item_item.recency
             fitted.item_item.set_weight(item_item_weight)
+            fitted.item_item.set_recency(item_item_recency)
             tried = ", ".join(f"{w:g}: {n:.4f}" for w, n in item_item.ndcg.items())
             log(
                 f"item-item part's served weight {item_item_weight:g} (validation NDCG@"
                 f"{ITEM_ITEM_CUTOFF} of stage 1 by weight: {tried})"
             )
+            if len(item_item.recency_ndcg) > 1:
+                tried = ", ".join(f"{r:g}: {n:.4f}" for r, n in item_item.recency_ndcg.items())
+                log(
+                    f"item-item part's recency {item_item_recency:g} (best validation NDCG@"
+                    f"{ITEM_ITEM_CUTOFF} by recency: {tried})"
+                )
         recommender = Recommender(
             fitted,
             item_catalogue(data, fitted),
@@ -409,7 +419,10 @@ def fit_served_blend(
         )
         found = fit_blend(candidates, relevant, fitted.probability_task_names)
         found = dataclasses.replace(
-            found, item_item_weight=item_item_weight, train_seconds=trained.seconds
+            found,
+            item_item_weight=item_item_weight,
+            item_item_recency=item_item_recency,
+            train_seconds=trained.seconds,
         )
         del fitted, trained, recommender
     finally:
@@ -514,7 +527,10 @@ def train_and_evaluate(
                 files.write_json_atomically(saved, dataclasses.asdict(blend_fit))
         blend = blend_fit.blend
         if blend_fit.item_item_weight is not None:
-            served_config = config.replace(item_item_weight=blend_fit.item_item_weight)
+            served_config = config.replace(
+                item_item_weight=blend_fit.item_item_weight,
+                item_item_recency=blend_fit.item_item_recency,
+            )
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     with times.phase("train"):
         training = train_model(
@@ -559,6 +575,8 @@ def train_and_evaluate(
         }
         if blend_fit.item_item_weight is not None:
             evaluation.metrics["blend_fit"]["item_item_weight"] = blend_fit.item_item_weight
+        if blend_fit.item_item_recency is not None:
+            evaluation.metrics["blend_fit"]["item_item_recency"] = blend_fit.item_item_recency
         if blend_fit.train_seconds is not None:
             evaluation.metrics["blend_fit"]["train_seconds"] = blend_fit.train_seconds
     with times.phase("baselines"):

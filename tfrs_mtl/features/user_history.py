@@ -11,7 +11,8 @@ Leakage rules, enforced by `UserHistories`:
 - a training row's history leaves out the row's own item (the query must predict an item
   from the others, not read it) and keeps a seeded random subset of at most `max_length`
   items (a fixed denoising of heavy users' histories);
-- an evaluation row and a served user read the user's full training history.
+- an evaluation row and a served user read the user's full training history, oldest first
+  where the rows have times (what the item-item part's recency weights read).
 
 No TensorFlow here: histories are padded int64 arrays (-1 pads), encoded as a `multi_hot`
 feature by `FeatureEncoder`.
@@ -66,21 +67,34 @@ class UserHistories:
     """Every user's training items, fitted on training rows only.
 
     Attributes:
-        items: `[num_train_rows]` int64 item ids grouped by user.
+        items: `[num_train_rows]` int64 item ids grouped by user, in row order.
         offsets: `[num_users + 1]`: user `u`'s items are `items[offsets[u]:offsets[u + 1]]`.
+        times: None, or `[num_train_rows]` the rows' times, aligned with `items`.
     """
 
     items: np.ndarray
     offsets: np.ndarray
+    times: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, users: np.ndarray, items: np.ndarray, num_users: int) -> UserHistories:
-        """From the training rows' `[n]` user indices (`0..num_users-1`) and int64 item ids."""
+    def fit(
+        cls,
+        users: np.ndarray,
+        items: np.ndarray,
+        num_users: int,
+        times: np.ndarray | None = None,
+    ) -> UserHistories:
+        """From the training rows' `[n]` user indices (`0..num_users-1`) and int64 item ids,
+        and their times where the data have them (`full` then lists a history oldest first)."""
         users = np.asarray(users, np.int64)
         order = np.argsort(users, kind="stable")
         counts = np.bincount(users, minlength=num_users)
         offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
-        return cls(items=np.asarray(items, np.int64)[order], offsets=offsets)
+        return cls(
+            items=np.asarray(items, np.int64)[order],
+            offsets=offsets,
+            times=None if times is None else np.asarray(times)[order],
+        )
 
     @property
     def num_users(self) -> int:
@@ -95,10 +109,23 @@ class UserHistories:
     def full(self, users: np.ndarray) -> np.ndarray:
         """`[len(users), longest]` int64: each user's full training history, -1 padded.
 
-        For evaluation rows and served users (nothing excluded, nothing sampled).
+        For evaluation rows and served users (nothing excluded, nothing sampled); with
+        `times`, oldest first (rows of one time in row order).
         """
         histories = [self.of_user(int(user)) for user in np.asarray(users)]
+        if self.times is not None:
+            times = [self._times_of(int(user)) for user in np.asarray(users)]
+            histories = [
+                items[np.argsort(when, kind="stable")]
+                for items, when in zip(histories, times, strict=True)
+            ]
         return _padded(histories)
+
+    def _times_of(self, user: int) -> np.ndarray:
+        assert self.times is not None
+        if not 0 <= user < self.num_users:
+            return np.zeros(0, self.times.dtype)
+        return self.times[self.offsets[user] : self.offsets[user + 1]]
 
     def for_training(
         self, users: np.ndarray, own_items: np.ndarray, max_length: int, seed: int

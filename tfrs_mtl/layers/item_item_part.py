@@ -16,6 +16,12 @@ attribute heads read the towers' own outputs, and a retrieval embedding's first
 In training steps (`training=True`) the query columns carry `train_weight` instead (None: the
 same weight); at 0 the part is left out of training steps (`columns_in(True) == 0`), so the
 towers train as if it were absent and it is added to the served score only.
+
+With `recency > 0` a history item weighs `(1 + r) ** -recency` instead of 1, `r` the number
+of history values after it in its row (0 for the last): histories listed oldest first
+(`tfrs_mtl.features.UserHistories` orders a served user's by time where the data have
+timestamps) then lean on what the user chose last, which is what predicts the next choice
+on data split by time.
 """
 
 from __future__ import annotations
@@ -39,11 +45,13 @@ class ItemItemPart(tf.keras.layers.Layer):
         item_feature: the candidate side's item id feature (same table as the history).
         weight: the part's weight in the served score, > 0.
         train_weight: its weight in training steps; None: `weight`; 0: left out of them.
+        recency: >= 0; a history value followed by `r` others in its row weighs
+            `(1 + r) ** -recency` (0: every value weighs 1).
         **kwargs: passed to `tf.keras.layers.Layer`.
 
     Raises:
-        ValueError: `weight <= 0`, `train_weight < 0`, or the two features read different
-            tables.
+        ValueError: `weight <= 0`, `train_weight < 0`, `recency < 0`, or the two features
+            read different tables.
 
     Example:
         >>> part = ItemItemPart(shared, "user_history", "movie_id", weight=0.5)
@@ -58,6 +66,7 @@ class ItemItemPart(tf.keras.layers.Layer):
         item_feature: str,
         weight: float,
         train_weight: float | None = None,
+        recency: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -72,6 +81,8 @@ class ItemItemPart(tf.keras.layers.Layer):
                 f"ItemItemPart: weight={weight} must be > 0 and train_weight={train_weight} "
                 ">= 0 (None: the same weight)"
             )
+        if not recency >= 0:
+            raise ValueError(f"ItemItemPart: recency={recency} must be >= 0")
         table = shared.table_name(item_feature)
         if shared.table_name(history_feature) != table:
             raise ValueError(
@@ -84,6 +95,7 @@ class ItemItemPart(tf.keras.layers.Layer):
         self.item_feature = item_feature
         self.weight = float(weight)
         self.train_weight = None if train_weight is None else float(train_weight)
+        self.recency = float(recency)
         #: Columns the part appends to each side: one per row of the item table.
         self.width = shared.num_rows(table)
         self.matrix = self.add_weight(
@@ -111,6 +123,17 @@ class ItemItemPart(tf.keras.layers.Layer):
             )
         self.weight = float(weight)
 
+    def set_recency(self, recency: float) -> None:
+        """Sets `recency` (>= 0) of a part whose training steps leave it out
+        (`train_weight=0`), e.g. one fitted on held-out rows. Encoders built afterwards read
+        it."""
+        if not recency >= 0 or self.train_weight != 0:
+            raise ValueError(
+                f"ItemItemPart.set_recency: recency={recency} must be >= 0 and the part left "
+                f"out of training steps (train_weight=0, got {self.train_weight})"
+            )
+        self.recency = float(recency)
+
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
@@ -120,6 +143,7 @@ class ItemItemPart(tf.keras.layers.Layer):
                 "item_feature": self.item_feature,
                 "weight": self.weight,
                 "train_weight": self.train_weight,
+                "recency": self.recency,
             }
         )
         return config
@@ -139,20 +163,28 @@ class ItemItemPart(tf.keras.layers.Layer):
     def query_columns(
         self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor], training: bool | None
     ) -> tf.Tensor:
-        """`weight_in(training)` times the multi-hot of the history's table rows (a value
-        listed twice counts once), `[batch_size, width]`."""
+        """`weight_in(training)` times `history_weights`, `[batch_size, width]`."""
+        return self.history_weights(inputs) * self.weight_in(training)
+
+    def history_weights(self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> tf.Tensor:
+        """`[batch_size, width]`: each history value's weight at its table row (1, or with
+        `recency` its recency weight); a value listed twice keeps its larger weight."""
         values = dense_values(inputs[self.history_feature])
-        where = tf.where(padding_mask(values))
+        present = padding_mask(values)
+        where = tf.where(present)
         # As `FeatureEncoder._pool`: each distinct key is turned into a string and looked up
         # once (a batch's ~100k history values hold ~1.6k distinct movies).
         distinct, positions = tf.unique(tf.gather_nd(values, where), out_idx=tf.int64)
         rows = tf.gather(self.shared_embeddings.lookup(self.history_feature, distinct), positions)
         indices = tf.stack([where[:, 0], rows], axis=1)
         shape = tf.stack([tf.shape(values, out_type=tf.int64)[0], self.width])
-        multi_hot = tf.tensor_scatter_nd_max(
-            tf.zeros(shape, tf.float32), indices, tf.ones_like(where[:, 0], tf.float32)
-        )
-        return multi_hot * self.weight_in(training)
+        if self.recency:
+            # How many values follow each one in its row (0: the latest).
+            after = tf.cumsum(tf.cast(present, tf.float32), axis=1, exclusive=True, reverse=True)
+            weights = tf.pow(1.0 + tf.gather_nd(after, where), -self.recency)
+        else:
+            weights = tf.ones_like(where[:, 0], tf.float32)
+        return tf.tensor_scatter_nd_max(tf.zeros(shape, tf.float32), indices, weights)
 
     def candidate_columns(self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> tf.Tensor:
         """Each item's row of `W`, `[batch_size, width]` (the weight is on the query side)."""

@@ -57,6 +57,9 @@ class MultiTaskConfig(Config):
             retrieval loss never sees the item-item columns), and it is added to the
             served score only: retrieval then serves the trained towers' score plus
             `item_item_weight` times EASE's, fused in one dot product.
+        item_item_recency: >= 0; with it the history's items weigh by how recent they are in
+            the part's query columns (`ItemItemPart.recency`: the one followed by `r`
+            others weighs `(1 + r) ** -item_item_recency`). 0: every item weighs 1.
         item_item_l2: EASE's L2 regularisation of that matrix; None (default): scaled to the
             data, `L2_PER_INTERACTION` times the mean number of training users per item
             (`tfrs_mtl.models.item_item.item_item_l2`).
@@ -82,6 +85,7 @@ class MultiTaskConfig(Config):
     ranking_reads_dropout: bool = False
     item_item_weight: float = 0.0
     item_item_train_weight: float | None = None
+    item_item_recency: float = 0.0
     item_item_l2: float | None = None
 
     def validate(self) -> None:
@@ -128,6 +132,10 @@ class MultiTaskConfig(Config):
             self.item_item_weight >= 0 and (self.item_item_l2 is None or self.item_item_l2 > 0),
             f"item_item_weight={self.item_item_weight} must be >= 0 and "
             f"item_item_l2={self.item_item_l2} > 0",
+        )
+        require(
+            self.item_item_recency >= 0,
+            f"item_item_recency={self.item_item_recency} must be >= 0",
         )
         require(
             self.item_item_train_weight is None

@@ -124,6 +124,7 @@ class MultiTaskModel(ServingViews, tfrs.models.Model):
                 item_feature=config.candidate_id_feature,
                 weight=config.item_item_weight,
                 train_weight=config.item_item_train_weight,
+                recency=config.item_item_recency,
                 name="item_item",
             )
             if config.item_item_weight > 0
