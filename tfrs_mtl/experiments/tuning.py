@@ -15,9 +15,9 @@ the item-item weight, each around the given config's value: the search refines a
 (the defaults, chosen across datasets, or the user's own) rather than starting afresh.
 Where the config leaves the item-item weight to each run's carve-out
 (`ExperimentConfig.fits_item_item_weight`), it is not searched: a trial's value is then its
-last epoch's NDCG@10 at the weight `fit_item_item_weight` picks on the same held-out rows,
-as a run of the trial's config would serve it (its epoch scores, which the pruner compares,
-are at the part's default weight).
+last epoch's NDCG@10 at the weight (and recency) `fit_item_item_weight` picks on the same
+held-out rows, as a run of the trial's config would serve it (its epoch scores, which the
+pruner compares, are at the part's default weight).
 
 A search over a few dozen trials picks, among configs of nearly equal worth, the one the
 carve-out's noise favours most (the winner's curse). So the search stops early enough for a

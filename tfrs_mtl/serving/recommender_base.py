@@ -86,7 +86,9 @@ class RecommenderBase:
 
         Args:
             query_features: raw query features, each `[batch_size]` or `[batch_size, max_len]`;
-                extra keys are ignored. Unknown ids go through the model's OOV buckets.
+                extra keys are ignored. Unknown ids go through the model's OOV buckets. A
+                history (`user_history`) lists the user's items oldest first, -1 padded at
+                the end: a model whose item-item part has a recency weighs the last ones most.
             k: items returned per query. `k <= 0` raises ValueError; `k` larger than the
                 catalogue is clipped to the catalogue size with a warning.
             num_candidates: items retrieved in stage 1 and re-ranked in stage 2; raised to `k`
