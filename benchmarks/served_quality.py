@@ -12,7 +12,10 @@ there are ratings) run in the same process on the same split. Cases:
 
 * `movielens-100k`: the TFRS tutorial split (80/20, split seed fixed), one run per seed;
 * `u1-u5`: MovieLens-100K's five canonical folds (seed 42);
-* `movielens-100k-leave-last-1`: each user's latest rating held out, one run per seed;
+* `movielens-100k-leave-last-1`, `movielens-100k-leave-last-5`: each user's latest rating
+  (five latest ratings) held out, one run per seed;
+* `movielens-100k-temporal`: the latest 20% of the ratings held out (one time cut for every
+  user), one run per seed;
 * `retailrocket`, `taobao-userbehavior`, `synthetic-ecommerce`: a random 80/20 split of
   the interactions (with sampled impressions, seeded), one run per seed;
 * `synthetic-2k`, `synthetic-10k`, `synthetic-50k`: the generator at 2,000 / 10,000 / 50,000
@@ -54,6 +57,8 @@ CASES = (
     "movielens-100k",
     "u1-u5",
     "movielens-100k-leave-last-1",
+    "movielens-100k-leave-last-5",
+    "movielens-100k-temporal",
     "retailrocket",
     "taobao-userbehavior",
     "synthetic-ecommerce",
@@ -89,8 +94,11 @@ def runs_of(case: str, seeds: list[int]) -> list[tuple[str, ExperimentConfig]]:
             for fold in ("u1", "u2", "u3", "u4", "u5")
         ]
     options: dict[str, Any] = {"dataset": case}
-    if case == "movielens-100k-leave-last-1":
-        options = {"split": SplitConfig(method="leave_last_n", num_test_per_user=1)}
+    if case.startswith("movielens-100k-leave-last-"):
+        last = int(case.rsplit("-", 1)[1])
+        options = {"split": SplitConfig(method="leave_last_n", num_test_per_user=last)}
+    if case == "movielens-100k-temporal":
+        options = {"split": SplitConfig(method="temporal", train_fraction=0.8)}
     if case in SYNTHETIC_SIZES:
         users, items, views = SYNTHETIC_SIZES[case]
         options = {
