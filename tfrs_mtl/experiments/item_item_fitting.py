@@ -12,7 +12,7 @@ sparse for the towers alone (RetailRocket) it is a large one.
 Where the users' histories are ordered by time (the data have timestamps), the part's
 recency (`ItemItemPart.recency`) is fitted with the weight, every pair of `RECENCY_GRID` and
 `ITEM_ITEM_GRID` scored: on a split by time the latest items predict the next ones (a large
-recency wins), on a random split every item tells as much (0 wins).
+recency wins), on a random split they tell little more than the others (0 or a small one).
 
 The towers' and the part's scores are computed apart (the part's as a sparse history times
 the item-item matrix), so trying a weight costs one ranking pass, not a new model.
