@@ -120,7 +120,7 @@ def test_the_tower_clusters_only_histories_of_the_minimum_length(shared: SharedE
     histories = np.array([[1, 2, 3, 4], [5, 6, -1, -1], [-1, -1, -1, -1]], dtype=np.int64)
     inputs = {"user_id": tf.constant(["a", "b", "c"]), "user_history": tf.constant(histories)}
     tower = _tower(shared, 2)
-    out = tower(inputs, cluster_history=True).numpy()
+    out = tower(inputs, retrieval_query=True).numpy()
     identity = out[:, :4] * np.sqrt(2.0)
     table = shared.embedding_table("movie_id").numpy()
     rows = table[shared.lookup_in_table("movie_id", tf.constant(histories[0])).numpy()]
@@ -131,11 +131,11 @@ def test_the_tower_clusters_only_histories_of_the_minimum_length(shared: SharedE
     np.testing.assert_allclose(identity[1:], mean[1:] / norms[1:], atol=1e-5)
     # The same rows ragged, and a batch without any long history, take the same paths.
     ragged = {**inputs, "user_history": tf.ragged.constant([[1, 2, 3, 4], [5, 6], []], tf.int64)}
-    np.testing.assert_allclose(tower(ragged, cluster_history=True).numpy(), out, atol=1e-6)
+    np.testing.assert_allclose(tower(ragged, retrieval_query=True).numpy(), out, atol=1e-6)
     short = {key: value[1:] for key, value in inputs.items()}
-    np.testing.assert_allclose(tower(short, cluster_history=True).numpy(), out[1:], atol=1e-6)
+    np.testing.assert_allclose(tower(short, retrieval_query=True).numpy(), out[1:], atol=1e-6)
     # Training steps, and callers that do not ask (losses, the ranking stack): the plain mean.
-    for plain in (tower(inputs, training=True, cluster_history=True), tower(inputs)):
+    for plain in (tower(inputs, training=True, retrieval_query=True), tower(inputs)):
         np.testing.assert_allclose(plain.numpy()[:, :4] * np.sqrt(2.0), mean / norms, atol=1e-5)
     rebuilt = QueryTower.from_config(tower.get_config())
     assert (rebuilt.history_clusters, rebuilt.history_clusters_min_length) == (2, 3)

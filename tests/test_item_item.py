@@ -487,3 +487,32 @@ def test_with_recency_a_history_value_weighs_by_how_many_values_follow_it() -> N
         model.item_item.set_recency(0.5)  # trained with the part: its histories are unordered
     with pytest.raises(ConfigError, match="item_item_recency"):
         _config().replace(item_item_recency=-0.5)
+
+
+def test_a_user_of_whom_nothing_is_known_is_served_by_the_item_biases(tmp_path: Path) -> None:
+    from tfrs_mtl.serving import IndexConfig, Recommender, load
+
+    arrays = _arrays()
+    model = _model()
+    _, first = np.unique(arrays["movie_id"], return_index=True)
+    catalogue = {name: arrays[name][first] for name in model.candidate_feature_names}
+    # A stranger with no history, a stranger with one, and a known user.
+    queries = {
+        "user_id": np.array(["nobody", "nobody", str(arrays["user_id"][0])]),
+        "user_history": np.array([[-1, -1], [3, -1], [3, 5]], np.int64),
+    }
+    recommender = Recommender(model, catalogue, IndexConfig(kind="brute_force"), progress=False)
+    scores = recommender.encode_queries(queries) @ recommender.candidate_embeddings.T
+    width = model.query_tower.embedding_width
+    bias = model.candidate_tower(
+        {name: tf.constant(values) for name, values in catalogue.items()}
+    ).numpy()[:, width - 1]
+    np.testing.assert_allclose(scores[0], bias, atol=1e-6)
+    assert not np.allclose(scores[1], bias) and not np.allclose(scores[2], bias)
+    served = recommender.recommend(queries, k=4, num_candidates=len(first), blend={"retrieval": 1})
+    by_bias = recommender.catalogue_ids[np.argsort(-bias, kind="stable")[:4]].astype(str)
+    np.testing.assert_array_equal(served.item_ids[0], by_bias)
+    # The export serves it the same way.
+    loaded = load(recommender.save(tmp_path / "export"))
+    again = loaded.recommend(queries, k=4, num_candidates=len(first), blend={"retrieval": 1})
+    np.testing.assert_array_equal(again.item_ids, served.item_ids)

@@ -184,3 +184,30 @@ def test_identity_feature_must_be_read_by_the_tower(shared: SharedEmbeddings) ->
 def test_identity_feature_needs_l2_norm() -> None:
     with pytest.raises(ConfigError, match="identity_feature='user_history' needs use_l2_norm"):
         TowerConfig(identity_feature="user_history")
+
+
+def test_a_retrieval_query_of_which_nothing_is_known_keeps_the_bias_column_alone(
+    shared: SharedEmbeddings,
+) -> None:
+    tower = QueryTower(
+        shared, hidden_dims=(), output_dim=4, use_l2_norm=True, use_bias_dimension=True
+    )
+    # Row 0: known id and history; 1: unknown id, a history; 2: known id, no history;
+    # 3: unknown id, no history (nothing known).
+    inputs = {
+        "user_id": tf.constant(["u1", "stranger", "u2", "stranger"]),
+        "history_genres": tf.constant([[1, 2], [2, -1], [-1, -1], [-1, -1]], tf.int64),
+    }
+    plain = tower(inputs).numpy()
+    retrieval = tower(inputs, retrieval_query=True).numpy()
+    np.testing.assert_allclose(retrieval[:3], plain[:3], atol=1e-6)
+    assert np.abs(plain[3, :-1]).sum() > 0  # the untrained direction it would have had
+    np.testing.assert_array_equal(retrieval[3], [0.0, 0.0, 0.0, 0.0, 1.0])
+    # Training steps and the ranking stack read the tower's plain output.
+    np.testing.assert_allclose(
+        tower(inputs, training=True, retrieval_query=True).numpy(), plain, atol=1e-6
+    )
+    np.testing.assert_array_equal(tower.nothing_known(inputs).numpy(), [False] * 3 + [True])
+    # A feature that always holds something (a number) leaves every row known.
+    priced = CandidateTower(shared, hidden_dims=(), output_dim=4, feature_names=("price",))
+    assert priced.nothing_known({"price": tf.constant([1.0])}) is None

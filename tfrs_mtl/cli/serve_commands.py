@@ -206,9 +206,10 @@ def recommend(
     A known user's query features (MovieLens: age, gender, occupation, last timestamp) come
     from serving_data.npz, stored in the export by `train`/`export`; an unknown user id
     goes through the model's out-of-vocabulary row, its other features at their most
-    common value. Known users' training items are excluded unless --include-seen. The order
-    is the export's default blend (fitted on validation data when it was trained) unless
-    --blend gives another.
+    common value (its history empty: with nothing else known of it, stage 1 retrieves by
+    the learned item biases). Known users' training items are excluded unless
+    --include-seen. The order is the export's default blend (fitted on validation data
+    when it was trained) unless --blend gives another.
     """
     from tfrs_mtl.experiments import ServingData, recommend_users
     from tfrs_mtl.serving import ExportError, load

@@ -123,7 +123,7 @@ class _FeatureTower(tf.keras.layers.Layer):
         self,
         inputs: Mapping[str, tf.Tensor | tf.RaggedTensor],
         training: bool | None = None,
-        cluster_history: bool = False,
+        retrieval_query: bool = False,
     ) -> tf.Tensor:
         """Embeds a raw feature dict.
 
@@ -131,10 +131,14 @@ class _FeatureTower(tf.keras.layers.Layer):
             inputs: feature name -> `[batch_size]` (multi-hot `[batch_size, max_len]`) tensors;
                 keys the tower does not read are ignored.
             training: enables dropout.
-            cluster_history: with `history_clusters > 1`, outside training steps: pool long
-                histories by clusters. Retrieval queries ask for it (the model's
-                `query_encoder`, which evaluation and serving stage 1 use); the losses and the
-                ranking stack read the plain mean, so per-row scoring stays cheap.
+            retrieval_query: outside training steps, the embedding stage 1 retrieves with (the
+                model's `query_encoder`, which evaluation and serving use); the losses and
+                the ranking stack read the plain one. With `history_clusters > 1` long
+                histories are pooled by clusters (per-row scoring stays cheap without). In
+                a query tower with `use_bias_dimension`, a row of which nothing is known
+                (`nothing_known`: an unknown id, an empty history) keeps the bias column
+                alone: it retrieves by the learned item biases, the model's own estimate of
+                what any user picks, not by a direction the towers never trained.
 
         Returns:
             float32 `[batch_size, output_dim]` (`output_dim + 1` with `use_bias_dimension`),
@@ -153,12 +157,34 @@ class _FeatureTower(tf.keras.layers.Layer):
             # threshold, and a gradient through the k-means branch of the tf.cond would keep
             # its intermediates (zeros) alive in every step.
             history = self._clustered_history
-            if history is not None and cluster_history and training is not True:
+            if history is not None and retrieval_query and training is not True:
                 identity = self._clustered_identity(inputs, history, identity)
             embeddings = tf.concat([identity, embeddings], axis=-1) * math.sqrt(0.5)
+        if self.side == "query" and self.use_bias_dimension and retrieval_query and not training:
+            unknown = self.nothing_known(inputs)
+            if unknown is not None:
+                embeddings = tf.where(unknown[:, tf.newaxis], tf.zeros_like(embeddings), embeddings)
         if self.use_bias_dimension:
             embeddings = tf.concat([embeddings, self.bias_column(inputs, embeddings)], axis=-1)
         return embeddings
+
+    def nothing_known(self, inputs: Mapping[str, tf.Tensor | tf.RaggedTensor]) -> tf.Tensor | None:
+        """`[batch_size]` bool: the rows whose every feature is unknown (an id or category
+        outside the vocabulary, an empty multi-valued feature); None when some feature can
+        never be unknown (numbers, times, text, hashed ids)."""
+        unknown = None
+        for feature in self.encoder.features:
+            values = inputs[feature.name]
+            if feature.kind == "multi_hot":
+                empty = ~tf.reduce_any(padding_mask(dense_values(values)), axis=1)
+            elif feature.kind in ("id", "categorical") and feature.uses_vocabulary:
+                rows = self.shared_embeddings.lookup(feature.name, tf.reshape(values, [-1]))
+                size = len(self.shared_embeddings.vocabularies.vocabulary(feature.table_name))
+                empty = rows >= size
+            else:
+                return None
+            unknown = empty if unknown is None else unknown & empty
+        return unknown
 
     def _clustered_identity(
         self,

@@ -44,8 +44,9 @@ class TowerEncoder(tf.keras.Model):
         self.item_item = item_item
 
     def call(self, features: Mapping[str, tf.Tensor], training: bool | None = None) -> tf.Tensor:
-        # Retrieval embeddings: long histories pooled by clusters (TowerConfig.history_clusters).
-        tower_output = self.tower(features, training=False, cluster_history=True)
+        # Retrieval embeddings: long histories pooled by clusters (TowerConfig.history_clusters),
+        # a query of which nothing is known by the item biases alone.
+        tower_output = self.tower(features, training=False, retrieval_query=True)
         return retrieval_embeddings(self.item_item, self.tower.side, features, tower_output, False)
 
 
