@@ -76,6 +76,11 @@ def test_string_and_int_ids_map_to_the_same_rows_and_unseen_to_oov(
     unseen = shared.lookup("movie_id", tf.constant(["999", "1000", "", "999"])).numpy()
     assert all(3 <= row < 5 for row in unseen)
     assert unseen[0] == unseen[3]  # an unseen key always lands in the same bucket
+    # Which keys have a vocabulary row: exactly those that do not land in a bucket.
+    known = shared.in_vocabulary("last_movie_id", tf.constant([[10, 999], [12, 11]], tf.int64))
+    assert known.numpy().tolist() == [[True, False], [True, True]]
+    with pytest.raises(ValueError, match="hashes its values"):
+        shared.in_vocabulary("shop_id", tf.constant(["s1"]))
 
 
 def test_hashing_path(vocabularies: FeatureVocabularies) -> None:

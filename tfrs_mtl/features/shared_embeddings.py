@@ -125,6 +125,21 @@ class SharedEmbeddings(tf.keras.layers.Layer):
         rows = self._hash_tables[table].lookup(strings)
         return tf.where(rows >= 0, rows, oov_rows)
 
+    def in_vocabulary(self, feature_name: str, keys: tf.Tensor) -> tf.Tensor:
+        """bool, `keys`' shape: which raw values of `feature_name` have a vocabulary row (the
+        others read an out-of-vocabulary bucket).
+
+        Raises:
+            ValueError: the feature's table hashes its values (no vocabulary to ask).
+        """
+        table = self.spec.feature(feature_name).table_name
+        if not self._features_of(table)[0].uses_vocabulary:
+            raise ValueError(f"in_vocabulary: {feature_name!r} hashes its values (no vocabulary)")
+        strings = to_key_strings(keys)
+        if table not in self._hash_tables:  # an empty vocabulary
+            return tf.zeros_like(strings, dtype=tf.bool)
+        return self._hash_tables[table].lookup(strings) >= 0
+
     def embed(self, table: str, rows: tf.Tensor) -> tf.Tensor:
         """Gathers rows of `table`: int `[...]` -> float32 `[..., embedding_dim]`."""
         return tf.gather(self.embedding_table(table), rows)

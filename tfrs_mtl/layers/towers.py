@@ -178,9 +178,8 @@ class _FeatureTower(tf.keras.layers.Layer):
             if feature.kind == "multi_hot":
                 empty = ~tf.reduce_any(padding_mask(dense_values(values)), axis=1)
             elif feature.kind in ("id", "categorical") and feature.uses_vocabulary:
-                rows = self.shared_embeddings.lookup(feature.name, tf.reshape(values, [-1]))
-                size = len(self.shared_embeddings.vocabularies.vocabulary(feature.table_name))
-                empty = rows >= size
+                keys = tf.reshape(values, [-1])
+                empty = ~self.shared_embeddings.in_vocabulary(feature.name, keys)
             else:
                 return None
             unknown = empty if unknown is None else unknown & empty
