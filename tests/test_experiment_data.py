@@ -156,7 +156,7 @@ def test_with_timestamps_a_served_history_lists_the_oldest_first() -> None:
     untimed = timed.frame.assign(timestamp=pd.array([30, 10, None, 5, 1, 99], dtype="Int64"))
     timed = dataclasses.replace(data, frame=untimed)
     fit_user_histories(timed, train)
-    assert timed.histories is not None and timed.histories.times is None
+    assert timed.histories is not None and timed.histories.by_time is None
 
 
 @pytest.mark.slow

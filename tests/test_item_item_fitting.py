@@ -101,19 +101,20 @@ def test_with_recency_each_weight_scores_what_the_model_serves_at_it(carved: Any
 
 
 def test_recency_is_fitted_where_histories_are_ordered_by_time(carved: Any) -> None:
-    import dataclasses
-
     from tfrs_mtl.experiments.item_item_fitting import RECENCY_GRID
+    from tfrs_mtl.features.user_history import UserHistories
 
     model, data, fit, held = carved
     grid = (0.0, 4.0)
     histories = data.histories
     # The shop's rows are (user, item) pairs without one time each: unordered histories.
-    assert histories.times is None
+    assert histories.by_time is None
     untimed = fit_item_item_weight(model, data, fit, held, grid=grid)
     assert untimed.recency == 0.0 and list(untimed.recency_ndcg) == [0.0]
+    users = np.repeat(np.arange(histories.num_users), np.diff(histories.offsets))
     times = np.random.default_rng(0).permutation(len(histories.items))
-    object.__setattr__(data, "histories", dataclasses.replace(histories, times=times))
+    timed_histories = UserHistories.fit(users, histories.items, histories.num_users, times)
+    object.__setattr__(data, "histories", timed_histories)
     try:
         timed = fit_item_item_weight(model, data, fit, held, grid=grid)
     finally:

@@ -92,7 +92,7 @@ def fit_item_item_weight(
     if part is None:
         raise ValueError("fit_item_item_weight: the model has no item-item part")
     if recency_grid is None:
-        ordered = data.histories is not None and data.histories.times is not None
+        ordered = data.histories is not None and data.histories.by_time is not None
         recency_grid = RECENCY_GRID if ordered else (0.0,)
     for name, values in (("grid", grid), ("recency_grid", recency_grid)):
         if not values or min(values) < 0:
@@ -101,7 +101,7 @@ def fit_item_item_weight(
             )
     width = model.query_tower.embedding_width
     users = user_table(data, model, fit_positions)
-    query = user_embeddings(data, model, fit_positions)
+    query = user_embeddings(data, model, fit_positions, users)
     query_towers = np.ascontiguousarray(query[:, :width])
     del query
     items = item_embeddings(data, model)

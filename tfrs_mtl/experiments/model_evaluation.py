@@ -140,11 +140,15 @@ def user_table(
 
 
 def user_embeddings(
-    data: ExperimentData, model: MultiTaskModel, train_positions: np.ndarray
+    data: ExperimentData,
+    model: MultiTaskModel,
+    train_positions: np.ndarray,
+    users: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The retrieval embedding of every user of `user_table`, `[num_users, dim]` float32,
-    encoded `QUERY_BATCH_SIZE` users at a time."""
-    users = user_table(data, model, train_positions)
+    encoded `QUERY_BATCH_SIZE` users at a time (`users`: that table, when the caller has it)."""
+    if users is None:
+        users = user_table(data, model, train_positions)
     return encode_in_batches(model.query_encoder, users, tuple(users), QUERY_BATCH_SIZE)
 
 

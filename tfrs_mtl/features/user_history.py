@@ -69,12 +69,13 @@ class UserHistories:
     Attributes:
         items: `[num_train_rows]` int64 item ids grouped by user, in row order.
         offsets: `[num_users + 1]`: user `u`'s items are `items[offsets[u]:offsets[u + 1]]`.
-        times: None, or `[num_train_rows]` the rows' times, aligned with `items`.
+        by_time: None (the rows had no times), or the same items grouped the same way, each
+            user's listed oldest first (rows of one time in row order).
     """
 
     items: np.ndarray
     offsets: np.ndarray
-    times: np.ndarray | None = None
+    by_time: np.ndarray | None = None
 
     @classmethod
     def fit(
@@ -87,14 +88,14 @@ class UserHistories:
         """From the training rows' `[n]` user indices (`0..num_users-1`) and int64 item ids,
         and their times where the data have them (`full` then lists a history oldest first)."""
         users = np.asarray(users, np.int64)
+        items = np.asarray(items, np.int64)
         order = np.argsort(users, kind="stable")
         counts = np.bincount(users, minlength=num_users)
         offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
-        return cls(
-            items=np.asarray(items, np.int64)[order],
-            offsets=offsets,
-            times=None if times is None else np.asarray(times)[order],
-        )
+        by_time = None
+        if times is not None:
+            by_time = items[np.lexsort((np.arange(len(users)), np.asarray(times), users))]
+        return cls(items=items[order], offsets=offsets, by_time=by_time)
 
     @property
     def num_users(self) -> int:
@@ -102,30 +103,23 @@ class UserHistories:
 
     def of_user(self, user: int) -> np.ndarray:
         """User `user`'s training items (empty for a user without training rows)."""
+        return self._of(user, self.items)
+
+    def _of(self, user: int, listed: np.ndarray) -> np.ndarray:
+        """User `user`'s slice of `listed` (`items` or `by_time`)."""
         if not 0 <= user < self.num_users:
             return np.zeros(0, np.int64)
-        return self.items[self.offsets[user] : self.offsets[user + 1]]
+        return listed[self.offsets[user] : self.offsets[user + 1]]
 
     def full(self, users: np.ndarray) -> np.ndarray:
         """`[len(users), longest]` int64: each user's full training history, -1 padded.
 
-        For evaluation rows and served users (nothing excluded, nothing sampled); with
-        `times`, oldest first (rows of one time in row order).
+        For evaluation rows and served users (nothing excluded, nothing sampled); oldest
+        first where the rows had times (`by_time`).
         """
-        histories = [self.of_user(int(user)) for user in np.asarray(users)]
-        if self.times is not None:
-            times = [self._times_of(int(user)) for user in np.asarray(users)]
-            histories = [
-                items[np.argsort(when, kind="stable")]
-                for items, when in zip(histories, times, strict=True)
-            ]
+        listed = self.items if self.by_time is None else self.by_time
+        histories = [self._of(int(user), listed) for user in np.asarray(users)]
         return _padded(histories)
-
-    def _times_of(self, user: int) -> np.ndarray:
-        assert self.times is not None
-        if not 0 <= user < self.num_users:
-            return np.zeros(0, self.times.dtype)
-        return self.times[self.offsets[user] : self.offsets[user + 1]]
 
     def for_training(
         self, users: np.ndarray, own_items: np.ndarray, max_length: int, seed: int
