@@ -417,6 +417,21 @@ def _trial_value(
     return float(value)
 
 
+def carve_out_ndcg(
+    model: Any,
+    config: ExperimentConfig,
+    data: ExperimentData,
+    fit_positions: np.ndarray,
+    held_out: np.ndarray,
+) -> float:
+    """What a search scores a model trained on `fit_positions` by: stage 1's exact NDCG@10
+    of the `held_out` interactions (the user's fitting items masked), at the item-item
+    weight and recency a run of `config` fits on the same rows where it leaves them to the
+    data (`fit_item_item_weight`), else as the model is."""
+    score = _held_out_ndcg(data, fit_positions, held_out)
+    return _trial_value(model, config, data, fit_positions, held_out, score(model))
+
+
 def _trial_knobs(trial: Any, space: dict[str, Any]) -> dict[str, Any]:
     """The config fields a finished trial ran with (trial 0: none; a cut trial: its epochs)."""
     knobs = {} if trial.number == 0 else _knobs_of(trial.params, space)
@@ -441,7 +456,6 @@ def _confirm(
         data, train_positions, base.split, fraction, seed
     )
     fit_split_state(data, fit_positions)
-    score = _held_out_ndcg(data, fit_positions, held_out)
     log(
         f"confirming trials {[trial.number for trial in trials]} on a second carve-out "
         f"(seed {seed}): {len(fit_positions):,} rows train, {len(held_out):,} score"
@@ -451,7 +465,7 @@ def _confirm(
         trial_config = _config_of(base, _trial_knobs(trial, space)).replace(seed=seed)
         began = time.monotonic()
         model = train_model(trial_config, data, fit_positions, progress=False).model
-        value = _trial_value(model, trial_config, data, fit_positions, held_out, score(model))
+        value = carve_out_ndcg(model, trial_config, data, fit_positions, held_out)
         del model
         tf.keras.backend.clear_session()
         found.append(
