@@ -15,8 +15,9 @@ read. The seeds are validation seeds that no reported benchmark run uses (100, 1
 on the synthetic cases they also draw the data.
 
 The table gives each case's score per value, the value each case prefers and each value's
-score relative to the case's best; a default is adopted when it is within every case's
-spread of the best (see `docs/quality.md`, "Choices and the evidence they rest on").
+score relative to the case's best. The rule the choices in `docs/quality.md` ("Choices and
+the evidence they rest on") follow: a value becomes the default when it has the best mean of
+those ratios and trails no case's best by more than that case's spread over seeds.
 
 Writes `benchmarks/results/default_selection_<knob>.{json,md}`.
 """
