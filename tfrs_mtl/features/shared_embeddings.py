@@ -120,10 +120,14 @@ class SharedEmbeddings(tf.keras.layers.Layer):
             return tf.strings.to_hash_bucket_fast(strings, first.num_hash_bins)
         vocabulary_size = len(self.vocabularies.vocabulary(table))
         oov_rows = vocabulary_size + tf.strings.to_hash_bucket_fast(strings, first.num_oov_buckets)
-        if table not in self._hash_tables:
-            return oov_rows
-        rows = self._hash_tables[table].lookup(strings)
+        rows = self._vocabulary_rows(table, strings)
         return tf.where(rows >= 0, rows, oov_rows)
+
+    def _vocabulary_rows(self, table: str, strings: tf.Tensor) -> tf.Tensor:
+        """int64 vocabulary rows of `table` for key `strings`, -1 where a key has none."""
+        if table not in self._hash_tables:  # an empty vocabulary
+            return tf.fill(tf.shape(strings), tf.constant(-1, tf.int64))
+        return self._hash_tables[table].lookup(strings)
 
     def in_vocabulary(self, feature_name: str, keys: tf.Tensor) -> tf.Tensor:
         """bool, `keys`' shape: which raw values of `feature_name` have a vocabulary row (the
@@ -135,10 +139,7 @@ class SharedEmbeddings(tf.keras.layers.Layer):
         table = self.spec.feature(feature_name).table_name
         if not self._features_of(table)[0].uses_vocabulary:
             raise ValueError(f"in_vocabulary: {feature_name!r} hashes its values (no vocabulary)")
-        strings = to_key_strings(keys)
-        if table not in self._hash_tables:  # an empty vocabulary
-            return tf.zeros_like(strings, dtype=tf.bool)
-        return self._hash_tables[table].lookup(strings) >= 0
+        return self._vocabulary_rows(table, to_key_strings(keys)) >= 0
 
     def embed(self, table: str, rows: tf.Tensor) -> tf.Tensor:
         """Gathers rows of `table`: int `[...]` -> float32 `[..., embedding_dim]`."""
