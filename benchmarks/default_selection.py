@@ -3,7 +3,7 @@ default is chosen.
 
     TFRS_MTL_DATA_DIR=/work/shared/data .venv/bin/python benchmarks/default_selection.py \
         --knob retrieval_temperature --values 0.1 0.15 0.2 0.3 0.4 \
-        [--cases movielens-100k synthetic-ecommerce ...] [--seeds 100 101]
+        [--cases movielens-100k synthetic-ecommerce ...] [--seeds 100 101] [--tag TAG]
 
 Per case and seed the training rows of the case's split (`benchmarks/served_quality.py`'s
 cases and configs) are split again as `tfrs-mtl tune` and the blend fit split them
@@ -19,7 +19,7 @@ score relative to the case's best. The rule the choices in `docs/quality.md` ("C
 the evidence they rest on") follow: a value becomes the default when it has the best mean of
 those ratios and trails no case's best by more than that case's spread over seeds.
 
-Writes `benchmarks/results/default_selection_<knob>.{json,md}`.
+Writes `benchmarks/results/default_selection_<knob>.{json,md}` (`_<tag>` appended with `--tag`).
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--values", nargs="+", type=_number, required=True)
     parser.add_argument("--cases", nargs="+", default=list(CASES))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--tag", default="", help="results file suffix")
     args = parser.parse_args()
     if args.knob not in ExperimentConfig.__dataclass_fields__:
         parser.error(f"--knob {args.knob!r} is not an ExperimentConfig field")
@@ -150,7 +151,8 @@ def main() -> None:
         "cases": cases,
     }
     table = markdown(results)
-    write_results(RESULTS / f"default_selection_{args.knob}", results, table)
+    suffix = f"_{args.tag}" if args.tag else ""
+    write_results(RESULTS / f"default_selection_{args.knob}{suffix}", results, table)
     print(table)
 
 

@@ -211,4 +211,89 @@ def test_the_carve_out_model_is_freed_once_the_blend_is_fitted(monkeypatch: Any)
     data = load_experiment_data(config)
     positions, _ = split_experiment_data(data, config.split)
     experiment_run.fit_served_blend(config, data, positions, progress=False)
-    assert len(models) == 1 and models[0]() is None
+    # One carve-out model, or two where the part leads and a second temperature is tried.
+    assert 1 <= len(models) <= 2 and all(model() is None for model in models)
+
+
+def _retrieval_temperature(model: Any) -> float:
+    [temperature] = [task.temperature for task in model.config.tasks if task.kind == "retrieval"]
+    return float(temperature)
+
+
+def _runs_recording_temperatures(
+    monkeypatch: Any, weight: float, sharper_ranks_better: bool
+) -> list[float]:
+    """Patches the run so that the carve-out's fitted item-item weight is `weight` and its
+    NDCG is higher at `ITEM_ITEM_LED_TEMPERATURE` when `sharper_ranks_better`; returns the
+    list the temperature of every model the run trains is appended to."""
+    from tfrs_mtl.experiments import experiment_run
+    from tfrs_mtl.experiments.experiment_config import ITEM_ITEM_LED_TEMPERATURE
+    from tfrs_mtl.experiments.item_item_fitting import ItemItemFit
+
+    trained_at: list[float] = []
+    train = experiment_run.train_model
+
+    def recording(config: Any, *args: Any, **kwargs: Any) -> Any:
+        trained_at.append(config.resolved_retrieval_temperature)
+        return train(config, *args, **kwargs)
+
+    def fitted(model: Any, *args: Any, **kwargs: Any) -> Any:
+        sharper = _retrieval_temperature(model) == ITEM_ITEM_LED_TEMPERATURE
+        better = sharper == sharper_ranks_better
+        return ItemItemFit(weight, {0.0: 0.1, weight: 0.3 if better else 0.2})
+
+    monkeypatch.setattr(experiment_run, "train_model", recording)
+    monkeypatch.setattr(experiment_run, "fit_item_item_weight", fitted)
+    return trained_at
+
+
+@pytest.mark.parametrize("sharper_ranks_better", [True, False])
+def test_where_the_item_item_part_leads_the_temperature_is_chosen_on_the_carve_out(
+    monkeypatch: Any, sharper_ranks_better: bool
+) -> None:
+    """A fitted weight of `ITEM_ITEM_LED_WEIGHT` or more: a second carve-out model trains at
+    `ITEM_ITEM_LED_TEMPERATURE`, and the served model trains at the temperature whose model
+    ranked the carve-out better, reported as `blend_fit/retrieval_temperature`."""
+    from tfrs_mtl.experiments.experiment_config import (
+        DEFAULT_RETRIEVAL_TEMPERATURE,
+        ITEM_ITEM_LED_TEMPERATURE,
+        ITEM_ITEM_LED_WEIGHT,
+    )
+
+    trained_at = _runs_recording_temperatures(
+        monkeypatch, 4 * ITEM_ITEM_LED_WEIGHT, sharper_ranks_better
+    )
+    config = ExperimentConfig.from_dict(SHOP)
+    assert config.retrieval_temperature is None and config.fits_retrieval_temperature
+    assert config.resolved_retrieval_temperature == DEFAULT_RETRIEVAL_TEMPERATURE
+    result = run_experiment(config, None, progress=False)
+    chosen = ITEM_ITEM_LED_TEMPERATURE if sharper_ranks_better else DEFAULT_RETRIEVAL_TEMPERATURE
+    assert trained_at == [DEFAULT_RETRIEVAL_TEMPERATURE, ITEM_ITEM_LED_TEMPERATURE, chosen]
+    assert result.metrics["blend_fit/retrieval_temperature"] == chosen
+    assert _retrieval_temperature(result.model) == chosen
+    assert result.metrics["blend_fit/item_item_weight"] == 4 * ITEM_ITEM_LED_WEIGHT
+
+
+def test_the_temperature_is_not_fitted_below_the_lead_or_when_the_config_sets_it(
+    monkeypatch: Any,
+) -> None:
+    from tfrs_mtl.experiments.experiment_config import (
+        DEFAULT_RETRIEVAL_TEMPERATURE,
+        ITEM_ITEM_LED_WEIGHT,
+    )
+
+    config = ExperimentConfig.from_dict(SHOP)
+    trained_at = _runs_recording_temperatures(monkeypatch, ITEM_ITEM_LED_WEIGHT / 2, True)
+    result = run_experiment(config, None, progress=False)
+    assert trained_at == [DEFAULT_RETRIEVAL_TEMPERATURE] * 2
+    assert "blend_fit/retrieval_temperature" not in result.metrics
+    trained_at.clear()
+    given = config.replace(retrieval_temperature=0.5)
+    assert not given.fits_retrieval_temperature
+    assert not config.replace(item_item_weight=2.0).fits_retrieval_temperature
+    monkeypatch.undo()
+    trained_at = _runs_recording_temperatures(monkeypatch, 4 * ITEM_ITEM_LED_WEIGHT, True)
+    result = run_experiment(given, None, progress=False)
+    assert trained_at == [0.5, 0.5]
+    assert "blend_fit/retrieval_temperature" not in result.metrics
+    assert _retrieval_temperature(result.model) == 0.5
