@@ -145,8 +145,7 @@ def experiment_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--retrieval-temperature",
             type=FiniteFloatRange(min=0, min_open=True),
             default=None,
-            help="Softmax temperature of the retrieval task. [default: 0.3; where the "
-            "item-item part leads stage 1, 0.15 when it ranks the validation carve-out better]",
+            help="Softmax temperature of the retrieval task. [default: 0.3]",
         ),
         click.option(
             "--history-dropout",

@@ -53,10 +53,8 @@ class BlendFit:
         not fitted (no part, or a weight the config fixes).
     item_item_recency: the part's recency fitted with that weight (0 where the histories
         are not ordered by time), or None when the weight was not fitted.
-    retrieval_temperature: the retrieval temperature chosen on the same carve-out where the
-        run tried two (`ExperimentConfig.fits_retrieval_temperature`), else None.
-    train_seconds: wall seconds spent training the carve-out model (both, where two
-        temperatures were tried), or None where no model was trained for the fit.
+    train_seconds: wall seconds spent training the carve-out model, or None where no model
+        was trained for the fit.
     """
 
     blend: dict[str, float]
@@ -66,7 +64,6 @@ class BlendFit:
     k: int
     item_item_weight: float | None = None
     item_item_recency: float | None = None
-    retrieval_temperature: float | None = None
     train_seconds: float | None = None
 
 

@@ -54,16 +54,6 @@ OPTIONAL_BASELINES: tuple[str, ...] = ("attribute_single_task",)
 #: no validation carve-out fits it (`fits_item_item_weight`), chosen on a validation carve-out
 #: of MovieLens-100K's training rows.
 DEFAULT_ITEM_ITEM_WEIGHT = 0.5
-#: The retrieval softmax temperature when `retrieval_temperature=None`, chosen across data
-#: shapes on validation carve-outs (`benchmarks/default_selection.py`, docs/quality.md).
-DEFAULT_RETRIEVAL_TEMPERATURE = 0.3
-#: The temperature a run also tries on its validation carve-out where the item-item part leads
-#: stage 1 (`fits_retrieval_temperature`): there the towers add to EASE's scores rather than
-#: rank on their own, and a sharper softmax suits them better on some data (RetailRocket).
-ITEM_ITEM_LED_TEMPERATURE = 0.15
-#: The fitted item-item weight from which the part leads stage 1: the towers' cosine weighs
-#: less than an eighth of the part's scores.
-ITEM_ITEM_LED_WEIGHT = 8.0
 #: `category_input=None` turns the category input on where at least this share of the
 #: training interactions are with items that have no other training interaction: there the
 #: item id says next to nothing, and most test interactions are with items absent from
@@ -245,12 +235,7 @@ class ExperimentConfig(Config):
             towers are a linear map of the concatenated features).
         use_l2_norm: L2-normalise both towers' outputs (cosine similarity), with
             `retrieval_temperature` dividing the retrieval logits.
-        retrieval_temperature: softmax temperature of the retrieval task. None (default):
-            `DEFAULT_RETRIEVAL_TEMPERATURE`, except where the run fits the item-item part's
-            weight on its validation carve-out and the part leads stage 1 there (a weight of
-            at least `ITEM_ITEM_LED_WEIGHT`): a second carve-out model is trained at
-            `ITEM_ITEM_LED_TEMPERATURE`, and the served model trains at whichever of the
-            two ranks the carved-out interactions better (`fits_retrieval_temperature`).
+        retrieval_temperature: softmax temperature of the retrieval task.
         epochs: training epochs.
         batch_size: training batch size.
         optimizer: `adam` or `adagrad` (the TFRS tutorials' choice).
@@ -349,7 +334,7 @@ class ExperimentConfig(Config):
     item_item_train_weight: float | None = 0.0
     tower_hidden_dims: tuple[int, ...] = ()
     use_l2_norm: bool = True
-    retrieval_temperature: float | None = None
+    retrieval_temperature: float = 0.3
     epochs: int = 6
     batch_size: int = 1024
     optimizer: Literal["adam", "adagrad"] = "adam"
@@ -462,8 +447,8 @@ class ExperimentConfig(Config):
             f"most {MAX_HIDDEN_WEIGHTS:,}",
         )
         require(
-            self.retrieval_temperature is None or self.retrieval_temperature > 0,
-            f"retrieval_temperature={self.retrieval_temperature} must be > 0 (None: auto)",
+            self.retrieval_temperature > 0,
+            f"retrieval_temperature={self.retrieval_temperature} must be > 0",
         )
         require(
             self.item_item_weight is None or self.item_item_weight >= 0,
@@ -656,21 +641,6 @@ class ExperimentConfig(Config):
         serves every weight."""
         return self.item_item_weight is None and self.item_item_train_weight == 0
 
-    @property
-    def resolved_retrieval_temperature(self) -> float:
-        """`retrieval_temperature`, or `DEFAULT_RETRIEVAL_TEMPERATURE` for None."""
-        if self.retrieval_temperature is None:
-            return DEFAULT_RETRIEVAL_TEMPERATURE
-        return self.retrieval_temperature
-
-    @property
-    def fits_retrieval_temperature(self) -> bool:
-        """Whether a run may choose the retrieval temperature on its validation carve-out:
-        the temperature is left to the data (`retrieval_temperature=None`) and so is the
-        item-item part's weight (`fits_item_item_weight`), whose fitted value tells whether
-        the part leads stage 1 (`ITEM_ITEM_LED_WEIGHT`)."""
-        return self.retrieval_temperature is None and self.fits_item_item_weight
-
     def item_item_weight_for(self, num_items: int | None) -> float:
         """`item_item_weight`, with None resolved by the data's shape: `DEFAULT_ITEM_ITEM_WEIGHT`
         where the part is supported and the catalogue has at most `MAX_ITEM_ITEM_ITEMS`
@@ -735,7 +705,7 @@ class ExperimentConfig(Config):
                 use_logq_correction=negatives == "logq",
                 use_full_catalogue=full,
                 remove_accidental_hits=not full,
-                temperature=self.resolved_retrieval_temperature,
+                temperature=self.retrieval_temperature,
                 positives_feature=HISTORY_FEATURE if history_positives else None,
             )
             if task.kind == "retrieval"

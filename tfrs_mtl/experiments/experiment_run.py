@@ -73,8 +73,6 @@ from tfrs_mtl.experiments.attribute_holdout import with_attribute_weights
 from tfrs_mtl.experiments.blend_fitting import BlendFit, HeldOut, fit_blend
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation, run_baselines
 from tfrs_mtl.experiments.experiment_config import (
-    ITEM_ITEM_LED_TEMPERATURE,
-    ITEM_ITEM_LED_WEIGHT,
     MAX_FULL_CATALOGUE_ITEMS,
     MAX_ITEM_ITEM_ITEMS,
     ExperimentConfig,
@@ -92,11 +90,7 @@ from tfrs_mtl.experiments.experiment_data import (
     training_feature_arrays,
     validation_carve_out,
 )
-from tfrs_mtl.experiments.item_item_fitting import (
-    ITEM_ITEM_CUTOFF,
-    ItemItemFit,
-    fit_item_item_weight,
-)
+from tfrs_mtl.experiments.item_item_fitting import ITEM_ITEM_CUTOFF, fit_item_item_weight
 from tfrs_mtl.experiments.model_evaluation import evaluate_model, item_catalogue, user_table
 from tfrs_mtl.experiments.run_lock import LOCK_FILE, output_lock
 from tfrs_mtl.experiments.run_outputs import IncompleteRunError
@@ -362,11 +356,7 @@ def fit_served_blend(
     carved-out interactions (of `resolved_blend_target`) best. Before that, where the config
     leaves the item-item part's weight to the data (`fits_item_item_weight`), the same model
     picks its served weight (`fit_item_item_weight`, on every carved-out interaction) and
-    serves the candidates with it; the result carries the weight. Where that weight shows
-    the part leading stage 1 and the config leaves the temperature to the data
-    (`fits_retrieval_temperature`), a second model trains at `ITEM_ITEM_LED_TEMPERATURE` on
-    the same rows; the one whose stage 1 ranks the carve-out better fits the blend, and the
-    result carries its temperature for the served model. No test row is read.
+    serves the candidates with it; the result carries the weight. No test row is read.
     `data`'s split state (histories, profiles) is refitted on `train_positions` before
     returning.
     """
@@ -384,57 +374,29 @@ def fit_served_blend(
         f"{ranked_by})"
     )
     fit_split_state(data, fit_positions)
-    item_item_weight = item_item_recency = temperature = None
+    item_item_weight = item_item_recency = None
     try:
-        trained, item_item = _carve_out_model(
-            config, data, fit_positions, held_out, progress=progress
-        )
-        train_seconds = trained.seconds
-        if (
-            config.fits_retrieval_temperature
-            and item_item is not None
-            and item_item.weight >= ITEM_ITEM_LED_WEIGHT
-        ):
-            log(
-                f"the item-item part leads stage 1 (weight {item_item.weight:g}): training "
-                f"the carve-out model again at retrieval temperature "
-                f"{ITEM_ITEM_LED_TEMPERATURE:g}"
-            )
-            sharper, sharper_fit = _carve_out_model(
-                config.replace(retrieval_temperature=ITEM_ITEM_LED_TEMPERATURE),
-                data,
-                fit_positions,
-                held_out,
-                progress=progress,
-            )
-            train_seconds += sharper.seconds
-            found_at = {
-                config.resolved_retrieval_temperature: item_item.ndcg[item_item.weight],
-                # The same config but the temperature: it fits the part's weight too.
-                ITEM_ITEM_LED_TEMPERATURE: (
-                    sharper_fit.ndcg[sharper_fit.weight] if sharper_fit is not None else -1.0
-                ),
-            }
-            # The default keeps a tie.
-            temperature = max(
-                found_at,
-                key=lambda t: (found_at[t], t == config.resolved_retrieval_temperature),
-            )
-            log(
-                f"retrieval temperature {temperature:g} (validation NDCG@{ITEM_ITEM_CUTOFF} "
-                "of stage 1 by temperature: "
-                + ", ".join(f"{t:g}: {n:.4f}" for t, n in found_at.items())
-                + ")"
-            )
-            if temperature == ITEM_ITEM_LED_TEMPERATURE:
-                trained, item_item = sharper, sharper_fit
-            del sharper
-            gc.collect()
+        trained = train_model(config, data, fit_positions, progress=progress)
         fitted = trained.model
-        if item_item is not None:
+        if config.fits_item_item_weight and fitted.item_item is not None:
+            recencies = None if config.item_item_recency is None else (config.item_item_recency,)
+            item_item = fit_item_item_weight(
+                fitted, data, fit_positions, held_out, recency_grid=recencies
+            )
             item_item_weight, item_item_recency = item_item.weight, item_item.recency
             fitted.item_item.set_weight(item_item_weight)
             fitted.item_item.set_recency(item_item_recency)
+            tried = ", ".join(f"{w:g}: {n:.4f}" for w, n in item_item.ndcg.items())
+            log(
+                f"item-item part's served weight {item_item_weight:g} (validation NDCG@"
+                f"{ITEM_ITEM_CUTOFF} of stage 1 by weight: {tried})"
+            )
+            if len(item_item.recency_ndcg) > 1:
+                tried = ", ".join(f"{r:g}: {n:.4f}" for r, n in item_item.recency_ndcg.items())
+                log(
+                    f"item-item part's recency {item_item_recency:g} (best validation NDCG@"
+                    f"{ITEM_ITEM_CUTOFF} by recency: {tried})"
+                )
         recommender = Recommender(
             fitted,
             item_catalogue(data, fitted),
@@ -460,8 +422,7 @@ def fit_served_blend(
             found,
             item_item_weight=item_item_weight,
             item_item_recency=item_item_recency,
-            retrieval_temperature=temperature,
-            train_seconds=train_seconds,
+            train_seconds=trained.seconds,
         )
         del fitted, trained, recommender
     finally:
@@ -475,39 +436,6 @@ def fit_served_blend(
         f"({found.num_users} users)"
     )
     return found
-
-
-def _carve_out_model(
-    config: ExperimentConfig,
-    data: ExperimentData,
-    fit_positions: np.ndarray,
-    held_out: np.ndarray,
-    *,
-    progress: bool,
-) -> tuple[TrainedModel, ItemItemFit | None]:
-    """A model of `config` trained on `fit_positions`, and where the config leaves the
-    item-item part's weight to the data, the weight (and recency) that rank `held_out`
-    best (`fit_item_item_weight`), logged; None otherwise."""
-    log = progress_logger(progress)
-    trained = train_model(config, data, fit_positions, progress=progress)
-    if not (config.fits_item_item_weight and trained.model.item_item is not None):
-        return trained, None
-    recencies = None if config.item_item_recency is None else (config.item_item_recency,)
-    item_item = fit_item_item_weight(
-        trained.model, data, fit_positions, held_out, recency_grid=recencies
-    )
-    tried = ", ".join(f"{w:g}: {n:.4f}" for w, n in item_item.ndcg.items())
-    log(
-        f"item-item part's served weight {item_item.weight:g} (validation NDCG@"
-        f"{ITEM_ITEM_CUTOFF} of stage 1 by weight: {tried})"
-    )
-    if len(item_item.recency_ndcg) > 1:
-        tried = ", ".join(f"{r:g}: {n:.4f}" for r, n in item_item.recency_ndcg.items())
-        log(
-            f"item-item part's recency {item_item.recency:g} (best validation NDCG@"
-            f"{ITEM_ITEM_CUTOFF} by recency: {tried})"
-        )
-    return trained, item_item
 
 
 def _held_out(
@@ -603,10 +531,6 @@ def train_and_evaluate(
                 item_item_weight=blend_fit.item_item_weight,
                 item_item_recency=blend_fit.item_item_recency,
             )
-        if blend_fit.retrieval_temperature is not None:
-            served_config = served_config.replace(
-                retrieval_temperature=blend_fit.retrieval_temperature
-            )
     log(f"{len(train_positions):,} training rows, {len(test_positions):,} test rows")
     with times.phase("train"):
         training = train_model(
@@ -653,10 +577,6 @@ def train_and_evaluate(
             evaluation.metrics["blend_fit"]["item_item_weight"] = blend_fit.item_item_weight
         if blend_fit.item_item_recency is not None:
             evaluation.metrics["blend_fit"]["item_item_recency"] = blend_fit.item_item_recency
-        if blend_fit.retrieval_temperature is not None:
-            evaluation.metrics["blend_fit"]["retrieval_temperature"] = (
-                blend_fit.retrieval_temperature
-            )
         if blend_fit.train_seconds is not None:
             evaluation.metrics["blend_fit"]["train_seconds"] = blend_fit.train_seconds
     with times.phase("baselines"):

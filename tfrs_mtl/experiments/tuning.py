@@ -160,7 +160,7 @@ def search_space(config: ExperimentConfig, data: ExperimentData) -> dict[str, Ca
     )
     space: dict[str, Callable[[Any], Any]] = {
         "retrieval_temperature": around(
-            "retrieval_temperature", config.resolved_retrieval_temperature, high=2.0
+            "retrieval_temperature", config.retrieval_temperature, high=2.0
         ),
         "learning_rate": around("learning_rate", config.learning_rate),
         "epochs": lambda t: t.suggest_int("epochs", *epochs),
