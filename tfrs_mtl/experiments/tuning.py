@@ -411,10 +411,14 @@ def _trial_value(
 ) -> float:
     """A trained trial's value: its last epoch's `value`, or, where the config leaves the
     item-item weight to each run's carve-out, the NDCG@10 at the weight a run would fit."""
-    if config.fits_item_item_weight and model.item_item is not None:
-        fitted = fit_item_item_weight(model, data, fit_positions, held_out)
-        return float(fitted.ndcg[fitted.weight])
+    if _fits_item_item_weight(model, config):
+        return carve_out_ndcg(model, config, data, fit_positions, held_out)
     return float(value)
+
+
+def _fits_item_item_weight(model: Any, config: ExperimentConfig) -> bool:
+    """Whether a run of `config` fits `model`'s item-item weight on its carve-out."""
+    return bool(config.fits_item_item_weight and model.item_item is not None)
 
 
 def carve_out_ndcg(
@@ -427,9 +431,12 @@ def carve_out_ndcg(
     """What a search scores a model trained on `fit_positions` by: stage 1's exact NDCG@10
     of the `held_out` interactions (the user's fitting items masked), at the item-item
     weight and recency a run of `config` fits on the same rows where it leaves them to the
-    data (`fit_item_item_weight`), else as the model is."""
-    score = _held_out_ndcg(data, fit_positions, held_out)
-    return _trial_value(model, config, data, fit_positions, held_out, score(model))
+    data (`fit_item_item_weight`), else as the model is. One ranking pass per weight tried,
+    or one of the model as it is: never both."""
+    if _fits_item_item_weight(model, config):
+        fitted = fit_item_item_weight(model, data, fit_positions, held_out)
+        return float(fitted.ndcg[fitted.weight])
+    return _held_out_ndcg(data, fit_positions, held_out)(model)
 
 
 def _trial_knobs(trial: Any, space: dict[str, Any]) -> dict[str, Any]:
