@@ -92,6 +92,7 @@ ATTRIBUTE_PREDICTORS = (
     ("attribute tasks alone, their heads", f"baselines/attribute_single_task/{HEADS}"),
     ("item-kNN label propagation", "baselines/item_knn/"),
     ("label frequency", "baselines/label_frequency/"),
+    ("mean price of the category item-kNN gives it", "baselines/category_mean/"),
     ("its category's mean price (the hidden category given)", "baselines/category_given/"),
 )
 #: Per case: the attribute scores, each with whether higher is better.

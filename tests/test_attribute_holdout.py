@@ -4,6 +4,8 @@ baselines, the completion metrics and the option that turns it on."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,9 +27,11 @@ from tfrs_mtl.evaluation.attribute_completion import (
     regression_completion_metrics,
 )
 from tfrs_mtl.experiments import ExperimentConfig, run_experiment
+from tfrs_mtl.experiments.attribute_evaluation import attribute_baseline_metrics
 from tfrs_mtl.experiments.attribute_holdout import (
     ATTRIBUTE_WEIGHT_KEY,
     HIDDEN_VALUE,
+    AttributeHoldout,
     ItemAttribute,
     fit_attribute_holdout,
     label_strata,
@@ -275,6 +279,52 @@ def test_class_means_average_the_known_items_of_each_class() -> None:
         class_means(values, classes, np.zeros(6, dtype=bool))
 
 
+def test_category_mean_prices_an_item_by_the_category_its_co_interactions_give_it() -> None:
+    # Items 0-9 and 21 are category "a" (price 10; 30 for items 8 and 9), items 10-20 "b"
+    # (price 100). Users 0-29 take items of 0-9, users 30-49 items of 10-14. Items 0, 1, 10,
+    # 11 and 20 are held out; item 20 has no user, so the most frequent known category,
+    # "a" (9 known items against 8), prices it.
+    rng = np.random.default_rng(0)
+    users, items = [], []
+    for user in range(50):
+        pool = np.arange(10) if user < 30 else np.arange(10, 15)
+        users += [user] * 2
+        items += rng.choice(pool, 2, replace=False).tolist()
+    categories = np.array(["a"] * 10 + ["b"] * 11 + ["a"])
+    prices = np.array([10.0] * 8 + [30.0] * 2 + [100.0] * 11 + [10.0])
+    heldout = np.zeros(22, dtype=bool)
+    heldout[[0, 1, 10, 11, 20]] = True
+    holdout = AttributeHoldout(
+        share=5 / 22,
+        attributes=(
+            ItemAttribute("category", "category", "multi_class"),
+            ItemAttribute("price", "price", "regression"),
+        ),
+        catalogue_items=np.arange(22),
+        heldout=heldout,
+        item_values={"category": categories, "price": prices},
+        fill_values={},
+        hidden=heldout,
+    )
+    pairs = (np.array(users), np.array(items))
+    data = SimpleNamespace(attribute_holdout=holdout, num_items=22, pairs=lambda _rows: pairs)
+    found = attribute_baseline_metrics(data, np.arange(len(users)))
+    known_a = (7 * 10.0 + 2 * 30.0) / 9  # items 2-9 and 21
+    truth = prices[heldout]
+
+    def rmse(predicted: list[float]) -> float:
+        return float(np.sqrt(np.mean((truth - np.array(predicted)) ** 2)))
+
+    assert found["category_mean"]["price"]["rmse"] == pytest.approx(
+        rmse([known_a, known_a, 100.0, 100.0, known_a])
+    )
+    # The reference reads the hidden category: item 20 gets its own category's mean.
+    assert found["category_given"]["price"]["rmse"] == pytest.approx(
+        rmse([known_a, known_a, 100.0, 100.0, 100.0])
+    )
+    assert found["category_mean"]["price"]["rmse"] > found["category_given"]["price"]["rmse"]
+
+
 def test_an_item_without_neighbours_gets_the_fallback() -> None:
     scores = propagate_labels(
         np.array([[1, 2], [-1, -1]]),
@@ -407,6 +457,7 @@ def test_a_small_shop_run_scores_the_held_out_items() -> None:
         "baselines/item_knn/brand/accuracy",
         "baselines/label_frequency/price/mape",
         "baselines/category_given/price/rmse",
+        "baselines/category_mean/price/rmse",
     ):
         assert key in metrics, key
     # The served catalogue and the model read the held-out items' brands as unknown.

@@ -12,9 +12,10 @@
   sharing the most users with the held-out item in the training interactions, weighted by
   that count; as a set of genres: those held by more than half the weight, and the
   best-scored one always), both from `tfrs_mtl.evaluation.attribute_completion`; and,
-  where the items have a `category`, `category_given` for every numeric attribute: the
-  mean of the known items of the held-out item's own category, a reference that reads the
-  category the holdout hides from the model.
+  where the items have a `category`, for every numeric attribute `category_mean` (the mean
+  of the known items of the category item-kNN gives the held-out item) and `category_given`
+  (the mean of the known items of the held-out item's own category, a reference that reads
+  the category the holdout hides from the model).
 * `single_task_config`: the `attribute_single_task` baseline's experiment, retrieval and the
   item attribute tasks alone.
 
@@ -183,8 +184,9 @@ def attribute_baseline_metrics(
     interactions (retrieval positives); `item_knn` also reports, as
     `attribute_holdout/share_with_neighbours`, the share of held-out items that have a
     co-interacted known item (the others get the label frequencies). Where the holdout
-    hides a `category`, `category_given` scores each numeric attribute as the mean of the
-    known items of the held-out item's true category (`class_means`)."""
+    hides a `category`, each numeric attribute is also predicted as the mean of the known
+    items of a category (`class_means`): the one item-kNN gives the held-out item
+    (`category_mean`), and its true one (`category_given`, a reference)."""
     holdout = data.attribute_holdout
     if holdout is None or not holdout.heldout.any():
         return {}
@@ -205,10 +207,34 @@ def attribute_baseline_metrics(
             frequency[attribute.name] = _frequency_metrics(found_labels)
             knn[attribute.name] = _propagated_metrics(found_labels, neighbours, weights)
     found = {"label_frequency": frequency, "item_knn": knn}
+    predicted = _category_mean(holdout, neighbours, weights, data.num_items)
+    if predicted:
+        found["category_mean"] = predicted
     given = _category_given(holdout)
     if given:
         found["category_given"] = given
     return found
+
+
+def _category_mean(
+    holdout: AttributeHoldout, neighbours: np.ndarray, weights: np.ndarray, num_items: int
+) -> dict[str, dict[str, float]]:
+    """`{numeric attribute: metrics}` of the `category_mean` baseline ({} without a
+    `category` among the held-out attributes): each held-out item's number is the mean of
+    the known items of the category item-kNN gives it (the class with the most weight among
+    its co-interacted known items, `propagated_labels`; the most frequent known category
+    for an item without any)."""
+    category = next((a for a in holdout.attributes if a.column == REFERENCE_CLASS), None)
+    labels = None if category is None else _attribute_labels(category, holdout, num_items)
+    if labels is None or not any(a.target == "regression" for a in holdout.attributes):
+        return {}
+    scores, _ = propagated_labels(neighbours, weights, labels.item_labels, labels.known)
+    names = np.asarray(holdout.item_values[REFERENCE_CLASS]).astype(str)
+    known = ~holdout.heldout
+    classes = np.unique(names[known])  # the columns of `labels` (`_attribute_labels`)
+    categories = names.copy()
+    categories[holdout.heldout] = classes[scores.argmax(axis=1)]
+    return _class_mean_metrics(holdout, categories)
 
 
 def _category_given(holdout: AttributeHoldout) -> dict[str, dict[str, float]]:
@@ -216,7 +242,16 @@ def _category_given(holdout: AttributeHoldout) -> dict[str, dict[str, float]]:
     `category` among the held-out attributes)."""
     if REFERENCE_CLASS not in {attribute.column for attribute in holdout.attributes}:
         return {}
-    categories = np.asarray(holdout.item_values[REFERENCE_CLASS]).astype(str)
+    return _class_mean_metrics(
+        holdout, np.asarray(holdout.item_values[REFERENCE_CLASS]).astype(str)
+    )
+
+
+def _class_mean_metrics(
+    holdout: AttributeHoldout, categories: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """`{numeric attribute: metrics}` of each held-out item's number predicted as the mean
+    of the known items of its entry in `categories` `[num_catalogue_items]`."""
     known = ~holdout.heldout
     found: dict[str, dict[str, float]] = {}
     for attribute in holdout.attributes:

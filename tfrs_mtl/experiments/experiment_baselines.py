@@ -12,8 +12,9 @@ attribute holdout, whatever `baselines` says, `label_frequency` and `item_knn` p
 held-out items' attributes (`tfrs_mtl.experiments.attribute_evaluation`:
 `label_frequency/genres/micro_f1`, `item_knn/genres/auc`, ...; the item-kNN baseline's
 retrieval metrics, when it runs, sit beside them under `item_knn/retrieval/*`), and where
-the holdout hides a category, `category_given` predicts each numeric attribute (price) as
-the mean of the held-out item's own category (a reference: the model never reads it). With cold
+the holdout hides a category, `category_mean` predicts each numeric attribute (price) as
+the mean of the category item-kNN gives the held-out item, and `category_given` as the mean
+of its own category (a reference: the model never reads it). With cold
 items, `category_popularity` ranks them (`category_popularity/cold_items/*`;
 `tfrs_mtl.experiments.cold_items`). EASE's λ, chosen on a validation split of the training
 rows, is reported as `ease/selection/l2`.
