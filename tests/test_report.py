@@ -72,3 +72,14 @@ def test_plots_without_data_are_left_out(tmp_path: Path) -> None:
     written = write_report(tmp_path, {"rating": {"rmse": 0.9}}, history={"rating/rmse": [1.0]})
     assert set(written) == {"report", "metrics"}
     assert "png" not in written["report"].read_text(encoding="utf-8")
+
+
+def test_loss_curves_name_the_rows_the_per_epoch_losses_were_computed_on() -> None:
+    from tfrs_mtl.evaluation.report import _loss_series
+    from tfrs_mtl.experiments.run_report import MONITORED_SPLIT
+
+    assert _loss_series(HISTORY)["rating"] == {"train": [1.5, 1.0], "validation": [1.6, 1.2]}
+    # A run's val_* losses are its test rows': the report must not call them validation.
+    labelled = _loss_series(HISTORY, MONITORED_SPLIT)
+    assert labelled["total"] == {"train": [3.0, 2.0], MONITORED_SPLIT: [3.5, 2.5]}
+    assert "validation" not in MONITORED_SPLIT and MONITORED_SPLIT.startswith("test")

@@ -21,11 +21,13 @@ History = Mapping[str, Sequence[float]]
 _MISSING = "n/a"
 
 
-def _loss_series(history: History) -> dict[str, dict[str, Sequence[float]]]:
-    """`{task: {"train"|"validation": values}}` from keys `[val_]<task>/loss` or `[val_]loss`."""
+def _loss_series(
+    history: History, monitored: str = "validation"
+) -> dict[str, dict[str, Sequence[float]]]:
+    """`{task: {"train"|monitored: values}}` from keys `[val_]<task>/loss` or `[val_]loss`."""
     series: dict[str, dict[str, Sequence[float]]] = {}
     for key, values in history.items():
-        split = "validation" if key.startswith("val_") else "train"
+        split = monitored if key.startswith("val_") else "train"
         name = key.removeprefix("val_")
         if name == "loss":
             task = "total"
@@ -46,9 +48,10 @@ def _weight_series(history: History) -> dict[str, Sequence[float]]:
     }
 
 
-def plot_losses(history: History, path: Path) -> bool:
-    """One panel per task with training and validation loss by epoch; False if none."""
-    series = _loss_series(history)
+def plot_losses(history: History, path: Path, monitored: str = "validation") -> bool:
+    """One panel per task with the training loss by epoch and the `val_*` one, labelled
+    `monitored` (the rows Keras evaluated after each epoch); False if none."""
+    series = _loss_series(history, monitored)
     if not series:
         return False
     figure = Figure(figsize=(4.0 * len(series), 3.2), layout="constrained")
@@ -138,6 +141,7 @@ def write_report(
     *,
     train_seconds: float | None = None,
     title: str = "tfrs_mtl evaluation report",
+    monitored: str = "validation",
 ) -> dict[str, Path]:
     """Writes `report.md`, `metrics.json` and the plots that the inputs allow.
 
@@ -149,6 +153,8 @@ def write_report(
         recall_curves: `{name: Recall@K for K = 1..100}` for the model and the baselines.
         train_seconds: training wall time, recorded in `metrics.json`.
         title: heading of `report.md`.
+        monitored: what the history's `val_*` losses were computed on, as the loss plot
+            labels them (a run's test rows: `"test"`).
 
     Returns:
         `{"report", "metrics", "loss_curves", "task_weights", "recall_at_k"}` -> written path
@@ -166,7 +172,7 @@ def write_report(
         (
             "loss_curves",
             "Losses",
-            history is not None and plot_losses(history, folder / "loss_curves.png"),
+            history is not None and plot_losses(history, folder / "loss_curves.png", monitored),
         ),
         (
             "task_weights",

@@ -13,6 +13,10 @@ from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 
+#: How a run's report labels the per-epoch `val_*` losses (`validate_each_epoch`): the test
+#: rows', logged to watch for overfitting; no choice reads them.
+MONITORED_SPLIT = "test (monitored only)"
+
 
 def write_run_report(
     out: Path,
@@ -38,6 +42,7 @@ def write_run_report(
             recall_curves=curves,
             train_seconds=train_seconds,
             title=title,
+            monitored=MONITORED_SPLIT,
         )
         if notes:
             report = staging / files.REPORT_FILE
