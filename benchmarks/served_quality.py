@@ -17,7 +17,10 @@ there are ratings) run in the same process on the same split. Cases:
 * `movielens-100k-temporal`: the latest 20% of the ratings held out (one time cut for every
   user), one run per seed;
 * `retailrocket`, `taobao-userbehavior`, `synthetic-ecommerce`: a random 80/20 split of
-  the interactions (with sampled impressions, seeded), one run per seed;
+  the interactions (with sampled impressions, seeded), one run per seed; the split is the
+  same for every seed (split seed 42) but on the synthetic shop, whose data each seed draws;
+* `retailrocket-splits`: RetailRocket with the 80/20 split drawn again per run (split seed =
+  the run's seed): the spread over test splits, not only over trainings;
 * `synthetic-2k`, `synthetic-10k`, `synthetic-50k`: the generator at 2,000 / 10,000 / 50,000
   items (users and views in `SYNTHETIC_SIZES`), one run per seed;
 * `synthetic-sparse`: the generator with far more items than views (most items viewed
@@ -60,6 +63,7 @@ CASES = (
     "movielens-100k-leave-last-5",
     "movielens-100k-temporal",
     "retailrocket",
+    "retailrocket-splits",
     "taobao-userbehavior",
     "synthetic-ecommerce",
     "synthetic-2k",
@@ -99,6 +103,20 @@ def runs_of(case: str, seeds: list[int]) -> list[tuple[str, ExperimentConfig]]:
         options = {"split": SplitConfig(method="leave_last_n", num_test_per_user=last)}
     if case == "movielens-100k-temporal":
         options = {"split": SplitConfig(method="temporal", train_fraction=0.8)}
+    if case == "retailrocket-splits":
+        return [
+            (
+                f"split seed {seed}",
+                ExperimentConfig(
+                    dataset="retailrocket",
+                    seed=seed,
+                    split=SplitConfig(seed=seed),
+                    baselines=BASELINES,
+                    validate_each_epoch=False,
+                ),
+            )
+            for seed in seeds
+        ]
     if case in SYNTHETIC_SIZES:
         users, items, views = SYNTHETIC_SIZES[case]
         options = {
