@@ -226,14 +226,15 @@ def _category_mean(
     for an item without any)."""
     category = next((a for a in holdout.attributes if a.column == REFERENCE_CLASS), None)
     labels = None if category is None else _attribute_labels(category, holdout, num_items)
-    if labels is None or not any(a.target == "regression" for a in holdout.attributes):
+    if (
+        labels is None
+        or not labels.classes.size  # a category held as a set of classes
+        or not any(a.target == "regression" for a in holdout.attributes)
+    ):
         return {}
     scores, _ = propagated_labels(neighbours, weights, labels.item_labels, labels.known)
-    names = np.asarray(holdout.item_values[REFERENCE_CLASS]).astype(str)
-    known = ~holdout.heldout
-    classes = np.unique(names[known])  # the columns of `labels` (`_attribute_labels`)
-    categories = names.copy()
-    categories[holdout.heldout] = classes[scores.argmax(axis=1)]
+    categories = np.asarray(holdout.item_values[REFERENCE_CLASS]).astype(str)
+    categories[holdout.heldout] = labels.classes[scores.argmax(axis=1)]
     return _class_mean_metrics(holdout, categories)
 
 
@@ -269,12 +270,14 @@ def _class_mean_metrics(
 class _AttributeLabels:
     """One attribute's labels as rows of numbers: `[num_items, num_columns]` over every item
     (multi-hot classes, or the number; zero rows for the items outside the catalogue), the
-    known catalogue items' rows, and the held-out items' true rows."""
+    known catalogue items' rows, the held-out items' true rows, and a multi-class
+    attribute's class of each column (empty for the others)."""
 
     attribute: ItemAttribute
     item_labels: np.ndarray
     known: np.ndarray
     truth: np.ndarray
+    classes: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=str))
 
     @property
     def frequencies(self) -> np.ndarray:
@@ -289,6 +292,7 @@ def _attribute_labels(
     only held-out items have is no column: its items count as misses)."""
     values = holdout.item_values[attribute.column]
     known_rows = ~holdout.heldout
+    classes = np.empty(0, dtype=str)
     if attribute.target == "multi_label":
         width = attribute.num_classes or int(np.max(values, initial=-1)) + 1
         labels = multi_hot(values, width)
@@ -303,7 +307,9 @@ def _attribute_labels(
         return None
     item_labels = np.zeros((num_items, labels.shape[1]))
     item_labels[holdout.catalogue_items] = labels
-    return _AttributeLabels(attribute, item_labels, labels[known_rows], labels[holdout.heldout])
+    return _AttributeLabels(
+        attribute, item_labels, labels[known_rows], labels[holdout.heldout], classes
+    )
 
 
 def _completion_metrics(
