@@ -103,20 +103,10 @@ def runs_of(case: str, seeds: list[int]) -> list[tuple[str, ExperimentConfig]]:
         options = {"split": SplitConfig(method="leave_last_n", num_test_per_user=last)}
     if case == "movielens-100k-temporal":
         options = {"split": SplitConfig(method="temporal", train_fraction=0.8)}
-    if case == "retailrocket-splits":
-        return [
-            (
-                f"split seed {seed}",
-                ExperimentConfig(
-                    dataset="retailrocket",
-                    seed=seed,
-                    split=SplitConfig(seed=seed),
-                    baselines=BASELINES,
-                    validate_each_epoch=False,
-                ),
-            )
-            for seed in seeds
-        ]
+    # The split drawn again per run: its seed is the run's.
+    resplit = case == "retailrocket-splits"
+    if resplit:
+        options = {"dataset": "retailrocket"}
     if case in SYNTHETIC_SIZES:
         users, items, views = SYNTHETIC_SIZES[case]
         options = {
@@ -129,12 +119,13 @@ def runs_of(case: str, seeds: list[int]) -> list[tuple[str, ExperimentConfig]]:
     skip = {"ease"} if case == "synthetic-50k" else set()
     return [
         (
-            f"seed {seed}",
+            f"split seed {seed}" if resplit else f"seed {seed}",
             ExperimentConfig(
                 seed=seed,
                 baselines=tuple(name for name in BASELINES if name not in skip),
                 validate_each_epoch=False,
                 **options,
+                **({"split": SplitConfig(seed=seed)} if resplit else {}),
             ),
         )
         for seed in seeds
