@@ -154,7 +154,7 @@ def write_report(
         train_seconds: training wall time, recorded in `metrics.json`.
         title: heading of `report.md`.
         monitored: what the history's `val_*` losses were computed on, as the loss plot
-            labels them (a run's report: `run_report.MONITORED_SPLIT`, its test rows).
+            labels them (a run's report: `run_report.VALIDATION_CURVES`).
 
     Returns:
         `{"report", "metrics", "loss_curves", "task_weights", "recall_at_k"}` -> written path

@@ -55,6 +55,9 @@ class BlendFit:
         are not ordered by time), or None when the weight was not fitted.
     train_seconds: wall seconds spent training the carve-out model, or None where no model
         was trained for the fit.
+    history: the carve-out model's Keras `History.history`: its training losses and, with
+        `validate_each_epoch`, `val_*`, its losses on the carve-out after each epoch (rows
+        it never trained on); None where no model was trained for the fit.
     """
 
     blend: dict[str, float]
@@ -65,6 +68,7 @@ class BlendFit:
     item_item_weight: float | None = None
     item_item_recency: float | None = None
     train_seconds: float | None = None
+    history: dict[str, list[float]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -248,8 +248,11 @@ class ExperimentConfig(Config):
         seed: seeds weight initialisation, shuffling, sampling and the baselines.
         deterministic: turn on TensorFlow op determinism (for the whole process) before
             training, so that the same seed and config give the same metrics.
-        validate_each_epoch: evaluate the test losses after every epoch (the report's loss
-            curves, labelled as the test rows'; never used to choose anything).
+        validate_each_epoch: the blend fit's model evaluates its losses on the validation
+            carve-out after every epoch (the run's validation curves, `val_*` in
+            history.json; nothing is chosen on them). The served model trains on every
+            training row and reads no test row before evaluation, so a run that fits no
+            blend has no validation curves.
         index: the candidate index served and evaluated (`index/recall@10_vs_exact`).
         index_target_recall: when set, `tfrs_mtl.serving.tune_index` picks the fastest
             index whose recall@10 against exact search reaches it, measured on every user's

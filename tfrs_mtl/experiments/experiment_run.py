@@ -10,7 +10,8 @@ Layout of a run folder `OUT`:
     serving_data.npz     the same, for `tfrs-mtl export`
     item_catalogue.npz   candidate features of every item (`Catalogue`), for `tfrs-mtl export`
     metrics.json         flat metrics (see `tfrs_mtl.evaluation.flatten_metrics`)
-    history.json         per-epoch losses, task weights and metrics; history.csv as CSV
+    history.json         per-epoch losses, task weights and metrics, and the validation
+                         carve-out's losses (`run_history`); history.csv as CSV
     report.md            tables and plots (loss_curves.png, task_weights.png, recall_at_k.png)
     tensorboard/         TensorBoard logs
     checkpoints/         weights after every epoch (ModelCheckpoint)
@@ -129,8 +130,10 @@ class ExperimentResult:
         metrics: the flat `metrics.json` content.
         nested_metrics: the model's `{task: {metric: value}}`.
         baselines: the baselines' metrics and curves.
-        history: Keras `History.history`.
-        train_seconds: wall time of `fit`.
+        history: the served model's Keras `History.history` (training losses, task
+            weights), with the validation curves (`run_history`): `val_*`, the losses on the
+            validation carve-out of the model the blend fit trained without it.
+        train_seconds: wall time of the served model's `fit`.
         model: the trained model.
         recommender: the in-process two-stage recommender.
         serving_data: known users' query features, seen items, item labels.
@@ -376,7 +379,8 @@ def fit_served_blend(
     fit_split_state(data, fit_positions)
     item_item_weight = item_item_recency = None
     try:
-        trained = train_model(config, data, fit_positions, progress=progress)
+        # Its losses on the carve-out after each epoch are the run's validation curves.
+        trained = train_model(config, data, fit_positions, held_out, progress=progress)
         fitted = trained.model
         if config.fits_item_item_weight and fitted.item_item is not None:
             recencies = None if config.item_item_recency is None else (config.item_item_recency,)
@@ -423,6 +427,7 @@ def fit_served_blend(
             item_item_weight=item_item_weight,
             item_item_recency=item_item_recency,
             train_seconds=trained.seconds,
+            history=trained.history,
         )
         del fitted, trained, recommender
     finally:
@@ -537,7 +542,7 @@ def train_and_evaluate(
             served_config,
             data,
             train_positions,
-            test_positions,
+            None,  # no test row is read before evaluation: the curves are the carve-out's
             out,
             progress=progress,
             resume=resume,
@@ -599,7 +604,7 @@ def train_and_evaluate(
         metrics=metrics,
         nested_metrics=evaluation.metrics,
         baselines=baselines,
-        history=training.history,
+        history=run_history(training.history, blend_fit),
         train_seconds=training.seconds,
         model=model,
         recommender=recommender,
@@ -642,6 +647,21 @@ def _write_run(
         title=f"tfrs_mtl experiment: {result.config.dataset}",
         notes=_run_notes(result),
     )
+
+
+def run_history(
+    served: dict[str, list[float]], blend_fit: BlendFit | None
+) -> dict[str, list[float]]:
+    """The served model's history beside the `val_*` series of the blend fit's carve-out
+    model (its losses on the carve-out after each epoch, `validate_each_epoch`).
+
+    The served model trains on every training row, so no row is left to validate it on, and
+    no test row is read before evaluation; the carve-out model has its config and epochs
+    and never trained on the carve-out, so its curves show where the served model's
+    training starts to overfit. Without a blend fit there are no validation curves.
+    """
+    carve_out = blend_fit.history if blend_fit is not None and blend_fit.history else {}
+    return {**served, **{key: v for key, v in carve_out.items() if key.startswith("val_")}}
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
@@ -689,8 +709,9 @@ def _run_notes(result: ExperimentResult) -> str:
         + "; `index/*` metrics are what the served index returns, `retrieval/*` the exact "
         "full ranking (training items masked in both)",
         f"- baselines: {', '.join(result.baselines.names) or 'none'}",
-        "- per-epoch validation curves use the test split for monitoring only; nothing is "
-        "selected on them",
+        "- validation curves: the losses, after each epoch, on the carve-out of the training "
+        "rows the served blend was fitted on, of the model trained without it; no test row "
+        "is read before evaluation",
         "",
         "## Experiment config",
         "",

@@ -13,9 +13,9 @@ from tfrs_mtl.experiments import run_outputs as files
 from tfrs_mtl.experiments.experiment_baselines import BaselineEvaluation
 from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 
-#: How a run's report labels the per-epoch `val_*` losses (`validate_each_epoch`): the test
-#: rows', logged to watch for overfitting; no choice reads them.
-MONITORED_SPLIT = "test (monitored only)"
+#: How a run's report labels the per-epoch `val_*` losses (`experiment_run.run_history`): the
+#: validation carve-out's, under the blend fit's model, which trained on the other training rows.
+VALIDATION_CURVES = "validation carve-out (model trained without it)"
 
 
 def write_run_report(
@@ -42,7 +42,7 @@ def write_run_report(
             recall_curves=curves,
             train_seconds=train_seconds,
             title=title,
-            monitored=MONITORED_SPLIT,
+            monitored=VALIDATION_CURVES,
         )
         if notes:
             report = staging / files.REPORT_FILE
