@@ -61,7 +61,7 @@ def plot_losses(history: History, path: Path, monitored: str = "validation") -> 
             axis.plot(np.arange(1, len(values) + 1), values, marker="o", label=split)
         axis.set_title(f"{task} loss")
         axis.set_xlabel("epoch")
-        axis.legend()
+        axis.legend(fontsize="small")
     figure.savefig(path, dpi=100)
     return True
 

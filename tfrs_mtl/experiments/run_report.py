@@ -15,7 +15,7 @@ from tfrs_mtl.experiments.experiment_config import ExperimentConfig
 
 #: How a run's report labels the per-epoch `val_*` losses (`experiment_run.run_history`): the
 #: validation carve-out's, under the blend fit's model, which trained on the other training rows.
-VALIDATION_CURVES = "validation carve-out (model trained without it)"
+VALIDATION_CURVES = "validation (carve-out)"
 
 
 def write_run_report(
