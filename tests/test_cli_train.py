@@ -110,6 +110,11 @@ def test_train_writes_every_output(run_dir: Path) -> None:
     for task in ("retrieval", "rating", "genres"):
         assert len(history[f"{task}/loss"]) == 1
         assert len(history[f"{task}/weight"]) == 1
+        assert len(history[f"val_{task}/loss"]) == 1  # the blend fit's carve-out
+    assert (
+        "validation curves: the losses, after each epoch, on the carve-out"
+        in (run_dir / "report.md").read_text()
+    )
     assert not list(run_dir.glob(".*"))  # no staging leftovers
 
 

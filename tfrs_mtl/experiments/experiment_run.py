@@ -709,9 +709,14 @@ def _run_notes(result: ExperimentResult) -> str:
         + "; `index/*` metrics are what the served index returns, `retrieval/*` the exact "
         "full ranking (training items masked in both)",
         f"- baselines: {', '.join(result.baselines.names) or 'none'}",
-        "- validation curves: the losses, after each epoch, on the carve-out of the training "
-        "rows the served blend was fitted on, of the model trained without it; no test row "
-        "is read before evaluation",
+        "- validation curves: "
+        + (
+            "the losses, after each epoch, on the carve-out of the training rows the served "
+            "blend was fitted on, of the model trained without it"
+            if any(key.startswith("val_") for key in result.history)
+            else "none (no blend fitted on a carve-out, or validate_each_epoch off)"
+        )
+        + "; no test row is read before evaluation",
         "",
         "## Experiment config",
         "",
